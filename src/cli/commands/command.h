@@ -1,0 +1,15 @@
+#pragma once
+// Every `dsinfer <cmd>` registers its flags on the CLI11 app and sets the
+// action to run once parsing succeeded. Commands stay thin: they parse flags
+// and call into the library.
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace dsinfer::cli {
+
+using Action = std::function<int()>;
+
+void register_logits_command(CLI::App& app, Action& action);
+void register_generate_command(CLI::App& app, Action& action);
+
+}  // namespace dsinfer::cli

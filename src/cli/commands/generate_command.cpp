@@ -1,0 +1,58 @@
+// dsinfer generate: greedy continuation of a prompt, written as JSON.
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/commands/command.h"
+#include "cli/commands/token_ids.h"
+#include "io/error.h"
+#include "runtime/greedy_generator.h"
+
+namespace dsinfer::cli {
+
+void register_generate_command(CLI::App& app, Action& action) {
+  struct Opts {
+    std::string model, ids, output_json;
+    int64_t max_new_tokens = 16;
+    bool stop_at_eos = false;
+    int64_t page_size = 128;
+  };
+  auto opts = std::make_shared<Opts>();
+  CLI::App* cmd = app.add_subcommand("generate", "Greedy generation from prompt token ids");
+  cmd->add_option("--model", opts->model, "Model directory (config.json + safetensors)")->required();
+  cmd->add_option("--ids", opts->ids, "Comma-separated prompt token ids, e.g. 5,17,9")->required();
+  cmd->add_option("--max-new-tokens", opts->max_new_tokens, "Number of tokens to generate")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--output-json", opts->output_json,
+                  "Write {\"prompt_ids\": [...], \"generated_ids\": [...]} here (default: stdout)");
+  cmd->add_flag("--stop-at-eos", opts->stop_at_eos, "Stop early when the model emits an EOS token");
+  cmd->add_option("--page-size", opts->page_size, "KV cache page size in tokens")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->callback([&action, opts] {
+    action = [opts] {
+      GenerationRequest req;
+      req.prompt = parse_token_ids(opts->ids, "--ids");
+      req.max_new_tokens = opts->max_new_tokens;
+      req.stop_at_eos = opts->stop_at_eos;
+      auto model = DeepseekModel::load(opts->model);
+      GenerationOptions go;
+      go.page_size = opts->page_size;
+      const auto results = generate_greedy(*model, {req}, go);
+      nlohmann::json out = {{"prompt_ids", req.prompt}, {"generated_ids", results[0].generated}};
+      if (opts->output_json.empty()) {
+        std::printf("%s\n", out.dump().c_str());
+      } else {
+        std::ofstream f(opts->output_json);
+        if (!f) throw Error(opts->output_json + ": cannot open for writing");
+        f << out.dump() << "\n";
+        if (!f) throw Error(opts->output_json + ": write failed");
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace dsinfer::cli

@@ -1,0 +1,30 @@
+#pragma once
+// CPU kernels the model graph calls. Activations are float32 row-major
+// [n_tokens, features]; weights stay in their stored format (LinearWeight).
+#include <cstdint>
+
+#include "kernels/linear_weight.h"
+
+namespace dsinfer::cpu {
+
+// y[t, r] = sum_c x[t, c] * W[row_begin + r, c] for r in [0, n_rows).
+// x: [n_tokens, W.cols]; y: [n_tokens, y_stride] (first n_rows columns written).
+void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
+                 float* y, int64_t y_stride);
+// y = x W^T over all rows: y [n_tokens, W.rows].
+void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y);
+// y[t, c] = sum_r x[t, r] * W[row_begin + r, c]   (x W for a block of rows).
+// x: [n_tokens, n_rows]; y: [n_tokens, W.cols]. Used for the absorbed W_UK.
+void linear_transposed_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x,
+                            int64_t n_tokens, float* y);
+
+// out[t] = x[t] / rms(x[t]) * weight (weight given as bf16 or f32 via LinearWeight-like row).
+void rms_norm(const float* x, const float* weight, int64_t n_tokens, int64_t dim, double eps, float* out);
+// gate_up holds [gate | up] per token ([n_tokens, 2*dim]); out = silu(gate) * up.
+void silu_mul(const float* gate, const float* up, int64_t n, float* out);
+// In-place softmax of x[0..n).
+void softmax_inplace(float* x, int64_t n);
+float dot(const float* a, const float* b, int64_t n);
+void axpy(float a, const float* x, float* y, int64_t n);  // y += a*x
+
+}  // namespace dsinfer::cpu

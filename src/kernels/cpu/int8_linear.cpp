@@ -1,0 +1,59 @@
+#include "kernels/cpu/int8_linear.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace dsinfer::cpu {
+
+void quantize_per_token_int8(const float* x, int64_t n_tokens, int64_t cols, int8_t* q, float* scales) {
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const float* xi = x + t * cols;
+    float amax = 0.f;
+    for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(xi[c]));
+    const float scale = amax / 127.0f;
+    scales[t] = scale;
+    int8_t* qi = q + t * cols;
+    if (scale == 0.f) {
+      std::fill(qi, qi + cols, int8_t{0});
+      continue;
+    }
+    for (int64_t c = 0; c < cols; ++c) {
+      // nearbyint rounds half to even in the default rounding mode.
+      float v = std::nearbyint(xi[c] / scale);
+      v = std::min(127.f, std::max(-127.f, v));
+      qi[c] = static_cast<int8_t>(v);
+    }
+  }
+}
+
+void gemm_int8_int32(const int8_t* xq, int64_t n_tokens, const int8_t* w, int64_t row_begin, int64_t n_rows,
+                     int64_t cols, int32_t* acc, int64_t acc_stride) {
+#pragma omp parallel for schedule(static) if (n_rows * n_tokens * cols > 65536)
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const int8_t* wr = w + (row_begin + r) * cols;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const int8_t* xt = xq + t * cols;
+      int32_t s = 0;
+#pragma omp simd reduction(+ : s)
+      for (int64_t c = 0; c < cols; ++c) s += static_cast<int32_t>(xt[c]) * static_cast<int32_t>(wr[c]);
+      acc[t * acc_stride + r] = s;
+    }
+  }
+}
+
+void linear_int8_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
+                      float* y, int64_t y_stride) {
+  const int64_t cols = w.cols;
+  std::vector<int8_t> xq(static_cast<size_t>(n_tokens * cols));
+  std::vector<float> xs(static_cast<size_t>(n_tokens));
+  quantize_per_token_int8(x, n_tokens, cols, xq.data(), xs.data());
+  std::vector<int32_t> acc(static_cast<size_t>(n_tokens * n_rows));
+  gemm_int8_int32(xq.data(), n_tokens, static_cast<const int8_t*>(w.data), row_begin, n_rows, cols, acc.data(),
+                  n_rows);
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t r = 0; r < n_rows; ++r)
+      y[t * y_stride + r] = static_cast<float>(acc[t * n_rows + r]) * xs[t] * w.scale[row_begin + r];
+}
+
+}  // namespace dsinfer::cpu

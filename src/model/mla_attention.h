@@ -1,0 +1,31 @@
+#pragma once
+// Multi-head Latent Attention (DeepSeek-V2/V3). Writes each new token's
+// normalized latent and rotated k_pe into the paged cache, then attends.
+#include <span>
+
+#include "io/model_config.h"
+#include "model/forward_batch.h"
+#include "model/model_weights.h"
+#include "model/yarn_rope.h"
+
+namespace dsinfer {
+
+class MlaAttention {
+ public:
+  MlaAttention(const ModelConfig& config, const YarnRope& rope) : c_(config), rope_(rope) {}
+
+  // x: normalized hidden states [T, hidden]; out: [T, hidden].
+  void forward(const AttentionWeights& w, int64_t layer, const float* x, std::span<const BatchEntry> batch,
+               const BatchLayout& layout, PagedLatentCache& cache, AttentionPath path, float* out) const;
+
+ private:
+  void attend_absorbed(const AttentionWeights& w, int64_t layer, const float* q, std::span<const BatchEntry> batch,
+                       const BatchLayout& layout, const PagedLatentCache& cache, float* o) const;
+  void attend_expanded(const AttentionWeights& w, int64_t layer, const float* q, std::span<const BatchEntry> batch,
+                       const BatchLayout& layout, const PagedLatentCache& cache, float* o) const;
+
+  const ModelConfig& c_;
+  const YarnRope& rope_;
+};
+
+}  // namespace dsinfer

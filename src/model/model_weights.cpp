@@ -1,0 +1,162 @@
+#include "model/model_weights.h"
+
+#include <algorithm>
+
+#include "io/error.h"
+#include "kernels/numeric_formats.h"
+
+namespace dsinfer {
+namespace {
+
+class WeightBinder {
+ public:
+  WeightBinder(const Checkpoint& ckpt, const ModelConfig& cfg) : ckpt_(ckpt), cfg_(cfg) {}
+
+  const TensorView& tensor(const std::string& name, const std::vector<int64_t>& shape) {
+    const TensorView& t = ckpt_.get(name);
+    if (t.shape != shape)
+      throw Error(t.file + ": tensor '" + name + "' has shape " + shape_string(t.shape) + ", config " + cfg_.path +
+                  " implies " + shape_string(shape));
+    return t;
+  }
+
+  // A Linear weight [rows, cols] in any supported stored format.
+  LinearWeight linear(const std::string& prefix, int64_t rows, int64_t cols) {
+    const std::string name = prefix + ".weight";
+    const TensorView& t = tensor(name, {rows, cols});
+    LinearWeight w;
+    w.name = name;
+    w.rows = rows;
+    w.cols = cols;
+    w.data = t.data;
+    switch (t.dtype) {
+      case DType::F8_E4M3: {
+        w.format = WeightFormat::Fp8Block;
+        w.block_rows = cfg_.quant.block_rows;
+        w.block_cols = cfg_.quant.block_cols;
+        const int64_t sr = (rows + w.block_rows - 1) / w.block_rows, sc = (cols + w.block_cols - 1) / w.block_cols;
+        const std::string sname = prefix + ".weight_scale_inv";
+        if (!ckpt_.has(sname)) throw Error(t.file + ": FP8 tensor '" + name + "' has no scale tensor '" + sname + "'");
+        const TensorView& s = tensor(sname, {sr, sc});
+        if (s.dtype != DType::F32) throw Error(s.file + ": tensor '" + sname + "' must be F32");
+        w.scale = reinterpret_cast<const float*>(s.data);
+        bytes_ += s.nbytes;
+        break;
+      }
+      case DType::I8: {
+        w.format = WeightFormat::Int8Channel;
+        const std::string sname = prefix + ".weight_scale";
+        if (!ckpt_.has(sname)) throw Error(t.file + ": int8 tensor '" + name + "' has no scale tensor '" + sname + "'");
+        const TensorView& s = ckpt_.get(sname);
+        if (s.dtype != DType::F32 || s.numel() != rows)
+          throw Error(s.file + ": tensor '" + sname + "' must be F32 with " + std::to_string(rows) + " values, got " +
+                      std::string(dtype_name(s.dtype)) + " " + shape_string(s.shape));
+        w.scale = reinterpret_cast<const float*>(s.data);
+        bytes_ += s.nbytes;
+        break;
+      }
+      case DType::BF16:
+        w.format = WeightFormat::BF16;
+        break;
+      case DType::F32:
+        w.format = WeightFormat::F32;
+        break;
+      default:
+        throw Error(t.file + ": tensor '" + name + "' has unsupported dtype " + std::string(dtype_name(t.dtype)) +
+                    " for a Linear weight (expected F8_E4M3, I8, BF16 or F32)");
+    }
+    bytes_ += t.nbytes;
+    return w;
+  }
+
+  // A small 1-D vector (norm weight, router bias), widened to float32.
+  std::vector<float> vector(const std::string& name, int64_t n) {
+    const TensorView& t = tensor(name, {n});
+    std::vector<float> out(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      switch (t.dtype) {
+        case DType::F32:
+          out[i] = t.as<float>()[i];
+          break;
+        case DType::BF16:
+          out[i] = bf16_to_float(t.as<uint16_t>()[i]);
+          break;
+        case DType::F16:
+          out[i] = f16_to_float(t.as<uint16_t>()[i]);
+          break;
+        default:
+          throw Error(t.file + ": tensor '" + name + "' has unsupported dtype " + std::string(dtype_name(t.dtype)) +
+                      " (expected F32, BF16 or F16)");
+      }
+    }
+    bytes_ += t.nbytes;
+    return out;
+  }
+
+  MlpWeights mlp(const std::string& prefix, int64_t hidden, int64_t inter) {
+    return {linear(prefix + ".gate_proj", inter, hidden), linear(prefix + ".up_proj", inter, hidden),
+            linear(prefix + ".down_proj", hidden, inter)};
+  }
+
+  size_t bytes() const { return bytes_; }
+
+ private:
+  const Checkpoint& ckpt_;
+  const ModelConfig& cfg_;
+  size_t bytes_ = 0;
+};
+
+}  // namespace
+
+LoadedCheckpoint::LoadedCheckpoint(const std::string& model_dir, const ModelConfig& c)
+    : checkpoint_(std::make_unique<Checkpoint>(model_dir)) {
+  WeightBinder b(*checkpoint_, c);
+  const int64_t H = c.hidden_size;
+  const int64_t heads = c.num_attention_heads;
+  ModelWeights& w = weights_;
+  w.embed_tokens = b.linear("model.embed_tokens", c.vocab_size, H);
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i);
+    LayerWeights L;
+    L.input_layernorm = b.vector(p + ".input_layernorm.weight", H);
+    L.post_attention_layernorm = b.vector(p + ".post_attention_layernorm.weight", H);
+    AttentionWeights& a = L.attn;
+    const std::string ap = p + ".self_attn";
+    if (c.q_lora_rank) {
+      a.q_a_proj = b.linear(ap + ".q_a_proj", *c.q_lora_rank, H);
+      a.q_a_layernorm = b.vector(ap + ".q_a_layernorm.weight", *c.q_lora_rank);
+      a.q_b_proj = b.linear(ap + ".q_b_proj", heads * c.qk_head_dim(), *c.q_lora_rank);
+    } else {
+      a.q_b_proj = b.linear(ap + ".q_proj", heads * c.qk_head_dim(), H);
+    }
+    a.kv_a_proj_with_mqa = b.linear(ap + ".kv_a_proj_with_mqa", c.kv_lora_rank + c.qk_rope_head_dim, H);
+    a.kv_a_layernorm = b.vector(ap + ".kv_a_layernorm.weight", c.kv_lora_rank);
+    a.kv_b_proj = b.linear(ap + ".kv_b_proj", heads * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank);
+    a.o_proj = b.linear(ap + ".o_proj", H, heads * c.v_head_dim);
+    if (c.quant.kv_cache_int8) {
+      auto s = b.vector(ap + ".ckv_scale", 1);
+      if (!(s[0] > 0.f)) throw Error(model_dir + ": tensor '" + ap + ".ckv_scale' must be positive");
+      a.ckv_scale = s[0];
+    }
+    if (c.is_moe_layer(i)) {
+      MoeWeights m;
+      const std::string mp = p + ".mlp";
+      m.router = b.linear(mp + ".gate", c.n_routed_experts, H);
+      if (c.topk_method == "noaux_tc") m.score_bias = b.vector(mp + ".gate.e_score_correction_bias", c.n_routed_experts);
+      m.experts.reserve(static_cast<size_t>(c.n_routed_experts));
+      for (int64_t e = 0; e < c.n_routed_experts; ++e)
+        m.experts.push_back(b.mlp(mp + ".experts." + std::to_string(e), H, c.moe_intermediate_size));
+      if (c.n_shared_experts > 0) m.shared = b.mlp(mp + ".shared_experts", H, c.moe_intermediate_size * c.n_shared_experts);
+      L.moe = std::move(m);
+    } else {
+      L.dense_mlp = b.mlp(p + ".mlp", H, c.intermediate_size);
+    }
+    w.layers.push_back(std::move(L));
+  }
+  w.final_norm = b.vector("model.norm.weight", H);
+  w.lm_head = c.tie_word_embeddings && !checkpoint_->has("lm_head.weight") ? w.embed_tokens
+                                                                            : b.linear("lm_head", c.vocab_size, H);
+  w.bytes = b.bytes();
+}
+
+}  // namespace dsinfer

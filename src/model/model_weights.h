@@ -1,0 +1,67 @@
+#pragma once
+// Every tensor the DeepSeek-V3 graph reads, located in the checkpoint and
+// validated against config.json (dtype and shape), without copying: Linear
+// weights point into the memory map. Only norm vectors and router biases
+// (a few KB per layer) are widened to float32.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/model_config.h"
+#include "io/safetensors.h"
+#include "kernels/linear_weight.h"
+
+namespace dsinfer {
+
+struct MlpWeights {  // SiLU-gated MLP: down(silu(gate(x)) * up(x))
+  LinearWeight gate, up, down;
+};
+
+struct AttentionWeights {
+  std::optional<LinearWeight> q_a_proj;  // q_lora path
+  std::vector<float> q_a_layernorm;
+  LinearWeight q_b_proj;                 // q_b_proj, or q_proj when q_lora_rank is null
+  LinearWeight kv_a_proj_with_mqa;       // -> [kv_lora_rank + qk_rope_head_dim]
+  std::vector<float> kv_a_layernorm;
+  LinearWeight kv_b_proj;                // [heads * (qk_nope + v), kv_lora_rank]
+  LinearWeight o_proj;
+  float ckv_scale = 0.f;                 // C8 only: static int8 scale of the latent cache
+};
+
+struct MoeWeights {
+  LinearWeight router;                   // mlp.gate.weight [n_routed_experts, hidden]
+  std::vector<float> score_bias;         // e_score_correction_bias (noaux_tc)
+  std::vector<MlpWeights> experts;
+  std::optional<MlpWeights> shared;      // n_shared_experts * moe_intermediate_size wide
+};
+
+struct LayerWeights {
+  std::vector<float> input_layernorm, post_attention_layernorm;
+  AttentionWeights attn;
+  std::optional<MlpWeights> dense_mlp;
+  std::optional<MoeWeights> moe;
+};
+
+struct ModelWeights {
+  LinearWeight embed_tokens;  // [vocab, hidden], rows read one token at a time
+  std::vector<LayerWeights> layers;
+  std::vector<float> final_norm;
+  LinearWeight lm_head;
+  size_t bytes = 0;           // bytes of all mapped weights used by the graph
+};
+
+// Loads (maps) the checkpoint in model_dir for `config`; throws Error naming
+// the tensor on any missing tensor or dtype/shape mismatch.
+class LoadedCheckpoint {
+ public:
+  LoadedCheckpoint(const std::string& model_dir, const ModelConfig& config);
+  const ModelWeights& weights() const { return weights_; }
+  const Checkpoint& checkpoint() const { return *checkpoint_; }
+
+ private:
+  std::unique_ptr<Checkpoint> checkpoint_;
+  ModelWeights weights_;
+};
+
+}  // namespace dsinfer

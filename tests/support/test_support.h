@@ -1,0 +1,19 @@
+#pragma once
+// Shared helpers for tests: data paths, running the CLI, temp directories.
+#include <string>
+
+namespace dsinfer::test {
+
+// tests/data in the source tree (holds tiny checkpoints and golden files).
+std::string data_path(const std::string& rel);
+// A fresh empty directory under the system temp dir, removed by the caller.
+std::string make_temp_dir(const std::string& tag);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+// Runs the built `dsinfer` binary with the given argument string.
+CommandResult run_dsinfer(const std::string& args);
+
+}  // namespace dsinfer::test
