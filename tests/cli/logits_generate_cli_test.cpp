@@ -1,0 +1,88 @@
+// The CLI contract: `logits` writes a NumPy v1.0 '<f4' C-order [n, vocab]
+// array matching the reference; `generate` writes prompt and generated ids.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/golden.h"
+#include "support/test_support.h"
+
+namespace dsinfer {
+namespace {
+
+std::string join_ids(const std::vector<int32_t>& ids, size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += (i ? "," : "") + std::to_string(ids[i]);
+  return s;
+}
+
+TEST(LogitsCli, WritesNpyMatchingGolden) {
+  const auto& g = test::golden("deepseek-r1-tiny");
+  const auto& p = g.prompts[2];
+  const std::string dir = test::make_temp_dir("logits");
+  const std::string out = dir + "/l.npy";
+  auto r = test::run_dsinfer("logits --model " + g.model_dir + " --ids " + join_ids(p.ids, p.ids.size()) + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream f(out, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string bytes = ss.str();
+  ASSERT_EQ(bytes.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
+  const uint16_t hlen = static_cast<uint8_t>(bytes[8]) | (static_cast<uint8_t>(bytes[9]) << 8);
+  const std::string header = bytes.substr(10, hlen);
+  EXPECT_EQ((10 + hlen) % 64, 0u);
+  EXPECT_NE(header.find("'descr': '<f4'"), std::string::npos) << header;
+  EXPECT_NE(header.find("'fortran_order': False"), std::string::npos) << header;
+  EXPECT_NE(header.find("'shape': (33, 2048)"), std::string::npos) << header;
+  ASSERT_EQ(bytes.size(), 10 + hlen + p.logits.size() * 4);
+  const float* data = reinterpret_cast<const float*>(bytes.data() + 10 + hlen);
+  float worst = 0.f;
+  for (size_t i = 0; i < p.logits.size(); ++i) worst = std::max(worst, std::fabs(data[i] - p.logits[i]));
+  EXPECT_LE(worst, 1e-3);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(GenerateCli, WritesPromptAndGreedyIds) {
+  const auto& g = test::golden("kimi-k2-tiny");
+  const auto& p = g.prompts[2];  // its golden margins stay clear for 32 steps
+  const std::string dir = test::make_temp_dir("generate");
+  const std::string out = dir + "/g.json";
+  auto r = test::run_dsinfer("generate --model " + g.model_dir + " --ids " + join_ids(p.ids, p.ids.size()) +
+                             " --max-new-tokens 12 --output-json " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream f(out);
+  const auto j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["prompt_ids"].get<std::vector<int32_t>>(), p.ids);
+  const auto gen = j["generated_ids"].get<std::vector<int32_t>>();
+  EXPECT_EQ(gen, std::vector<int32_t>(p.gen_ids.begin(), p.gen_ids.begin() + 12));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(GenerateCli, StopAtEosEndsEarly) {
+  // Declare the 4th golden token (clear margins on this prompt) as EOS in a
+  // copy of the model: generation must stop right after emitting it.
+  const auto& g = test::golden("deepseek-r1-tiny");
+  const auto& p = g.prompts[3];
+  const std::string dir = test::make_temp_dir("eos");
+  const std::string model = dir + "/m";
+  std::filesystem::copy(g.model_dir, model);
+  nlohmann::json cfg = nlohmann::json::parse(std::ifstream(model + "/config.json"));
+  cfg["eos_token_id"] = p.gen_ids[3];
+  std::ofstream(model + "/config.json") << cfg.dump();
+  const std::string ids = join_ids(p.ids, p.ids.size());
+  auto stop = test::run_dsinfer("generate --model " + model + " --ids " + ids + " --max-new-tokens 20 --stop-at-eos");
+  ASSERT_EQ(stop.exit_code, 0) << stop.output;
+  EXPECT_EQ(nlohmann::json::parse(stop.output)["generated_ids"].get<std::vector<int32_t>>(),
+            std::vector<int32_t>(p.gen_ids.begin(), p.gen_ids.begin() + 4));
+  auto full = test::run_dsinfer("generate --model " + model + " --ids " + ids + " --max-new-tokens 20");
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+  EXPECT_EQ(nlohmann::json::parse(full.output)["generated_ids"].size(), 20u);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace dsinfer
