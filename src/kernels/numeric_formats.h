@@ -67,3 +67,26 @@ inline const Fp8Table& fp8_table() {
 }
 
 }  // namespace dsinfer
+
+namespace dsinfer {
+
+// Nearest float8 e4m3fn value (round half to even, saturating at +-448).
+inline uint8_t float_to_fp8_e4m3(float f) {
+  if (std::isnan(f)) return 0x7f;
+  const uint8_t sign = std::signbit(f) ? 0x80 : 0;
+  float a = std::fabs(f);
+  if (a >= 448.f) return sign | 0x7e;
+  // Positive codes 0x00..0x7e are increasing in value; binary search the table.
+  const auto& t = fp8_table().value;
+  int lo = 0, hi = 0x7e;
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) / 2;
+    if (t[mid] <= a) lo = mid;
+    else hi = mid;
+  }
+  const float dl = a - t[lo], dh = t[hi] - a;
+  int code = dl < dh ? lo : (dh < dl ? hi : ((lo & 1) ? hi : lo));
+  return sign | static_cast<uint8_t>(code);
+}
+
+}  // namespace dsinfer

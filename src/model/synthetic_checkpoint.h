@@ -1,0 +1,25 @@
+#pragma once
+// Writes a random-weight checkpoint of any DeepSeek-V3-family config in the
+// exact FP8 release layout (config.json, sharded model-0000X-of-0000Y
+// .safetensors, model.safetensors.index.json): FP8 e4m3 Linear weights with
+// float32 weight_scale_inv per 128x128 block, BF16 embeddings/norms/router,
+// F32 router bias. Deterministic for a seed, streamed tensor by tensor, so
+// real-size layer shapes can be generated without holding them in memory.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace dsinfer {
+
+struct SyntheticCheckpointOptions {
+  uint64_t seed = 0;
+  int64_t shards = 1;
+  bool include_mtp = true;  // write num_nextn_predict_layers MTP layers too
+};
+
+// `config` must be a complete config.json object (quantization_config is set
+// to the FP8 block scheme). Writes into `dir`, which must exist.
+void write_synthetic_checkpoint(const std::string& dir, nlohmann::json config,
+                                const SyntheticCheckpointOptions& options = {});
+
+}  // namespace dsinfer
