@@ -7,6 +7,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libyaml-cpp-dev libpcre2-dev libcli11-dev
   libspdlog-dev libfmt-dev
+  libssl-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   dsinfer::cli::Action action;
   dsinfer::cli::register_logits_command(app, action);
   dsinfer::cli::register_generate_command(app, action);
+  dsinfer::cli::register_convert_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

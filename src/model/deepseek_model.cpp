@@ -19,7 +19,17 @@ DeepseekModel::DeepseekModel(const std::string& model_dir, ModelConfig config)
 
 CacheGeometry DeepseekModel::cache_geometry(int64_t page_size, int64_t max_pages) const {
   return CacheGeometry{config_.num_hidden_layers, config_.kv_lora_rank, config_.qk_rope_head_dim, page_size,
-                       max_pages};
+                       max_pages, config_.quant.kv_cache_int8};
+}
+
+PagedLatentCache DeepseekModel::make_cache(int64_t page_size, int64_t max_pages) const {
+  PagedLatentCache cache(cache_geometry(page_size, max_pages));
+  if (config_.quant.kv_cache_int8) {
+    std::vector<float> scales;
+    for (const auto& l : weights().layers) scales.push_back(l.attn.ckv_scale);
+    cache.set_latent_scales(std::move(scales));
+  }
+  return cache;
 }
 
 void DeepseekModel::check_batch(std::span<const BatchEntry> batch) const {
@@ -36,6 +46,10 @@ void DeepseekModel::check_batch(std::span<const BatchEntry> batch) const {
 std::vector<float> DeepseekModel::forward(std::span<const BatchEntry> batch, PagedLatentCache& cache,
                                           const ForwardOptions& options) const {
   check_batch(batch);
+  const CacheGeometry& g = cache.geometry();
+  if (g.n_layers != config_.num_hidden_layers || g.latent_dim != config_.kv_lora_rank ||
+      g.rope_dim != config_.qk_rope_head_dim || g.latent_int8 != config_.quant.kv_cache_int8)
+    throw Error("forward: KV cache geometry does not match model " + config_.path);
   const ModelWeights& w = weights();
   const int64_t H = config_.hidden_size;
 

@@ -24,6 +24,8 @@ class DeepseekModel {
   const ModelWeights& weights() const { return checkpoint_.weights(); }
   // Cache shape for this model; max_pages pages of page_size tokens.
   CacheGeometry cache_geometry(int64_t page_size, int64_t max_pages) const;
+  // A latent cache for this model (int8 with the checkpoint's scales under C8).
+  PagedLatentCache make_cache(int64_t page_size, int64_t max_pages) const;
 
   // Runs the new tokens of every entry through the model, appending them to
   // the cache. Returns logits [rows, vocab] with, per entry in order, one row

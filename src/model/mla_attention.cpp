@@ -30,14 +30,16 @@ void MlaAttention::forward(const AttentionWeights& w, int64_t layer, const float
   const int64_t kv_width = rank + rope_dim;
   std::vector<float> kva(static_cast<size_t>(T * kv_width));
   cpu::linear(w.kv_a_proj_with_mqa, x, T, kva.data());
+  std::vector<float> latent(static_cast<size_t>(rank));
   for (size_t b = 0; b < batch.size(); ++b) {
     for (int64_t j = 0; j < layout.n_tokens[b]; ++j) {
       const int64_t t = layout.row_begin[b] + j, pos = layout.start_pos[b] + j;
-      float* dst = cache.row(batch[b].seq, layer, pos);
       const float* src = kva.data() + t * kv_width;
-      cpu::rms_norm(src, w.kv_a_layernorm.data(), 1, rank, c_.rms_norm_eps, dst);
-      for (int64_t i = 0; i < rope_dim; ++i) dst[rank + i] = src[rank + i];
-      rope_.apply(dst + rank, pos);
+      cpu::rms_norm(src, w.kv_a_layernorm.data(), 1, rank, c_.rms_norm_eps, latent.data());
+      cache.store_latent(batch[b].seq, layer, pos, latent.data());
+      float* k_pe = cache.k_pe(batch[b].seq, layer, pos);
+      std::copy(src + rank, src + rank + rope_dim, k_pe);
+      rope_.apply(k_pe, pos);
       for (int64_t h = 0; h < heads; ++h) rope_.apply(q.data() + t * heads * qk + h * qk + nope, pos);
     }
   }
@@ -90,14 +92,12 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
       const float* qpe = q + t * heads * qk + h * qk + nope;
       const int64_t L = pos + 1;
       scores.resize(static_cast<size_t>(L));
-      for (int64_t p = 0; p < L; ++p) {
-        const float* row = cache.row(s, layer, p);
-        scores[p] = (cpu::dot(ql, row, rank) + cpu::dot(qpe, row + rank, rope_dim)) * scale;
-      }
+      for (int64_t p = 0; p < L; ++p)
+        scores[p] = (cache.latent_dot(s, layer, p, ql) + cpu::dot(qpe, cache.k_pe(s, layer, p), rope_dim)) * scale;
       cpu::softmax_inplace(scores.data(), L);
       float* lo = lat_out.data() + (h * T + t) * rank;
       std::fill(lo, lo + rank, 0.f);
-      for (int64_t p = 0; p < L; ++p) cpu::axpy(scores[p], cache.row(s, layer, p), lo, rank);
+      for (int64_t p = 0; p < L; ++p) cache.latent_axpy(s, layer, p, scores[p], lo);
     }
   }
 
@@ -121,10 +121,7 @@ void MlaAttention::attend_expanded(const AttentionWeights& w, int64_t layer, con
     const SequenceId s = batch[b].seq;
     const int64_t n = layout.n_tokens[b], L = layout.start_pos[b] + n;
     std::vector<float> latents(static_cast<size_t>(L * rank));
-    for (int64_t p = 0; p < L; ++p) {
-      const float* row = cache.row(s, layer, p);
-      std::copy(row, row + rank, latents.data() + p * rank);
-    }
+    for (int64_t p = 0; p < L; ++p) cache.load_latent(s, layer, p, latents.data() + p * rank);
     std::vector<float> kv(static_cast<size_t>(L * heads * kv_rows));
     cpu::linear(w.kv_b_proj, latents.data(), L, kv.data());
 #pragma omp parallel
@@ -139,7 +136,7 @@ void MlaAttention::attend_expanded(const AttentionWeights& w, int64_t layer, con
         scores.resize(static_cast<size_t>(len));
         for (int64_t p = 0; p < len; ++p) {
           const float* k_nope = kv.data() + (p * heads + h) * kv_rows;
-          const float* k_pe = cache.row(s, layer, p) + rank;
+          const float* k_pe = cache.k_pe(s, layer, p);
           scores[p] = (cpu::dot(qh, k_nope, nope) + cpu::dot(qh + nope, k_pe, rope_dim)) * scale;
         }
         cpu::softmax_inplace(scores.data(), len);

@@ -18,7 +18,7 @@ std::vector<GenerationResult> generate_greedy(const DeepseekModel& model, const 
   const ModelConfig& cfg = model.config();
   int64_t pages = 0;
   for (const auto& r : requests) pages += pages_for(static_cast<int64_t>(r.prompt.size()) + r.max_new_tokens, options.page_size);
-  PagedLatentCache cache(model.cache_geometry(options.page_size, std::max<int64_t>(pages, 1)));
+  PagedLatentCache cache = model.make_cache(options.page_size, std::max<int64_t>(pages, 1));
 
   const size_t n = requests.size();
   std::vector<GenerationResult> results(n);
@@ -68,8 +68,8 @@ std::vector<GenerationResult> generate_greedy(const DeepseekModel& model, const 
 
 std::vector<float> prompt_logits(const DeepseekModel& model, const std::vector<int32_t>& ids,
                                  const GenerationOptions& options) {
-  PagedLatentCache cache(model.cache_geometry(options.page_size,
-                                              std::max<int64_t>(pages_for(static_cast<int64_t>(ids.size()), options.page_size), 1)));
+  const int64_t pages = std::max<int64_t>(pages_for(static_cast<int64_t>(ids.size()), options.page_size), 1);
+  PagedLatentCache cache = model.make_cache(options.page_size, pages);
   const SequenceId s = cache.add_sequence();
   const BatchEntry e{s, ids, true};
   return model.forward(std::span<const BatchEntry>(&e, 1), cache);

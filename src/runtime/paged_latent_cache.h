@@ -4,6 +4,8 @@
 // (qk_rope_head_dim floats), ~70x smaller than expanded K/V. Storage is a
 // pool of fixed-size pages shared by all sequences; a sequence is a list of
 // page ids, so memory is bounded by the pool, not by any one sequence.
+// With latent_int8 (the C8 scheme) the latent is stored as int8 with one
+// static scale per layer and k_pe stays float32.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -18,6 +20,7 @@ struct CacheGeometry {
   int64_t rope_dim = 0;    // qk_rope_head_dim
   int64_t page_size = 128; // tokens per page
   int64_t max_pages = 0;   // pool capacity
+  bool latent_int8 = false; // C8: int8 latent, per-layer static scale
 };
 
 class PagedLatentCache {
@@ -34,14 +37,24 @@ class PagedLatentCache {
   // Rewinds a sequence (drops positions >= new_length, frees whole pages).
   void truncate(SequenceId s, int64_t new_length);
 
-  // Row of (latent | k_pe) for one position of one layer: latent_dim + rope_dim floats.
-  float* row(SequenceId s, int64_t layer, int64_t pos);
-  const float* row(SequenceId s, int64_t layer, int64_t pos) const;
-  int64_t row_width() const { return g_.latent_dim + g_.rope_dim; }
+  // C8 only: the static per-layer scales (q = rint(c / scale), clamped to +-127).
+  void set_latent_scales(std::vector<float> scales);
+
+  // Stores one token's normalized latent (quantizing it under C8).
+  void store_latent(SequenceId s, int64_t layer, int64_t pos, const float* latent);
+  // Copies the (dequantized) latent out.
+  void load_latent(SequenceId s, int64_t layer, int64_t pos, float* out) const;
+  // q . latent and y += a * latent, without materializing a float copy.
+  float latent_dot(SequenceId s, int64_t layer, int64_t pos, const float* q) const;
+  void latent_axpy(SequenceId s, int64_t layer, int64_t pos, float a, float* y) const;
+  // The rotated k_pe of one position (rope_dim floats).
+  float* k_pe(SequenceId s, int64_t layer, int64_t pos);
+  const float* k_pe(SequenceId s, int64_t layer, int64_t pos) const;
 
   int64_t pages_in_use() const { return static_cast<int64_t>(pages_.size() - free_pages_.size()); }
   int64_t pages_allocated() const { return static_cast<int64_t>(pages_.size()); }
   size_t bytes_per_page() const;
+  size_t bytes_per_token() const { return static_cast<size_t>(g_.n_layers) * row_bytes_; }
 
  private:
   struct Sequence {
@@ -51,9 +64,14 @@ class PagedLatentCache {
   };
   int32_t take_page();
   const Sequence& seq(SequenceId s) const;
+  const uint8_t* row(SequenceId s, int64_t layer, int64_t pos) const;
+  uint8_t* row(SequenceId s, int64_t layer, int64_t pos);
 
   CacheGeometry g_;
-  std::vector<std::unique_ptr<float[]>> pages_;  // allocated lazily, up to max_pages
+  size_t latent_bytes_ = 0;  // latent part of a row, padded to 4 bytes
+  size_t row_bytes_ = 0;     // latent + k_pe
+  std::vector<float> latent_scales_;
+  std::vector<std::unique_ptr<uint8_t[]>> pages_;  // allocated lazily, up to max_pages
   std::vector<int32_t> free_pages_;
   std::vector<Sequence> seqs_;
 };

@@ -33,7 +33,7 @@ class BatchingTest : public ::testing::TestWithParam<std::string> {
 TEST_P(BatchingTest, BatchedEqualsOneAtATime) {
   const auto& ps = g_->prompts;
   const int64_t V = g_->vocab;
-  PagedLatentCache cache(model_->cache_geometry(32, 256));
+  PagedLatentCache cache = model_->make_cache(32, 256);
   std::vector<SequenceId> seqs;
   std::vector<BatchEntry> batch;
   for (const auto& p : ps) {
@@ -52,7 +52,7 @@ TEST_P(BatchingTest, BatchedEqualsOneAtATime) {
   int64_t row = 0;
   float worst = 0.f;
   for (size_t i = 0; i < ps.size(); ++i) {
-    PagedLatentCache solo(model_->cache_geometry(32, 64));
+    PagedLatentCache solo = model_->make_cache(32, 64);
     const SequenceId s = solo.add_sequence();
     BatchEntry e{s, ps[i].ids, true};
     const auto single = model_->forward(std::span<const BatchEntry>(&e, 1), solo);
@@ -75,7 +75,7 @@ TEST_P(BatchingTest, BatchedEqualsOneAtATime) {
 TEST_P(BatchingTest, MixedPrefillAndDecodeBatch) {
   const auto& ps = g_->prompts;
   const int64_t V = g_->vocab;
-  PagedLatentCache cache(model_->cache_geometry(16, 256));
+  PagedLatentCache cache = model_->make_cache(16, 256);
   const SequenceId a = cache.add_sequence(), b = cache.add_sequence();
   BatchEntry pa{a, ps[0].ids, false};
   model_->forward(std::span<const BatchEntry>(&pa, 1), cache);
@@ -95,7 +95,7 @@ TEST_P(BatchingTest, AbsorbedAndExpandedAgree) {
     std::vector<float> outs[2];
     const AttentionPath paths[2] = {AttentionPath::Absorbed, AttentionPath::Expanded};
     for (int k = 0; k < 2; ++k) {
-      PagedLatentCache cache(model_->cache_geometry(64, 64));
+      PagedLatentCache cache = model_->make_cache(64, 64);
       const SequenceId s = cache.add_sequence();
       BatchEntry e{s, p.ids, true};
       // Prefill through the chosen path too (absorbed prefill is legal, just slower).

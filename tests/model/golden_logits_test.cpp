@@ -46,7 +46,7 @@ void check_teacher_forced(const DeepseekModel& model, const test::Golden& g, Att
                           const std::string& name) {
   for (size_t i = 0; i < g.prompts.size(); ++i) {
     const auto& p = g.prompts[i];
-    PagedLatentCache cache(model.cache_geometry(16, 64));  // small pages: spans many pages
+    PagedLatentCache cache = model.make_cache(16, 64);  // small pages: spans many pages
     const SequenceId s = cache.add_sequence();
     BatchEntry pre{s, p.ids, false};
     auto logits = model.forward(std::span<const BatchEntry>(&pre, 1), cache);

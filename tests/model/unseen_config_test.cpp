@@ -117,7 +117,7 @@ TEST_P(UnseenConfigTest, CacheDecodeMatchesFullRecompute) {
   const auto ids = some_ids(40, 5, static_cast<int>(V));
   const auto full = prompt_logits(*model_, ids);
   for (AttentionPath path : {AttentionPath::Absorbed, AttentionPath::Expanded}) {
-    PagedLatentCache cache(model_->cache_geometry(8, 16));
+    PagedLatentCache cache = model_->make_cache(8, 16);
     const SequenceId s = cache.add_sequence();
     BatchEntry pre{s, std::span<const int32_t>(ids.data(), 10), true};
     auto l = model_->forward(std::span<const BatchEntry>(&pre, 1), cache);

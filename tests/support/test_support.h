@@ -15,5 +15,7 @@ struct CommandResult {
 };
 // Runs the built `dsinfer` binary with the given argument string.
 CommandResult run_dsinfer(const std::string& args);
+// Runs it (via /bin/sh, output discarded) and returns its peak resident set size in bytes.
+long peak_rss_of_dsinfer(const std::string& args, int* exit_code);
 
 }  // namespace dsinfer::test

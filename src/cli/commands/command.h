@@ -11,5 +11,6 @@ using Action = std::function<int()>;
 
 void register_logits_command(CLI::App& app, Action& action);
 void register_generate_command(CLI::App& app, Action& action);
+void register_convert_command(CLI::App& app, Action& action);
 
 }  // namespace dsinfer::cli

@@ -1,0 +1,136 @@
+#include "convert/ckv_calibration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "io/error.h"
+#include "io/safetensors.h"
+#include "kernels/numeric_formats.h"
+
+namespace dsinfer::convert {
+namespace fs = std::filesystem;
+
+std::string ckv_scale_name(int64_t layer) { return "model.layers." + std::to_string(layer) + ".self_attn.ckv_scale"; }
+
+CalibrationSet read_calibration_jsonl(const std::string& path, int64_t vocab) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open calibration data");
+  CalibrationSet set;
+  set.source = path;
+  std::string line;
+  for (int64_t lineno = 1; std::getline(in, line); ++lineno) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path + ":" + std::to_string(lineno);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(where + ": malformed JSON: " + e.what());
+    }
+    if (!j.is_object() || !j.contains("ids"))
+      throw Error(where + ": needs an \"ids\" array (text calibration needs the tokenizer, not supported yet)");
+    if (!j["ids"].is_array() || j["ids"].empty()) throw Error(where + ": \"ids\" must be a non-empty array");
+    std::vector<int32_t> ids;
+    for (const auto& v : j["ids"]) {
+      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= vocab)
+        throw Error(where + ": token id " + v.dump() + " is not in [0, " + std::to_string(vocab) + ")");
+      ids.push_back(static_cast<int32_t>(v.get<int64_t>()));
+    }
+    set.sequences.push_back(std::move(ids));
+  }
+  if (set.sequences.empty()) throw Error(path + ": no calibration sequences");
+  return set;
+}
+
+CalibrationSet random_calibration_set(int64_t vocab, int64_t n_sequences, int64_t length, uint64_t seed) {
+  CalibrationSet set;
+  set.source = std::to_string(n_sequences) + " x " + std::to_string(length) + " seeded pseudo-random token ids";
+  std::mt19937_64 gen(seed);  // mt19937_64's output is fixed by the standard; modulo keeps it portable
+  for (int64_t s = 0; s < n_sequences; ++s) {
+    std::vector<int32_t> ids(static_cast<size_t>(length));
+    for (auto& id : ids) id = static_cast<int32_t>(gen() % static_cast<uint64_t>(vocab));
+    set.sequences.push_back(std::move(ids));
+  }
+  return set;
+}
+
+std::vector<float> calibrate_ckv_scales(const DeepseekModel& model, const CalibrationSet& set,
+                                        std::optional<double> percentile) {
+  if (percentile && !(*percentile > 0.0 && *percentile <= 100.0))
+    throw Error("--calib-percentile must be in (0, 100], got " + std::to_string(*percentile));
+  const ModelConfig& cfg = model.config();
+  const int64_t n_layers = cfg.num_hidden_layers, rank = cfg.kv_lora_rank;
+  std::vector<float> amax(static_cast<size_t>(n_layers), 0.f);
+  std::vector<std::vector<float>> magnitudes(percentile ? static_cast<size_t>(n_layers) : 0);
+  constexpr int64_t kPage = 128;
+  std::vector<float> c_kv(static_cast<size_t>(rank));
+  for (const auto& ids : set.sequences) {
+    const int64_t n = static_cast<int64_t>(ids.size());
+    // The model is loaded as W8A8C16, so the cache holds the float latent.
+    PagedLatentCache cache = model.make_cache(kPage, (n + kPage - 1) / kPage);
+    const SequenceId s = cache.add_sequence();
+    const BatchEntry entry{s, ids, false};
+    model.forward(std::span<const BatchEntry>(&entry, 1), cache);
+    for (int64_t l = 0; l < n_layers; ++l)
+      for (int64_t pos = 0; pos < n; ++pos) {
+        cache.load_latent(s, l, pos, c_kv.data());
+        for (int64_t i = 0; i < rank; ++i) {
+          const float a = std::fabs(c_kv[i]);
+          amax[l] = std::max(amax[l], a);
+          if (percentile) magnitudes[l].push_back(a);
+        }
+      }
+  }
+  std::vector<float> scales(static_cast<size_t>(n_layers));
+  for (int64_t l = 0; l < n_layers; ++l) {
+    float bound = amax[l];
+    if (percentile && !magnitudes[l].empty()) {
+      auto& m = magnitudes[l];
+      const size_t k = std::min(m.size() - 1, static_cast<size_t>(std::ceil(*percentile / 100.0 * m.size())) - 1);
+      std::nth_element(m.begin(), m.begin() + static_cast<std::ptrdiff_t>(k), m.end());
+      bound = m[k];
+    }
+    // The runtime requires a positive scale; an all-zero latent never happens with real weights.
+    scales[l] = bound > 0.f ? bound / 127.0f : 1e-6f;
+  }
+  return scales;
+}
+
+std::vector<float> read_ckv_scales(const std::string& dir, int64_t n_layers) {
+  if (!fs::is_directory(dir)) throw Error(dir + ": --quant_param_path is not a directory");
+  std::map<std::string, float> found;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".safetensors") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    SafetensorsFile f(path.string());
+    for (const auto& [name, t] : f.tensors()) {
+      if (name.find(".self_attn.ckv_scale") == std::string::npos) continue;
+      if (t.numel() != 1) throw Error(t.file + ": tensor '" + name + "' must hold one value, has shape " + shape_string(t.shape));
+      float v;
+      switch (t.dtype) {
+        case DType::F32: v = t.as<float>()[0]; break;
+        case DType::BF16: v = bf16_to_float(t.as<uint16_t>()[0]); break;
+        case DType::F16: v = f16_to_float(t.as<uint16_t>()[0]); break;
+        default: throw Error(t.file + ": tensor '" + name + "' must be F32, BF16 or F16");
+      }
+      if (!(std::isfinite(v) && v > 0.f)) throw Error(t.file + ": tensor '" + name + "' must be a positive number");
+      found[name] = v;
+    }
+  }
+  std::vector<float> scales;
+  for (int64_t l = 0; l < n_layers; ++l) {
+    auto it = found.find(ckv_scale_name(l));
+    if (it == found.end()) throw Error(dir + ": no tensor '" + ckv_scale_name(l) + "' in its *.safetensors files");
+    scales.push_back(it->second);
+  }
+  return scales;
+}
+
+}  // namespace dsinfer::convert

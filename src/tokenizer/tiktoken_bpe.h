@@ -1,0 +1,51 @@
+#pragma once
+// Kimi-K2 tokenizer: tiktoken BPE over tiktoken.model (base64 token + rank
+// per line), as driven by Moonshot's TikTokenTokenizer through transformers:
+// added tokens from tokenizer_config.json are split off first, the rest is
+// cut into <= 400k-character chunks and runs of <= 25k (non)whitespace
+// characters, then pre-tokenized with Kimi's regex and merged by rank.
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tokenizer/added_token_matcher.h"
+#include "tokenizer/bpe_merge.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/unicode_regex.h"
+
+namespace dsinfer {
+
+class TiktokenBpeTokenizer final : public Tokenizer {
+ public:
+  // added_tokens: (id, content) from tokenizer_config.json's added_tokens_decoder.
+  TiktokenBpeTokenizer(const std::string& tiktoken_model_path,
+                       const std::vector<std::pair<int32_t, std::string>>& added_tokens, std::string source);
+
+  std::vector<int32_t> encode(std::string_view text) const override;
+  std::string_view token_bytes(int32_t id) const override;
+  std::optional<int32_t> special_token_id(std::string_view content) const override;
+  int32_t vocab_size() const override { return static_cast<int32_t>(token_offsets_.size()) - 1; }
+
+  // Kimi's pre-tokenization pattern, in PCRE2 syntax.
+  static const char* pattern();
+
+ private:
+  struct EncodeState;
+  void encode_chunk(std::string_view chunk, EncodeState& st) const;
+  void encode_piece(std::string_view piece, EncodeState& st) const;
+
+  struct TransparentHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // Mergeable token bytes -> rank (= id). Keys view into token_blob_.
+  std::unordered_map<std::string_view, int32_t, TransparentHash, std::equal_to<>> ranks_;
+  int32_t num_base_tokens_ = 0;
+  AddedTokenMatcher added_;
+  std::unordered_map<std::string, int32_t> added_ids_;
+  UnicodeRegex regex_;
+  std::string token_blob_;
+  std::vector<uint32_t> token_offsets_;
+};
+
+}  // namespace dsinfer

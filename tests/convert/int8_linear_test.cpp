@@ -1,0 +1,129 @@
+// The W8A8 run-time kernels, exactly: int8 x int8 products accumulated in
+// int32 against a plain integer loop, and per-token activation quantization
+// against a scalar reference (scale = max|x| / 127, round half to even).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/int8_linear.h"
+
+namespace dsinfer {
+namespace {
+
+std::vector<int8_t> random_int8(size_t n, std::mt19937& gen, int lo = -128, int hi = 127) {
+  std::uniform_int_distribution<int> d(lo, hi);
+  std::vector<int8_t> v(n);
+  for (auto& x : v) x = static_cast<int8_t>(d(gen));
+  return v;
+}
+
+// Round half to even written out, independent of the FPU rounding mode.
+float round_half_even(float x) {
+  const float f = std::floor(x);
+  const float frac = x - f;
+  if (frac > 0.5f) return f + 1.f;
+  if (frac < 0.5f) return f;
+  return std::fmod(f, 2.f) == 0.f ? f : f + 1.f;
+}
+
+TEST(Int8Gemm, MatchesIntegerReferenceBitForBit) {
+  std::mt19937 gen(7);
+  // Odd sizes exercise vector tails; 4099 columns of +-127/-128 reach
+  // |acc| ~ 6.7e7, far beyond float's exact-integer range.
+  for (auto [tokens, rows, cols] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {3, 17, 33}, {5, 64, 4099},
+                                    {37, 129, 257}}) {
+    const auto x = random_int8(static_cast<size_t>(tokens * cols), gen);
+    const auto w = random_int8(static_cast<size_t>(rows * cols), gen);
+    const int64_t row_begin = rows / 3, n_rows = rows - rows / 3;
+    std::vector<int32_t> acc(static_cast<size_t>(tokens * n_rows), -1);
+    cpu::gemm_int8_int32(x.data(), tokens, w.data(), row_begin, n_rows, cols, acc.data(), n_rows);
+    for (int64_t t = 0; t < tokens; ++t)
+      for (int64_t r = 0; r < n_rows; ++r) {
+        int64_t ref = 0;
+        for (int64_t c = 0; c < cols; ++c) ref += int64_t{x[t * cols + c]} * int64_t{w[(row_begin + r) * cols + c]};
+        ASSERT_EQ(acc[t * n_rows + r], ref) << "t " << t << " r " << r << " cols " << cols;
+      }
+  }
+}
+
+TEST(Int8Gemm, ExtremeValuesDoNotOverflowInt32) {
+  const int64_t cols = 8191;  // 8191 * 128 * 128 = 134 M < 2^31
+  std::vector<int8_t> x(cols, -128), w(cols, -128);
+  int32_t acc = 0;
+  cpu::gemm_int8_int32(x.data(), 1, w.data(), 0, 1, cols, &acc, 1);
+  EXPECT_EQ(acc, int64_t{8191} * 128 * 128);
+}
+
+void reference_quantize(const float* x, int64_t cols, int8_t* q, float* scale) {
+  float amax = 0.f;
+  for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(x[c]));
+  *scale = amax / 127.0f;
+  for (int64_t c = 0; c < cols; ++c) {
+    const float v = *scale == 0.f ? 0.f : round_half_even(x[c] / *scale);
+    q[c] = static_cast<int8_t>(std::max(-127.f, std::min(127.f, v)));
+  }
+}
+
+TEST(Int8Quantize, PerTokenMatchesScalarReference) {
+  std::mt19937 gen(11);
+  const int64_t tokens = 23, cols = 515;
+  std::vector<float> x(static_cast<size_t>(tokens * cols));
+  for (int64_t t = 0; t < tokens; ++t) {
+    // Per-token magnitudes over many decades, and an all-zero token.
+    std::normal_distribution<float> d(0.f, std::pow(10.f, static_cast<float>(t % 7) - 3.f));
+    for (int64_t c = 0; c < cols; ++c) x[t * cols + c] = t == 5 ? 0.f : d(gen);
+  }
+  std::vector<int8_t> q(x.size()), q_ref(x.size());
+  std::vector<float> s(tokens), s_ref(tokens);
+  cpu::quantize_per_token_int8(x.data(), tokens, cols, q.data(), s.data());
+  for (int64_t t = 0; t < tokens; ++t) reference_quantize(&x[t * cols], cols, &q_ref[t * cols], &s_ref[t]);
+  for (int64_t t = 0; t < tokens; ++t) {
+    ASSERT_EQ(s[t], s_ref[t]) << "token " << t;
+    for (int64_t c = 0; c < cols; ++c) ASSERT_EQ(q[t * cols + c], q_ref[t * cols + c]) << "token " << t << " col " << c;
+  }
+}
+
+TEST(Int8Quantize, TiesRoundHalfToEven) {
+  // max|x| = 127 gives scale exactly 1, so x / scale lands on exact halves.
+  const std::vector<float> x = {127.f, 0.5f, 1.5f, 2.5f, -2.5f, -3.5f, 126.5f, -127.f};
+  const std::vector<int8_t> expect = {127, 0, 2, 2, -2, -4, 126, -127};
+  std::vector<int8_t> q(x.size());
+  float scale = 0.f;
+  cpu::quantize_per_token_int8(x.data(), 1, static_cast<int64_t>(x.size()), q.data(), &scale);
+  EXPECT_EQ(scale, 1.0f);
+  EXPECT_EQ(q, expect);
+}
+
+TEST(Int8Linear, AppliesScalesAfterIntegerAccumulation) {
+  std::mt19937 gen(3);
+  const int64_t tokens = 4, rows = 9, cols = 70;
+  const auto w = random_int8(static_cast<size_t>(rows * cols), gen, -127, 127);
+  std::vector<float> w_scale(rows), x(static_cast<size_t>(tokens * cols));
+  std::uniform_real_distribution<float> d(-2.f, 2.f);
+  for (auto& v : w_scale) v = std::fabs(d(gen)) / 127.f + 1e-4f;
+  for (auto& v : x) v = d(gen);
+  LinearWeight lw;
+  lw.format = WeightFormat::Int8Channel;
+  lw.rows = rows;
+  lw.cols = cols;
+  lw.data = w.data();
+  lw.scale = w_scale.data();
+  std::vector<float> y(static_cast<size_t>(tokens * rows));
+  cpu::linear_int8_rows(lw, 0, rows, x.data(), tokens, y.data(), rows);
+  for (int64_t t = 0; t < tokens; ++t) {
+    std::vector<int8_t> xq(cols);
+    float xs = 0.f;
+    reference_quantize(&x[t * cols], cols, xq.data(), &xs);
+    for (int64_t r = 0; r < rows; ++r) {
+      int32_t acc = 0;
+      for (int64_t c = 0; c < cols; ++c) acc += int32_t{xq[c]} * int32_t{w[r * cols + c]};
+      EXPECT_EQ(y[t * rows + r], static_cast<float>(acc) * xs * w_scale[r]) << t << "," << r;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dsinfer
