@@ -13,7 +13,10 @@ int main(int argc, char** argv) {
   dsinfer::cli::Action action;
   dsinfer::cli::register_logits_command(app, action);
   dsinfer::cli::register_generate_command(app, action);
+  dsinfer::cli::register_tokenize_command(app, action);
+  dsinfer::cli::register_detokenize_command(app, action);
   dsinfer::cli::register_convert_command(app, action);
+  dsinfer::cli::register_run_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

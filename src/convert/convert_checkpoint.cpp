@@ -106,6 +106,10 @@ ConvertReport convert_checkpoint(const ConvertOptions& opt) {
   // Everything that can fail on bad arguments fails before any output exists.
   std::vector<float> given_scales;
   CalibrationSet calib;
+  if (!c8 && (!opt.calib_data.empty() || opt.calib_percentile || !opt.quant_param_path.empty()))
+    throw Error("--calib-data, --calib-percentile and --quant_param_path apply to --quant_mode w8a8c8 only");
+  if (opt.calib_percentile && !(*opt.calib_percentile > 0.0 && *opt.calib_percentile <= 100.0))
+    throw Error("--calib-percentile must be in (0, 100], got " + std::to_string(*opt.calib_percentile));
   if (c8) {
     if (!opt.quant_param_path.empty()) given_scales = read_ckv_scales(opt.quant_param_path, cfg.num_hidden_layers);
     else if (!opt.calib_data.empty()) calib = read_calibration_jsonl(opt.calib_data, cfg.vocab_size);
@@ -130,6 +134,7 @@ ConvertReport convert_checkpoint(const ConvertOptions& opt) {
     progress.log("shard " + std::to_string(i + 1) + "/" + std::to_string(plan.shards.size()) + " " + shard.file_name +
                  " written");
   }
+  report.mb_per_s = progress.finish();
   copy_side_files(opt.input_dir, staging.path());
   write_index(staging.path(), weight_map, report.output_bytes);
   // A C8 output is first a complete W8A8C16 checkpoint: calibration runs it.
@@ -149,9 +154,8 @@ ConvertReport convert_checkpoint(const ConvertOptions& opt) {
     write_index(staging.path(), weight_map, report.output_bytes);
     write_output_config(opt.input_dir, staging.path(), opt.mode, plan.ignored_modules, true);
   }
-  report.mb_per_s = progress.finish();
-  report.seconds = progress.seconds();
   staging.commit();
+  report.seconds = progress.seconds();
   return report;
 }
 

@@ -13,8 +13,8 @@ namespace dsinfer::convert {
 struct ConvertReport {
   size_t input_bytes = 0;   // tensor bytes read
   size_t output_bytes = 0;  // tensor bytes written
-  double seconds = 0.0;
-  double mb_per_s = 0.0;            // input MB per second
+  double seconds = 0.0;              // whole run, C8 calibration included
+  double mb_per_s = 0.0;             // input MB per second while streaming tensors
   std::vector<float> ckv_scales;    // C8 only, per layer
 };
 

@@ -71,7 +71,9 @@ void ProgressMeter::advance(size_t bytes) {
 void ProgressMeter::log(const std::string& line) {
   std::lock_guard<std::mutex> lock(mu_);
   if (style_ == ProgressStyle::Quiet) return;
-  if (style_ == ProgressStyle::Bar) {
+  if (finished_) {
+    std::fprintf(stderr, "convert: %s\n", line.c_str());
+  } else if (style_ == ProgressStyle::Bar) {
     std::fprintf(stderr, "\r\033[K%s\n", line.c_str());
     draw_bar_locked();
   } else {
@@ -82,11 +84,12 @@ void ProgressMeter::log(const std::string& line) {
 
 double ProgressMeter::finish() {
   std::lock_guard<std::mutex> lock(mu_);
+  finished_ = true;
   const double secs = std::max(seconds(), 1e-6);
   const double mbps = static_cast<double>(done_) / 1e6 / secs;
   if (style_ == ProgressStyle::Bar && bar_visible_) std::fprintf(stderr, "\r\033[K");
   if (style_ != ProgressStyle::Quiet)
-    std::fprintf(stderr, "convert: done: %s read in %.2f s (%.1f MB/s)\n", human_bytes(static_cast<double>(done_)).c_str(),
+    std::fprintf(stderr, "convert: tensors done: %s read in %.2f s (%.1f MB/s)\n", human_bytes(static_cast<double>(done_)).c_str(),
                  secs, mbps);
   return mbps;
 }

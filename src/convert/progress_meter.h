@@ -18,7 +18,8 @@ class ProgressMeter {
   void advance(size_t bytes);
   // A message line (the bar is cleared and redrawn below it).
   void log(const std::string& line);
-  // Final line with totals; returns the average MB/s.
+  // Ends the bar with a totals line; returns the average MB/s. Later log()
+  // calls print plain lines.
   double finish();
   double seconds() const;
   size_t done_bytes() const { return done_; }
@@ -32,6 +33,7 @@ class ProgressMeter {
   ProgressStyle style_;
   std::chrono::steady_clock::time_point start_, last_draw_;
   bool bar_visible_ = false;
+  bool finished_ = false;
   std::mutex mu_;
 };
 

@@ -1,6 +1,7 @@
 #include "convert/staging_dir.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
@@ -19,6 +20,10 @@ std::string make_unique_dir(const fs::path& templ_prefix) {
   if (::mkdtemp(templ.data()) == nullptr)
     throw Error(templ_prefix.parent_path().string() + ": cannot create a temporary output directory: " +
                 std::strerror(errno));
+  // mkdtemp makes it 0700; the finished checkpoint gets the usual umask-based mode.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(templ.c_str(), 0777 & ~mask);
   return templ;
 }
 

@@ -83,7 +83,7 @@ std::vector<float> DeepseekModel::forward(std::span<const BatchEntry> batch, Pag
     attention_.forward(L.attn, i, h.data(), batch, layout, cache, path, y.data());
     for (int64_t k = 0; k < T * H; ++k) x[k] += y[k];
     cpu::rms_norm(x.data(), L.post_attention_layernorm.data(), T, H, config_.rms_norm_eps, h.data());
-    if (L.moe) moe_forward(config_, *L.moe, h.data(), T, y.data());
+    if (L.moe) moe_forward(config_, *L.moe, h.data(), T, y.data(), options);
     else gated_mlp_forward(*L.dense_mlp, h.data(), T, y.data());
     for (int64_t k = 0; k < T * H; ++k) x[k] += y[k];
   }

@@ -23,6 +23,12 @@ enum class AttentionPath { Auto, Absorbed, Expanded };
 
 struct ForwardOptions {
   AttentionPath attention = AttentionPath::Auto;  // Auto: absorbed for pure decode steps
+  // Routed experts process at most this many tokens at a time (0: all at
+  // once), bounding peak memory under skewed routing in long prefills.
+  int64_t moe_chunk_max_len = 0;
+  // Benchmark mode: replace the router's choice with a round-robin
+  // assignment so every expert gets the same load (weights are kept).
+  bool perfect_eplb = false;
 };
 
 // Packed layout of a batch: for entry i, rows [row_begin[i], row_begin[i] + n)

@@ -9,29 +9,37 @@
 
 namespace dsinfer {
 
-void moe_forward(const ModelConfig& c, const MoeWeights& w, const float* x, int64_t n_tokens, float* out) {
+void moe_forward(const ModelConfig& c, const MoeWeights& w, const float* x, int64_t n_tokens, float* out,
+                 const ForwardOptions& options) {
   const int64_t H = c.hidden_size, E = c.n_routed_experts;
   std::vector<float> logits(static_cast<size_t>(n_tokens * E));
   cpu::linear(w.router, x, n_tokens, logits.data());
-  const RoutingResult route = route_tokens(c, logits.data(), n_tokens, w.score_bias);
-
-  // Group (token, weight) pairs by expert.
-  std::vector<std::vector<std::pair<int64_t, float>>> assigned(static_cast<size_t>(E));
-  for (int64_t t = 0; t < n_tokens; ++t)
-    for (int64_t k = 0; k < route.top_k; ++k)
-      assigned[route.experts[t * route.top_k + k]].emplace_back(t, route.weights[t * route.top_k + k]);
+  RoutingResult route = route_tokens(c, logits.data(), n_tokens, w.score_bias);
+  if (options.perfect_eplb)
+    for (int64_t i = 0; i < n_tokens * route.top_k; ++i) route.experts[i] = static_cast<int32_t>(i % E);
 
   std::fill(out, out + n_tokens * H, 0.f);
+  const int64_t chunk = options.moe_chunk_max_len > 0 ? options.moe_chunk_max_len : n_tokens;
+  std::vector<std::vector<std::pair<int64_t, float>>> assigned(static_cast<size_t>(E));
   std::vector<float> xe, ye;
-  for (int64_t e = 0; e < E; ++e) {
-    const auto& toks = assigned[e];
-    if (toks.empty()) continue;
-    const int64_t n = static_cast<int64_t>(toks.size());
-    xe.resize(static_cast<size_t>(n * H));
-    ye.resize(static_cast<size_t>(n * H));
-    for (int64_t i = 0; i < n; ++i) std::copy(x + toks[i].first * H, x + (toks[i].first + 1) * H, xe.data() + i * H);
-    gated_mlp_forward(w.experts[e], xe.data(), n, ye.data());
-    for (int64_t i = 0; i < n; ++i) cpu::axpy(toks[i].second, ye.data() + i * H, out + toks[i].first * H, H);
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += chunk) {
+    const int64_t t1 = std::min(n_tokens, t0 + chunk);
+    // Group this chunk's (token, weight) pairs by expert.
+    for (auto& a : assigned) a.clear();
+    for (int64_t t = t0; t < t1; ++t)
+      for (int64_t k = 0; k < route.top_k; ++k)
+        assigned[route.experts[t * route.top_k + k]].emplace_back(t, route.weights[t * route.top_k + k]);
+    for (int64_t e = 0; e < E; ++e) {
+      const auto& toks = assigned[e];
+      if (toks.empty()) continue;
+      const int64_t n = static_cast<int64_t>(toks.size());
+      xe.resize(static_cast<size_t>(n * H));
+      ye.resize(static_cast<size_t>(n * H));
+      for (int64_t i = 0; i < n; ++i)
+        std::copy(x + toks[i].first * H, x + (toks[i].first + 1) * H, xe.data() + i * H);
+      gated_mlp_forward(w.experts[e], xe.data(), n, ye.data());
+      for (int64_t i = 0; i < n; ++i) cpu::axpy(toks[i].second, ye.data() + i * H, out + toks[i].first * H, H);
+    }
   }
   if (w.shared) {
     std::vector<float> shared(static_cast<size_t>(n_tokens * H));

@@ -136,14 +136,27 @@ void emit(const Planned& t, const ModelConfig& c, Rng& rng, SafetensorsWriter& w
   }
 }
 
-}  // namespace
-
-void write_synthetic_checkpoint(const std::string& dir, nlohmann::json config, const SyntheticCheckpointOptions& o) {
-  namespace fs = std::filesystem;
+nlohmann::json with_fp8_quantization(nlohmann::json config) {
   config["quantization_config"] = {{"activation_scheme", "dynamic"},
                                    {"fmt", "e4m3"},
                                    {"quant_method", "fp8"},
                                    {"weight_block_size", {128, 128}}};
+  return config;
+}
+
+}  // namespace
+
+uint64_t synthetic_checkpoint_bytes(const nlohmann::json& config, bool include_mtp) {
+  const ModelConfig c = parse_model_config(with_fp8_quantization(config).dump(), "config");
+  uint64_t total = 0;
+  for (const auto& t : plan_tensors(c, include_mtp))
+    for (const auto& spec : specs_of(t, c)) total += spec.nbytes();
+  return total;
+}
+
+void write_synthetic_checkpoint(const std::string& dir, nlohmann::json config, const SyntheticCheckpointOptions& o) {
+  namespace fs = std::filesystem;
+  config = with_fp8_quantization(std::move(config));
   const std::string cfg_path = (fs::path(dir) / "config.json").string();
   const ModelConfig c = parse_model_config(config.dump(), cfg_path);
   const auto planned = plan_tensors(c, o.include_mtp);

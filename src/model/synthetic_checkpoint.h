@@ -22,4 +22,7 @@ struct SyntheticCheckpointOptions {
 void write_synthetic_checkpoint(const std::string& dir, nlohmann::json config,
                                 const SyntheticCheckpointOptions& options = {});
 
+// Bytes of tensor data write_synthetic_checkpoint would write for `config`.
+uint64_t synthetic_checkpoint_bytes(const nlohmann::json& config, bool include_mtp = true);
+
 }  // namespace dsinfer

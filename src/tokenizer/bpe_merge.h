@@ -50,13 +50,17 @@ void bpe_merge(BpeWorkspace& ws, PairLookup&& lookup, std::vector<int32_t>& out)
   };
   auto& heap = ws.heap;
   heap.clear();
-  const auto push_pair = [&](int32_t left, int32_t right) {
+  const auto add_pair = [&](int32_t left, int32_t right) {
     const BpeMerge m = lookup(syms[left], syms[right]);
-    if (m.rank < 0) return;
+    if (m.rank < 0) return false;
     heap.push_back({m.rank, left, right, syms[right].end, m.new_id});
-    std::push_heap(heap.begin(), heap.end(), later);
+    return true;
   };
-  for (int32_t i = 0; i + 1 < n; ++i) push_pair(i, i + 1);
+  const auto push_pair = [&](int32_t left, int32_t right) {
+    if (add_pair(left, right)) std::push_heap(heap.begin(), heap.end(), later);
+  };
+  for (int32_t i = 0; i + 1 < n; ++i) add_pair(i, i + 1);
+  std::make_heap(heap.begin(), heap.end(), later);  // O(n), unlike n pushes
 
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), later);

@@ -20,10 +20,10 @@ constexpr const char* kByteLevelRegex = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p
 
 // Pieces longer than this are rare and not worth caching.
 constexpr size_t kMaxCachedPiece = 128;
-
-uint64_t pair_key(int32_t left, int32_t right) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
-}
+// Unicode version of the reference's regex engine: HF tokenizers bundles
+// Oniguruma 6.9.9 (Unicode 15.1). The golden fuzz cases need >= 15.0
+// (U+1F77B is a symbol only from 15.0 on).
+constexpr int kUnicodeVersion = 151;
 
 // What a token decodes to: HF's ByteLevel decoder maps each character back to
 // its byte, and keeps a token's UTF-8 as is when a character is outside the alphabet.
@@ -124,7 +124,7 @@ ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(const std::string& path, std::strin
     if (l == vocab.end() || r == vocab.end() || merged == vocab.end())
       fail("model.merges[" + std::to_string(rank) + "] uses a token missing from model.vocab");
     // A repeated pair keeps its last rank: HF collects the list into a map.
-    merges_.insert_or_assign(pair_key(l->second, r->second), BpeMerge{static_cast<int32_t>(rank), merged->second});
+    merges_.set(l->second, r->second, BpeMerge{static_cast<int32_t>(rank), merged->second});
   }
 
   // Added tokens, matched inside the text before pre-tokenization.
@@ -162,7 +162,7 @@ ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(const std::string& path, std::strin
       const json& pat = p.value("pattern", json::object());
       std::string regex;
       if (pat.contains("Regex") && pat["Regex"].is_string()) {
-        regex = with_unicode_whitespace(pat["Regex"].get<std::string>());
+        regex = adapt_pattern(pat["Regex"].get<std::string>(), kUnicodeVersion, path + ": pre_tokenizer Split pattern");
       } else if (pat.contains("String") && pat["String"].is_string()) {
         regex = quote_literal(pat["String"].get<std::string>());
       } else {
@@ -171,7 +171,7 @@ ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(const std::string& path, std::strin
       splits_.emplace_back(regex, path + ": pre_tokenizer Split pattern");
     } else if (type == "ByteLevel") {
       if (p.value("add_prefix_space", false)) fail("pre_tokenizer ByteLevel add_prefix_space = true is not supported");
-      if (p.value("use_regex", true)) splits_.emplace_back(with_unicode_whitespace(kByteLevelRegex), "ByteLevel regex");
+      if (p.value("use_regex", true)) splits_.emplace_back(adapt_pattern(kByteLevelRegex, kUnicodeVersion, "ByteLevel regex"), "ByteLevel regex");
       byte_level = true;
     } else {
       fail("pre_tokenizer type '" + type + "' is not supported");
@@ -210,11 +210,6 @@ std::optional<int32_t> ByteLevelBpeTokenizer::special_token_id(std::string_view 
   const auto it = added_ids_.find(std::string(content));
   if (it == added_ids_.end()) return std::nullopt;
   return it->second;
-}
-
-BpeMerge ByteLevelBpeTokenizer::lookup_merge(int32_t left, int32_t right) const {
-  const auto it = merges_.find(pair_key(left, right));
-  return it == merges_.end() ? BpeMerge{-1, -1} : it->second;
 }
 
 std::vector<int32_t> ByteLevelBpeTokenizer::encode(std::string_view text) const {
@@ -269,7 +264,7 @@ void ByteLevelBpeTokenizer::encode_piece(std::string_view piece, EncodeState& st
       syms.push_back({byte_ids_[static_cast<unsigned char>(piece[i])], static_cast<uint32_t>(i),
                       static_cast<uint32_t>(i + 1), 0, 0});
     bpe_merge(
-        st.workspace, [&](const BpeSymbol& l, const BpeSymbol& r) { return lookup_merge(l.id, r.id); }, st.out);
+        st.workspace, [&](const BpeSymbol& l, const BpeSymbol& r) { return merges_.find(l.id, r.id); }, st.out);
   }
   if (cacheable) {
     st.cache.emplace(piece, std::pair<uint32_t, uint32_t>(static_cast<uint32_t>(st.cached_ids.size()),

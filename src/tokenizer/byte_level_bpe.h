@@ -10,6 +10,7 @@
 
 #include "tokenizer/added_token_matcher.h"
 #include "tokenizer/bpe_merge.h"
+#include "tokenizer/token_tables.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode_regex.h"
 
@@ -29,7 +30,6 @@ class ByteLevelBpeTokenizer final : public Tokenizer {
   struct EncodeState;
   void split_and_encode(std::string_view piece, size_t level, EncodeState& st) const;
   void encode_piece(std::string_view piece, EncodeState& st) const;
-  BpeMerge lookup_merge(int32_t left, int32_t right) const;
 
   // Added tokens: HF extracts normalized=false ones from the raw text first,
   // then normalized=true ones from what is left (after normalization).
@@ -37,7 +37,7 @@ class ByteLevelBpeTokenizer final : public Tokenizer {
   std::unordered_map<std::string, int32_t> added_ids_;
   std::vector<UnicodeRegex> splits_;  // Split pre-tokenizers, applied in order
   std::array<int32_t, 256> byte_ids_{};
-  std::unordered_map<uint64_t, BpeMerge> merges_;  // (left id, right id) -> rank, merged id
+  PairMergeTable merges_;  // (left id, right id) -> rank, merged id
   // Token id -> bytes: token_blob_[token_offsets_[id], token_offsets_[id + 1]).
   std::string token_blob_;
   std::vector<uint32_t> token_offsets_;

@@ -4,12 +4,14 @@
 // added tokens from tokenizer_config.json are split off first, the rest is
 // cut into <= 400k-character chunks and runs of <= 25k (non)whitespace
 // characters, then pre-tokenized with Kimi's regex and merged by rank.
+#include <array>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "tokenizer/added_token_matcher.h"
 #include "tokenizer/bpe_merge.h"
+#include "tokenizer/token_tables.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode_regex.h"
 
@@ -34,12 +36,9 @@ class TiktokenBpeTokenizer final : public Tokenizer {
   void encode_chunk(std::string_view chunk, EncodeState& st) const;
   void encode_piece(std::string_view piece, EncodeState& st) const;
 
-  struct TransparentHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   // Mergeable token bytes -> rank (= id). Keys view into token_blob_.
-  std::unordered_map<std::string_view, int32_t, TransparentHash, std::equal_to<>> ranks_;
+  BytesRankTable ranks_;
+  std::array<int32_t, 256> byte_ranks_{};
   int32_t num_base_tokens_ = 0;
   AddedTokenMatcher added_;
   std::unordered_map<std::string, int32_t> added_ids_;

@@ -3,6 +3,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <cstdint>
+#include <cstdio>
+
 #include "io/error.h"
 
 namespace dsinfer {
@@ -71,23 +74,89 @@ bool UnicodeRegex::find(std::string_view subject, size_t start, RegexScratch& sc
   return true;
 }
 
-std::string with_unicode_whitespace(const std::string& pattern) {
+namespace {
+
+struct UnicodeAddition {
+  const char* property;
+  int version;  // Unicode version * 10
+  uint32_t first, last;
+};
+
+constexpr UnicodeAddition kUnicodeAdditions[] = {
+#include "tokenizer/unicode_additions.inc"
+};
+
+std::string hex_escape(uint32_t cp) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "\\x{%X}", cp);
+  return buf;
+}
+
+// Class members for property `name` (without brackets), or "" if unknown.
+std::string class_members(const std::string& name, int unicode_version) {
+  bool known = false;
+  std::string extra;
+  for (const auto& a : kUnicodeAdditions) {
+    if (name != a.property) continue;
+    known = true;
+    if (a.version > unicode_version) continue;
+    extra += hex_escape(a.first);
+    if (a.last != a.first) extra += "-" + hex_escape(a.last);
+  }
+  static constexpr std::string_view kGeneralCategories[] = {"L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "N", "P", "S"};
+  for (const auto gc : kGeneralCategories)
+    if (name == gc) known = true;
+  if (!known && name != "Han") return "";
+  return (name == "Han" ? std::string("\\p{sc=Han}") : "\\p{" + name + "}") + extra;
+}
+
+}  // namespace
+
+std::string adapt_pattern(const std::string& pattern, int unicode_version, const std::string& origin) {
   std::string out;
-  out.reserve(pattern.size() + 32);
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] == '\\' && i + 1 < pattern.size()) {
-      const char c = pattern[i + 1];
-      if (c == 's') {
-        out += "\\p{White_Space}";
-      } else if (c == 'S') {
-        out += "\\P{White_Space}";
-      } else {
-        out.append(pattern, i, 2);  // any other escape, "\\\\" included, stays as is
+  out.reserve(pattern.size() * 2);
+  bool in_class = false;
+  size_t i = 0;
+  while (i < pattern.size()) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      const char e = pattern[i + 1];
+      if (e == 's' || e == 'S') {
+        out += e == 's' ? "\\p{White_Space}" : "\\P{White_Space}";
+        i += 2;
+        continue;
       }
-      ++i;
-    } else {
-      out += pattern[i];
+      if ((e == 'p' || e == 'P') && i + 2 < pattern.size() && pattern[i + 2] == '{') {
+        const size_t close = pattern.find('}', i + 3);
+        if (close == std::string::npos) throw Error(origin + ": unterminated \\p{ in regex");
+        const std::string name = pattern.substr(i + 3, close - i - 3);
+        const std::string members = class_members(name, unicode_version);
+        if (members.empty()) {
+          out.append(pattern, i, close + 1 - i);  // some other property: keep as written
+        } else if (e == 'p') {
+          out += in_class ? members : "[" + members + "]";
+        } else {
+          if (in_class) throw Error(origin + ": \\P{" + name + "} inside a character class is not supported");
+          out += "[^" + members + "]";
+        }
+        i = close + 1;
+        continue;
+      }
+      out.append(pattern, i, 2);  // any other escape stays as written
+      i += 2;
+      continue;
     }
+    if (!in_class && c == '[') {
+      in_class = true;
+      out += c;
+      ++i;
+      if (i < pattern.size() && pattern[i] == '^') out += pattern[i++];
+      if (i < pattern.size() && pattern[i] == ']') out += pattern[i++];  // a leading ']' is literal
+      continue;
+    }
+    if (in_class && c == ']') in_class = false;
+    out += c;
+    ++i;
   }
   return out;
 }

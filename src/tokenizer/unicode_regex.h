@@ -53,9 +53,16 @@ class UnicodeRegex {
   std::unique_ptr<Impl> impl_;
 };
 
-// Rewrites \s and \S into \p{White_Space} / \P{White_Space}. PCRE2's \s with
-// UCP also matches U+180E, which Oniguruma (HF tokenizers) and Rust's regex
-// (tiktoken) do not treat as whitespace.
-std::string with_unicode_whitespace(const std::string& pattern);
+// Adapts a pattern written for Oniguruma (HF tokenizers) or Rust's regex
+// (tiktoken) to PCRE2 10.42 so that it matches the same characters:
+//  - \s / \S become \p{White_Space} / \P{White_Space} (PCRE2's \s with UCP
+//    also matches U+180E, the others do not);
+//  - \p{Han} means the Han script (PCRE2 would use Script_Extensions, which
+//    also covers CJK punctuation such as U+3002);
+//  - \p{L}, \p{Lu}, ..., \p{N}, \p{P}, \p{S}, \p{M}, \p{Han} also take the
+//    code points Unicode 15.0 .. `unicode_version` (e.g. 160 for 16.0) added,
+//    since PCRE2 10.42 knows only Unicode 14.0.
+// Throws Error (naming `origin`) for a \P{..} of such a property inside a class.
+std::string adapt_pattern(const std::string& pattern, int unicode_version, const std::string& origin);
 
 }  // namespace dsinfer

@@ -11,6 +11,9 @@ using Action = std::function<int()>;
 
 void register_logits_command(CLI::App& app, Action& action);
 void register_generate_command(CLI::App& app, Action& action);
+void register_tokenize_command(CLI::App& app, Action& action);
+void register_detokenize_command(CLI::App& app, Action& action);
 void register_convert_command(CLI::App& app, Action& action);
+void register_run_command(CLI::App& app, Action& action);
 
 }  // namespace dsinfer::cli

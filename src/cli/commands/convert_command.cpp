@@ -40,7 +40,7 @@ void register_convert_command(CLI::App& app, Action& action) {
       if (pct->count() > 0) opts->c.calib_percentile = opts->percentile;
       if (opts->quiet) opts->c.progress = convert::ProgressStyle::Quiet;
       const auto report = convert::convert_checkpoint(opts->c);
-      std::printf("converted %s -> %s (%s): %.1f MB read, %.1f MB written, %.2f s, %.1f MB/s\n",
+      std::printf("converted %s -> %s (%s): %.1f MB read, %.1f MB written, %.2f s total, tensors at %.1f MB/s\n",
                   opts->c.input_dir.c_str(), opts->c.output_dir.c_str(), opts->mode.c_str(),
                   static_cast<double>(report.input_bytes) / 1e6, static_cast<double>(report.output_bytes) / 1e6,
                   report.seconds, report.mb_per_s);

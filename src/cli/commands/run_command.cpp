@@ -1,0 +1,54 @@
+// dsinfer run: the seed's offline inference job from a YAML run config, or
+// (with no --config) the built-in random-weight DeepSeek-R1-shaped demo.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "cli/commands/command.h"
+#include "io/run_config.h"
+#include "runtime/offline_job.h"
+
+namespace dsinfer::cli {
+
+void register_run_command(CLI::App& app, Action& action) {
+  struct Opts {
+    std::string config, output;
+    bool no_warmup = false, quiet = false;
+    int64_t show = 2;
+  };
+  auto opts = std::make_shared<Opts>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Offline batch inference from a YAML run config (the seed's infer.sh job) and a performance report; "
+             "without --config runs the built-in random-weight DeepSeek-R1-shaped demo");
+  cmd->add_option("--config", opts->config, "YAML run config (see configs/); omit for the built-in demo");
+  cmd->add_option("--output", opts->output, "Write the results JSON here (schema in README)");
+  cmd->add_flag("--no-warmup", opts->no_warmup, "Skip the warm-up pass (prefill + one decode step)");
+  cmd->add_flag("--quiet", opts->quiet, "No progress bar / progress lines");
+  cmd->add_option("--show-outputs", opts->show, "How many decoded sequences to print")->capture_default_str();
+  cmd->callback([&action, opts] {
+    action = [opts] {
+      OfflineJobOptions jo;
+      jo.output_json = opts->output;
+      jo.warmup = !opts->no_warmup;
+      jo.progress = !opts->quiet;
+      jo.show_sequences = opts->show;
+      // Relative dataset paths: the working directory first, then the source tree.
+      jo.search_roots = {std::filesystem::current_path().string(), DSINFER_SOURCE_DIR};
+      RunConfig cfg;
+      if (opts->config.empty()) {
+        std::fprintf(stderr, "dsinfer: no --config given: running the built-in demo (random weights)\n");
+        cfg = demo_run_config(std::string(DSINFER_SOURCE_DIR) + "/assets/deepseek-r1");
+        jo.label = "built-in demo: DeepSeek-R1-shaped model, RANDOM weights, real tokenizer";
+      } else {
+        cfg = load_run_config(opts->config);
+        // Relative dataset paths in a YAML are also looked up beside it.
+        jo.search_roots.insert(jo.search_roots.begin() + 1,
+                               std::filesystem::absolute(opts->config).parent_path().string());
+      }
+      run_offline_job(cfg, jo);
+      return 0;
+    };
+  });
+}
+
+}  // namespace dsinfer::cli

@@ -1,0 +1,30 @@
+#pragma once
+// `dsinfer run`: the seed's offline job end to end. Resolves the model
+// (checkpoint, or random weights of its config), plans memory, loads,
+// encodes the dataset's prompts, warms up, runs the measured static batch
+// and produces the report (text + JSON).
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "io/run_config.h"
+
+namespace dsinfer {
+
+struct OfflineJobOptions {
+  std::string output_json;          // results file ("" = none)
+  std::vector<std::string> search_roots;  // for dataset/... relative paths
+  bool progress = true;
+  bool warmup = true;
+  int64_t show_sequences = 2;       // decoded texts printed in the report
+  std::string label;                // e.g. "built-in demo (random weights)"
+};
+
+// Runs the job and returns the results JSON (also written to output_json).
+nlohmann::json run_offline_job(const RunConfig& config, const OfflineJobOptions& options, FILE* report = stdout);
+
+// The built-in demo's run config (random-weight DeepSeek-R1-shaped model
+// with the real DeepSeek tokenizer and R1 chat template).
+RunConfig demo_run_config(const std::string& asset_dir);
+
+}  // namespace dsinfer

@@ -1,0 +1,42 @@
+#pragma once
+// The seed's measured generation: a static batch, prefill (all sequences in
+// one forward, or one sequence per cycle), then greedy decode steps over the
+// whole batch with no early stop. Times every prefill cycle and decode step.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/deepseek_model.h"
+
+namespace dsinfer {
+
+struct StepEvent {
+  const char* phase;  // "prefill" or "decode"
+  int64_t step = 0, total_steps = 0;
+  double ms = 0;
+  int64_t tokens = 0;  // tokens processed by this step
+};
+
+struct OfflineRunOptions {
+  int64_t max_new_tokens = 32;   // generated per sequence: 1 from prefill + (n-1) decode steps
+  int64_t page_size = 128;       // cache page size; the whole max length for a contiguous cache
+  bool prefill_multi_cycle = false;
+  ForwardOptions prefill;        // moe_chunk_max_len, perfect_eplb
+  ForwardOptions decode;
+  std::function<void(const StepEvent&)> on_step;
+};
+
+struct OfflineRunResult {
+  std::vector<double> prefill_ms;  // per prefill cycle
+  std::vector<double> decode_ms;   // per decode step
+  std::vector<double> ttft_ms;     // per sequence: time until its first token
+  std::vector<std::vector<int32_t>> generated;
+  int64_t prompt_tokens = 0;
+  int64_t cache_pages = 0;
+};
+
+OfflineRunResult run_offline_batch(const DeepseekModel& model, const std::vector<std::vector<int32_t>>& prompts,
+                                   const OfflineRunOptions& options);
+
+}  // namespace dsinfer
