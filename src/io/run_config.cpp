@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -30,7 +31,7 @@ class YamlReader {
   // Binds every key of `node` (a mapping, or absent) to a handler; others warn.
   void section(const YAML::Node& node, const std::string& prefix,
                const std::map<std::string, std::function<void(const YAML::Node&, const std::string&)>>& keys) {
-    if (!node) return;
+    if (!node || node.IsNull()) return;  // absent or empty section: defaults
     if (!node.IsMap()) fail(prefix.empty() ? "<document>" : prefix, "must be a mapping");
     for (const auto& kv : node) {
       const std::string key = kv.first.as<std::string>();
@@ -241,7 +242,16 @@ RunConfig load_run_config(const std::string& yaml_path) {
   if (!in) throw Error(yaml_path + ": cannot open run config");
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_run_config(ss.str(), yaml_path);
+  RunConfig c = parse_run_config(ss.str(), yaml_path);
+  // A relative model_path is taken relative to the YAML file when it exists
+  // there (so configs/ work from any directory), else to the working directory.
+  namespace fs = std::filesystem;
+  const fs::path beside = fs::absolute(yaml_path).parent_path() / c.model_path;
+  if (fs::path(c.model_path).is_relative() && fs::exists(beside)) {
+    c.model_path = beside.lexically_normal().string();
+    c.resolved["model_path"] = c.model_path;
+  }
+  return c;
 }
 
 }  // namespace dsinfer

@@ -5,6 +5,7 @@
 // keeps this O(n log n) per piece, so a 1 MB piece without spaces is fine.
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace dsinfer {
@@ -21,11 +22,57 @@ struct BpeMerge {
   int32_t new_id;
 };
 
+// Min-heap with four children per node: a node's children share one cache
+// line, which matters once a 1 MB piece puts millions of candidates in it.
+template <typename T, typename Key>
+class QuadHeap {
+ public:
+  explicit QuadHeap(std::vector<T>& items, Key key) : v_(items), key_(key) {}
+  bool empty() const { return v_.empty(); }
+  void heapify() {
+    for (size_t i = v_.size() / 4 + 1; i-- > 0;) sift_down(i);
+  }
+  void push(const T& item) {
+    v_.push_back(item);
+    size_t i = v_.size() - 1;
+    while (i > 0) {
+      const size_t parent = (i - 1) / 4;
+      if (key_(v_[parent]) <= key_(v_[i])) break;
+      std::swap(v_[parent], v_[i]);
+      i = parent;
+    }
+  }
+  T pop() {
+    T top = v_.front();
+    v_.front() = v_.back();
+    v_.pop_back();
+    if (!v_.empty()) sift_down(0);
+    return top;
+  }
+
+ private:
+  void sift_down(size_t i) {
+    const size_t n = v_.size();
+    for (;;) {
+      const size_t first = 4 * i + 1;
+      if (first >= n) return;
+      size_t best = first;
+      const size_t last = std::min(first + 4, n);
+      for (size_t c = first + 1; c < last; ++c)
+        if (key_(v_[c]) < key_(v_[best])) best = c;
+      if (key_(v_[i]) <= key_(v_[best])) return;
+      std::swap(v_[i], v_[best]);
+      i = best;
+    }
+  }
+  std::vector<T>& v_;
+  Key key_;
+};
+
 // Buffers reused across pieces within one encode call.
 struct BpeWorkspace {
   struct Candidate {
-    int32_t rank;
-    int32_t left, right;  // symbol indices
+    uint64_t order;       // rank << 32 | left symbol index: lowest rank, then leftmost
     uint32_t right_end;   // right symbol's end when queued: detects a stale entry
     int32_t new_id;
   };
@@ -44,40 +91,37 @@ void bpe_merge(BpeWorkspace& ws, PairLookup&& lookup, std::vector<int32_t>& out)
     syms[i].next = i + 1 < n ? i + 1 : -1;
   }
   using Candidate = BpeWorkspace::Candidate;
-  // Min-heap on (rank, left position): lower rank first, then leftmost.
-  const auto later = [](const Candidate& a, const Candidate& b) {
-    return a.rank != b.rank ? a.rank > b.rank : a.left > b.left;
-  };
-  auto& heap = ws.heap;
-  heap.clear();
-  const auto add_pair = [&](int32_t left, int32_t right) {
+  ws.heap.clear();
+  QuadHeap heap(ws.heap, [](const Candidate& c) { return c.order; });
+  const auto make_candidate = [&](int32_t left, int32_t right) -> std::optional<Candidate> {
     const BpeMerge m = lookup(syms[left], syms[right]);
-    if (m.rank < 0) return false;
-    heap.push_back({m.rank, left, right, syms[right].end, m.new_id});
-    return true;
+    if (m.rank < 0) return std::nullopt;
+    return Candidate{(static_cast<uint64_t>(m.rank) << 32) | static_cast<uint32_t>(left), syms[right].end, m.new_id};
   };
   const auto push_pair = [&](int32_t left, int32_t right) {
-    if (add_pair(left, right)) std::push_heap(heap.begin(), heap.end(), later);
+    if (const auto c = make_candidate(left, right)) heap.push(*c);
   };
-  for (int32_t i = 0; i + 1 < n; ++i) add_pair(i, i + 1);
-  std::make_heap(heap.begin(), heap.end(), later);  // O(n), unlike n pushes
+  for (int32_t i = 0; i + 1 < n; ++i)
+    if (const auto c = make_candidate(i, i + 1)) ws.heap.push_back(*c);
+  heap.heapify();  // O(n), unlike n pushes
 
   while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), later);
-    const Candidate c = heap.back();
-    heap.pop_back();
-    BpeSymbol& left = syms[c.left];
-    // Stale when the left symbol was absorbed (then its span is empty), the
-    // right one was absorbed, or the right one grew since it was queued.
-    if (left.end == left.start || left.next != c.right || syms[c.right].end != c.right_end) continue;
-    BpeSymbol& right = syms[c.right];
+    const Candidate c = heap.pop();
+    const auto left_index = static_cast<int32_t>(c.order & 0xFFFFFFFFu);
+    BpeSymbol& left = syms[left_index];
+    // Stale when the left symbol was absorbed (its span is then empty), or
+    // its right neighbour is no longer the one queued: absorbed (left.next
+    // moved on) or grown since (a different end).
+    if (left.end == left.start || left.next < 0 || syms[left.next].end != c.right_end) continue;
+    const int32_t right_index = left.next;
+    BpeSymbol& right = syms[right_index];
     left.id = c.new_id;
     left.end = right.end;
     left.next = right.next;
-    if (right.next >= 0) syms[right.next].prev = c.left;
+    if (right.next >= 0) syms[right.next].prev = left_index;
     right.start = right.end;  // mark absorbed
-    if (left.prev >= 0) push_pair(left.prev, c.left);
-    if (left.next >= 0) push_pair(c.left, left.next);
+    if (left.prev >= 0) push_pair(left.prev, left_index);
+    if (left.next >= 0) push_pair(left_index, left.next);
   }
   for (int32_t i = n > 0 ? 0 : -1; i >= 0; i = syms[i].next) out.push_back(syms[i].id);
 }

@@ -19,8 +19,13 @@ std::string make_temp_dir(const std::string& tag) {
   return templ;
 }
 
-CommandResult run_dsinfer(const std::string& args) {
-  std::string cmd = std::string(DSINFER_BINARY) + " " + args + " 2>&1";
+std::string dsinfer_binary() { return DSINFER_BINARY; }
+std::string source_root() { return DSINFER_SOURCE_ROOT; }
+
+CommandResult run_dsinfer(const std::string& args) { return run_shell(std::string(DSINFER_BINARY) + " " + args); }
+
+CommandResult run_shell(const std::string& command_line) {
+  std::string cmd = command_line + " 2>&1";
   CommandResult r;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) throw std::runtime_error("popen failed");

@@ -15,6 +15,11 @@ struct CommandResult {
 };
 // Runs the built `dsinfer` binary with the given argument string.
 CommandResult run_dsinfer(const std::string& args);
+// Runs any shell command line (stdout and stderr captured together).
+CommandResult run_shell(const std::string& command_line);
+// The built dsinfer binary and the source tree root.
+std::string dsinfer_binary();
+std::string source_root();
 // Runs it (via /bin/sh, output discarded) and returns its peak resident set size in bytes.
 long peak_rss_of_dsinfer(const std::string& args, int* exit_code);
 
