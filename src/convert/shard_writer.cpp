@@ -1,5 +1,7 @@
 #include "convert/shard_writer.h"
 
+#include <algorithm>
+
 #include "convert/mapped_pages.h"
 
 namespace dsinfer::convert {
@@ -58,8 +60,19 @@ void ShardWriter::run() {
       queue_.pop_front();
     }
     try {
-      writer_.write_next(item.mapped ? item.mapped : item.owned.data(), item.nbytes);
-      if (item.mapped) release_mapped_pages(item.mapped, item.nbytes);
+      if (item.mapped) {
+        // Copy in pieces, dropping each piece's input pages right after, so a
+        // multi-GB tensor (Kimi-K2's embeddings) is never resident at once.
+        constexpr size_t kPiece = 64u << 20;
+        for (size_t off = 0; off < item.nbytes; off += kPiece) {
+          const size_t n = std::min(kPiece, item.nbytes - off);
+          writer_.write_part(item.mapped + off, n);
+          release_mapped_pages(item.mapped + off, n);
+        }
+        if (item.nbytes == 0) writer_.write_next(item.mapped, 0);
+      } else {
+        writer_.write_next(item.owned.data(), item.nbytes);
+      }
       progress_.advance(item.input_done);
     } catch (...) {
       std::lock_guard<std::mutex> lock(mu_);

@@ -37,14 +37,25 @@ SafetensorsWriter::SafetensorsWriter(const std::string& path, std::vector<Tensor
 }
 
 void SafetensorsWriter::write_next(const void* data, size_t nbytes) {
+  if (next_ < specs_.size() && (written_in_current_ != 0 || nbytes != specs_[next_].nbytes()))
+    throw Error(path_ + ": tensor '" + specs_[next_].name + "' has " + std::to_string(nbytes) + " bytes, declared " +
+                std::to_string(specs_[next_].nbytes()));
+  write_part(data, nbytes);
+}
+
+void SafetensorsWriter::write_part(const void* data, size_t nbytes) {
   if (next_ >= specs_.size()) throw Error(path_ + ": more tensors written than declared");
   const auto& s = specs_[next_];
-  if (nbytes != s.nbytes())
-    throw Error(path_ + ": tensor '" + s.name + "' has " + std::to_string(nbytes) + " bytes, declared " +
-                std::to_string(s.nbytes()));
+  if (written_in_current_ + nbytes > s.nbytes())
+    throw Error(path_ + ": tensor '" + s.name + "' gets more than its declared " + std::to_string(s.nbytes()) +
+                " bytes");
   out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(nbytes));
   if (!out_) throw Error(path_ + ": write of tensor '" + s.name + "' failed (disk full?)");
-  ++next_;
+  written_in_current_ += nbytes;
+  if (written_in_current_ == s.nbytes()) {
+    ++next_;
+    written_in_current_ = 0;
+  }
 }
 
 void SafetensorsWriter::finish() {

@@ -26,6 +26,9 @@ class SafetensorsWriter {
                     const std::map<std::string, std::string>& metadata = {});
   // Appends the bytes of the next tensor; must follow the declared order.
   void write_next(const void* data, size_t nbytes);
+  // Appends part of the current tensor (tensors may be streamed in pieces,
+  // so a huge tensor never has to be resident at once).
+  void write_part(const void* data, size_t nbytes);
   // Checks every tensor was written and flushes; throws on I/O failure.
   void finish();
 
@@ -33,6 +36,7 @@ class SafetensorsWriter {
   std::string path_;
   std::vector<TensorSpec> specs_;
   size_t next_ = 0;
+  size_t written_in_current_ = 0;
   std::ofstream out_;
 };
 
