@@ -8,12 +8,14 @@
 #include "cli/commands/token_ids.h"
 #include "io/error.h"
 #include "runtime/greedy_generator.h"
+#include "tokenizer/tokenizer.h"
 
 namespace dsinfer::cli {
 
 void register_generate_command(CLI::App& app, Action& action) {
   struct Opts {
-    std::string model, ids, output_json;
+    std::string model, ids, prompt, output_json;
+    bool chat = false;
     int64_t max_new_tokens = 16;
     bool stop_at_eos = false;
     int64_t page_size = 128;
@@ -21,7 +23,11 @@ void register_generate_command(CLI::App& app, Action& action) {
   auto opts = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("generate", "Greedy generation from prompt token ids");
   cmd->add_option("--model", opts->model, "Model directory (config.json + safetensors)")->required();
-  cmd->add_option("--ids", opts->ids, "Comma-separated prompt token ids, e.g. 5,17,9")->required();
+  auto* ids = cmd->add_option("--ids", opts->ids, "Comma-separated prompt token ids, e.g. 5,17,9");
+  auto* prompt = cmd->add_option("--prompt", opts->prompt, "Prompt text (tokenized with the model directory's tokenizer)");
+  ids->excludes(prompt);
+  cmd->add_flag("--chat", opts->chat, "With --prompt: render it as a user turn with the model's chat template")
+      ->needs(prompt);
   cmd->add_option("--max-new-tokens", opts->max_new_tokens, "Number of tokens to generate")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
@@ -33,8 +39,16 @@ void register_generate_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->callback([&action, opts] {
     action = [opts] {
+      if (opts->ids.empty() && opts->prompt.empty()) throw Error("generate: give the prompt with --ids or --prompt");
+      std::unique_ptr<Tokenizer> tokenizer;
       GenerationRequest req;
-      req.prompt = parse_token_ids(opts->ids, "--ids");
+      if (!opts->prompt.empty()) {
+        tokenizer = load_tokenizer(opts->model);
+        req.prompt = opts->chat ? encode_chat(*tokenizer, {{"user", opts->prompt}}, true) : tokenizer->encode(opts->prompt);
+        if (req.prompt.empty()) throw Error("--prompt: empty prompt (no tokens)");
+      } else {
+        req.prompt = parse_token_ids(opts->ids, "--ids");
+      }
       req.max_new_tokens = opts->max_new_tokens;
       req.stop_at_eos = opts->stop_at_eos;
       auto model = DeepseekModel::load(opts->model);
@@ -42,6 +56,7 @@ void register_generate_command(CLI::App& app, Action& action) {
       go.page_size = opts->page_size;
       const auto results = generate_greedy(*model, {req}, go);
       nlohmann::json out = {{"prompt_ids", req.prompt}, {"generated_ids", results[0].generated}};
+      if (tokenizer) out["generated_text"] = tokenizer->decode(results[0].generated);
       if (opts->output_json.empty()) {
         std::printf("%s\n", out.dump().c_str());
       } else {
