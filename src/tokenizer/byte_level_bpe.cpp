@@ -20,9 +20,9 @@ constexpr const char* kByteLevelRegex = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p
 
 // Pieces longer than this are rare and not worth caching.
 constexpr size_t kMaxCachedPiece = 128;
-// Unicode version of the reference's regex engine: HF tokenizers bundles
-// Oniguruma 6.9.9 (Unicode 15.1). The golden fuzz cases need >= 15.0
-// (U+1F77B is a symbol only from 15.0 on).
+// Unicode version of the reference's regex engine, Oniguruma as bundled by HF
+// tokenizers: taken as 15.1 (Oniguruma 6.9.9). The golden fuzz cases need
+// >= 15.0 (U+1F77B is a symbol only from 15.0 on) and pass with 15.0..17.0.
 constexpr int kUnicodeVersion = 151;
 
 // What a token decodes to: HF's ByteLevel decoder maps each character back to

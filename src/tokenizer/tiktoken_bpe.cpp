@@ -14,9 +14,9 @@ constexpr size_t kMaxConsecutiveRunChars = 25'000;
 // tiktoken.model holds the mergeable ranks; special ids follow them.
 constexpr int32_t kNumReservedSpecialTokens = 256;
 constexpr size_t kMaxCachedPiece = 128;
-// Unicode version of the reference's regex engine: tiktoken uses Rust's
-// regex-syntax 0.8.5+, which has Unicode 16.0 tables. The golden fuzz cases
-// need >= 15.0 (U+1F77B is a symbol only from 15.0 on).
+// Unicode version of the reference's regex engine, Rust's regex-syntax under
+// tiktoken: taken as 16.0 (regex-syntax 0.8.5+). The golden fuzz cases need
+// >= 15.0 and pass with 15.0..17.0.
 constexpr int kUnicodeVersion = 160;
 
 // Python's str.isspace(): bidirectional class WS, B or S, or category Zs.

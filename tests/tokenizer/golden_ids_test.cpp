@@ -2,6 +2,8 @@
 // tokenizers) must be reproduced exactly, and decode must give the text back.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "tokenizer/tokenizer.h"
 #include "tokenizer_test_util.h"
 
@@ -35,6 +37,7 @@ void expect_exact(const Tokenizer& tok, const std::string& text, const std::vect
   const auto ids = tok.encode(text);
   EXPECT_TRUE(ids == golden) << what << ": " << first_difference(tok, ids, golden)
                              << "\n  text: " << nlohmann::json(text).dump();
+  EXPECT_EQ(tok.decode(ids), text) << what << ": decode(encode(text)) != text";
   EXPECT_EQ(tok.decode(golden), text) << what;
 }
 
@@ -95,6 +98,32 @@ TEST(GoldenChat, FormatsDetectedFromTemplates) {
   EXPECT_EQ(shared_tokenizer("deepseek-v3").chat_format(), ChatFormat::DeepSeekV3);
   EXPECT_EQ(shared_tokenizer("deepseek-r1").chat_format(), ChatFormat::DeepSeekR1);
   EXPECT_EQ(shared_tokenizer("kimi-k2").chat_format(), ChatFormat::KimiK2);
+}
+
+TEST(GoldenIdsConcurrency, ParallelEncodesMatchSerial) {
+  // encode() keeps no shared mutable state, so threads may share a tokenizer.
+  for (const char* family : {"deepseek-v3", "kimi-k2"}) {
+    const auto& tok = shared_tokenizer(family);
+    const auto& cases = tokenizer_golden().at(family).at("fuzz");
+    std::vector<std::vector<int32_t>> got(4);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < got.size(); ++t)
+      threads.emplace_back([&, t] {
+        for (size_t i = t; i < cases.size(); i += got.size()) {
+          const auto ids = tok.encode(cases[i].at("text").get<std::string>());
+          got[t].insert(got[t].end(), ids.begin(), ids.end());
+        }
+      });
+    for (auto& th : threads) th.join();
+    for (size_t t = 0; t < got.size(); ++t) {
+      std::vector<int32_t> want;
+      for (size_t i = t; i < cases.size(); i += got.size()) {
+        const auto ids = cases[i].at("ids").get<std::vector<int32_t>>();
+        want.insert(want.end(), ids.begin(), ids.end());
+      }
+      EXPECT_TRUE(got[t] == want) << family << " thread " << t;
+    }
+  }
 }
 
 }  // namespace
