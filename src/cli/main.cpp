@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   dsinfer::cli::register_detokenize_command(app, action);
   dsinfer::cli::register_convert_command(app, action);
   dsinfer::cli::register_run_command(app, action);
+  dsinfer::cli::register_bench_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

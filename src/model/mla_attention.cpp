@@ -1,8 +1,13 @@
 #include "model/mla_attention.h"
 
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/head_gemm.h"
 
 namespace dsinfer {
 
@@ -75,29 +80,103 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
     cpu::linear_transposed_rows(w.kv_b_proj, h * kv_rows, nope, qn.data(), T, q_lat.data() + h * T * rank);
   }
 
-  std::vector<std::pair<size_t, int64_t>> work;  // (entry, token) pairs
+  // Flash-decoding over the latent cache: a work item is one query token and
+  // a range of its positions, for all heads at once, so each cached latent is
+  // read from memory once per token (not once per head). Heads are the vector
+  // dimension (padded to hp); scores and the value sum are small GEMMs
+  // (head_gemm) over blocks of kBlock positions kept in L1/L2, with an online
+  // softmax; ranges of one token are merged at the end.
+  constexpr int64_t kBlock = 32;
+  const int64_t kw = rank + rope_dim;  // latent and k_pe side by side
+  const int64_t hp = (heads + 15) / 16 * 16;
+  struct Item {
+    size_t b;
+    int64_t j, p0, p1;
+  };
+  std::vector<Item> items;
+  std::vector<int64_t> first_item(static_cast<size_t>(T) + 1, 0);
+  const int64_t threads = omp_get_max_threads();
   for (size_t b = 0; b < batch.size(); ++b)
-    for (int64_t j = 0; j < layout.n_tokens[b]; ++j) work.emplace_back(b, j);
-  const int64_t n_work = static_cast<int64_t>(work.size()) * heads;
+    for (int64_t j = 0; j < layout.n_tokens[b]; ++j) {
+      const int64_t t = layout.row_begin[b] + j, L = layout.start_pos[b] + j + 1;
+      // Split a token's context only when there are fewer tokens than threads.
+      const int64_t want = std::max<int64_t>(1, (threads + T - 1) / T);
+      const int64_t chunks = std::max<int64_t>(1, std::min(want, L / (4 * kBlock)));
+      first_item[static_cast<size_t>(t)] = static_cast<int64_t>(items.size());
+      for (int64_t c = 0; c < chunks; ++c) items.push_back({b, j, L * c / chunks, L * (c + 1) / chunks});
+    }
+  first_item[static_cast<size_t>(T)] = static_cast<int64_t>(items.size());
+  const int64_t n_items = static_cast<int64_t>(items.size());
+  std::vector<float> acc(static_cast<size_t>(n_items * rank * hp)), mx(static_cast<size_t>(n_items * hp)),
+      sum(static_cast<size_t>(n_items * hp));
 #pragma omp parallel
   {
-    std::vector<float> scores;
+    std::vector<float> qt(static_cast<size_t>(kw * hp), 0.f), blk(static_cast<size_t>(kBlock * kw)),
+        sc(static_cast<size_t>(kBlock * hp)), alpha(static_cast<size_t>(hp));
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t wi = 0; wi < n_work; ++wi) {
-      const auto [b, j] = work[static_cast<size_t>(wi / heads)];
-      const int64_t h = wi % heads;
-      const int64_t t = layout.row_begin[b] + j, pos = layout.start_pos[b] + j;
-      const SequenceId s = batch[b].seq;
-      const float* ql = q_lat.data() + (h * T + t) * rank;
-      const float* qpe = q + t * heads * qk + h * qk + nope;
-      const int64_t L = pos + 1;
-      scores.resize(static_cast<size_t>(L));
-      for (int64_t p = 0; p < L; ++p)
-        scores[p] = (cache.latent_dot(s, layer, p, ql) + cpu::dot(qpe, cache.k_pe(s, layer, p), rope_dim)) * scale;
-      cpu::softmax_inplace(scores.data(), L);
-      float* lo = lat_out.data() + (h * T + t) * rank;
-      std::fill(lo, lo + rank, 0.f);
-      for (int64_t p = 0; p < L; ++p) cache.latent_axpy(s, layer, p, scores[p], lo);
+    for (int64_t it = 0; it < n_items; ++it) {
+      const Item& item = items[static_cast<size_t>(it)];
+      const int64_t t = layout.row_begin[item.b] + item.j;
+      const SequenceId s = batch[item.b].seq;
+      // qt[k][h]: the absorbed query (latent part, then rope part), transposed.
+      for (int64_t h = 0; h < heads; ++h) {
+        const float* ql = q_lat.data() + (h * T + t) * rank;
+        const float* qpe = q + t * heads * qk + h * qk + nope;
+        for (int64_t k = 0; k < rank; ++k) qt[k * hp + h] = ql[k];
+        for (int64_t k = 0; k < rope_dim; ++k) qt[(rank + k) * hp + h] = qpe[k];
+      }
+      float* a = acc.data() + it * rank * hp;
+      float* m = mx.data() + it * hp;
+      float* l = sum.data() + it * hp;
+      std::fill(m, m + hp, -INFINITY);
+      std::fill(l, l + hp, 0.f);
+      bool first = true;
+      for (int64_t p0 = item.p0; p0 < item.p1; p0 += kBlock) {
+        const int64_t n = std::min(kBlock, item.p1 - p0);
+        for (int64_t i = 0; i < n; ++i) {
+          cache.load_latent(s, layer, p0 + i, blk.data() + i * kw);
+          const float* kpe = cache.k_pe(s, layer, p0 + i);
+          std::copy(kpe, kpe + rope_dim, blk.data() + i * kw + rank);
+        }
+        // sc[p][h] = blk[p] . qt[:, h]
+        cpu::head_gemm(n, kw, blk.data(), kw, 1, qt.data(), hp, sc.data(), nullptr, false);
+        for (int64_t h = 0; h < hp; ++h) {
+          float bm = m[h];
+          for (int64_t i = 0; i < n; ++i) bm = std::max(bm, sc[i * hp + h] * scale);
+          alpha[h] = first ? 0.f : std::exp(m[h] - bm);
+          m[h] = bm;
+          for (int64_t i = 0; i < n; ++i) sc[i * hp + h] = sc[i * hp + h] * scale - bm;
+        }
+        cpu::exp_inplace(sc.data(), n * hp);
+        for (int64_t h = 0; h < hp; ++h) {
+          float ps = 0.f;
+          for (int64_t i = 0; i < n; ++i) ps += sc[i * hp + h];
+          l[h] = l[h] * alpha[h] + ps;
+        }
+        // a[d][h] = a[d][h] * alpha[h] + sum_p blk[p][d] * sc[p][h]
+        cpu::head_gemm(rank, n, blk.data(), 1, kw, sc.data(), hp, a, alpha.data(), !first);
+        first = false;
+      }
+    }
+    // Merge the ranges of each token: lat_out[h][t] = sum_i w_i a_i / sum_i w_i l_i.
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t i0 = first_item[static_cast<size_t>(t)], i1 = first_item[static_cast<size_t>(t) + 1];
+      for (int64_t h = 0; h < heads; ++h) {
+        float gm = -INFINITY;
+        for (int64_t i = i0; i < i1; ++i) gm = std::max(gm, mx[i * hp + h]);
+        float den = 0.f;
+        for (int64_t i = i0; i < i1; ++i) {
+          alpha[static_cast<size_t>(i - i0)] = std::exp(mx[i * hp + h] - gm);
+          den += alpha[static_cast<size_t>(i - i0)] * sum[i * hp + h];
+        }
+        float* lo = lat_out.data() + (h * T + t) * rank;
+        for (int64_t d = 0; d < rank; ++d) {
+          float v = 0.f;
+          for (int64_t i = i0; i < i1; ++i) v += alpha[static_cast<size_t>(i - i0)] * acc[(i * rank + d) * hp + h];
+          lo[d] = v / den;
+        }
+      }
     }
   }
 

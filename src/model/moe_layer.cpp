@@ -9,14 +9,20 @@
 
 namespace dsinfer {
 
-void moe_forward(const ModelConfig& c, const MoeWeights& w, const float* x, int64_t n_tokens, float* out,
-                 const ForwardOptions& options) {
-  const int64_t H = c.hidden_size, E = c.n_routed_experts;
+RoutingResult moe_route(const ModelConfig& c, const MoeWeights& w, const float* x, int64_t n_tokens,
+                        const ForwardOptions& options) {
+  const int64_t E = c.n_routed_experts;
   std::vector<float> logits(static_cast<size_t>(n_tokens * E));
   cpu::linear(w.router, x, n_tokens, logits.data());
   RoutingResult route = route_tokens(c, logits.data(), n_tokens, w.score_bias);
   if (options.perfect_eplb)
     for (int64_t i = 0; i < n_tokens * route.top_k; ++i) route.experts[i] = static_cast<int32_t>(i % E);
+  return route;
+}
+
+void moe_routed_experts(const ModelConfig& c, const MoeWeights& w, const RoutingResult& route, const float* x,
+                        int64_t n_tokens, float* out, const ForwardOptions& options) {
+  const int64_t H = c.hidden_size, E = c.n_routed_experts;
 
   std::fill(out, out + n_tokens * H, 0.f);
   const int64_t chunk = options.moe_chunk_max_len > 0 ? options.moe_chunk_max_len : n_tokens;
@@ -41,11 +47,20 @@ void moe_forward(const ModelConfig& c, const MoeWeights& w, const float* x, int6
       for (int64_t i = 0; i < n; ++i) cpu::axpy(toks[i].second, ye.data() + i * H, out + toks[i].first * H, H);
     }
   }
-  if (w.shared) {
-    std::vector<float> shared(static_cast<size_t>(n_tokens * H));
-    gated_mlp_forward(*w.shared, x, n_tokens, shared.data());
-    for (int64_t i = 0; i < n_tokens * H; ++i) out[i] += shared[i];
-  }
+}
+
+void moe_add_shared(const MoeWeights& w, const float* x, int64_t n_tokens, int64_t H, float* out) {
+  if (!w.shared) return;
+  std::vector<float> shared(static_cast<size_t>(n_tokens * H));
+  gated_mlp_forward(*w.shared, x, n_tokens, shared.data());
+  for (int64_t i = 0; i < n_tokens * H; ++i) out[i] += shared[i];
+}
+
+void moe_forward(const ModelConfig& c, const MoeWeights& w, const float* x, int64_t n_tokens, float* out,
+                 const ForwardOptions& options) {
+  const RoutingResult route = moe_route(c, w, x, n_tokens, options);
+  moe_routed_experts(c, w, route, x, n_tokens, out, options);
+  moe_add_shared(w, x, n_tokens, c.hidden_size, out);
 }
 
 }  // namespace dsinfer

@@ -6,27 +6,13 @@
 #include <cmath>
 
 #include "runtime/greedy_generator.h"
-#include "support/golden.h"
+#include "support/golden_fixture.h"
 
 namespace dsinfer {
 namespace {
 
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  float m = 0.f;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
 
-class BatchingTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    g_ = &test::golden(GetParam());
-    model_ = DeepseekModel::load(g_->model_dir);
-  }
-  const test::Golden* g_ = nullptr;
-  std::unique_ptr<DeepseekModel> model_;
-};
+using BatchingTest = test::GoldenModelTest;
 
 // All golden prompts in one prefill, then teacher-forced decode steps for all
 // of them in one batch, versus one sequence at a time.
@@ -58,13 +44,13 @@ TEST_P(BatchingTest, BatchedEqualsOneAtATime) {
     const auto single = model_->forward(std::span<const BatchEntry>(&e, 1), solo);
     const int64_t n = static_cast<int64_t>(ps[i].ids.size());
     std::vector<float> part(batched_prefill.begin() + row * V, batched_prefill.begin() + (row + n) * V);
-    worst = std::max(worst, max_abs_diff(part, single));
+    worst = std::max(worst, test::max_abs_diff(part, single));
     row += n;
     for (int t = 0; t < kSteps; ++t) {
       BatchEntry d{s, std::span<const int32_t>(&ps[i].gen_ids[t], 1), false};
       const auto one = model_->forward(std::span<const BatchEntry>(&d, 1), solo);
       std::vector<float> bpart(batched_steps[t].begin() + i * V, batched_steps[t].begin() + (i + 1) * V);
-      worst = std::max(worst, max_abs_diff(bpart, one));
+      worst = std::max(worst, test::max_abs_diff(bpart, one));
     }
   }
   std::printf("[batching] %s: max |batched - single| = %.3g\n", GetParam().c_str(), worst);
@@ -84,8 +70,8 @@ TEST_P(BatchingTest, MixedPrefillAndDecodeBatch) {
   // Reference: gen_logits[1] of prompt 0 and the last prompt position of prompt 1.
   std::vector<float> ref0(ps[0].gen_logits.begin() + V, ps[0].gen_logits.begin() + 2 * V);
   std::vector<float> ref1(ps[1].gen_logits.begin(), ps[1].gen_logits.begin() + V);
-  EXPECT_LE(max_abs_diff(std::vector<float>(out.begin(), out.begin() + V), ref0), 1e-3);
-  EXPECT_LE(max_abs_diff(std::vector<float>(out.begin() + V, out.end()), ref1), 1e-3);
+  EXPECT_LE(test::max_abs_diff(std::vector<float>(out.begin(), out.begin() + V), ref0), 1e-3);
+  EXPECT_LE(test::max_abs_diff(std::vector<float>(out.begin() + V, out.end()), ref1), 1e-3);
 }
 
 // Same decode steps through both attention formulations.
@@ -106,7 +92,7 @@ TEST_P(BatchingTest, AbsorbedAndExpandedAgree) {
         outs[k].insert(outs[k].end(), l.begin(), l.end());
       }
     }
-    worst = std::max(worst, max_abs_diff(outs[0], outs[1]));
+    worst = std::max(worst, test::max_abs_diff(outs[0], outs[1]));
   }
   std::printf("[mla] %s: max |absorbed - expanded| = %.3g\n", GetParam().c_str(), worst);
   EXPECT_LE(worst, 1e-4);
@@ -122,15 +108,10 @@ TEST_P(BatchingTest, PageSizeDoesNotChangeResults) {
     o.page_size = sizes[k];
     outs[k] = prompt_logits(*model_, p.ids, o);
   }
-  EXPECT_LE(max_abs_diff(outs[0], outs[1]), 1e-5);
+  EXPECT_LE(test::max_abs_diff(outs[0], outs[1]), 1e-5);
 }
 
-INSTANTIATE_TEST_SUITE_P(TinyCheckpoints, BatchingTest, ::testing::Values("deepseek-r1-tiny", "kimi-k2-tiny"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(TinyCheckpoints, BatchingTest, ::testing::Values("deepseek-r1-tiny", "kimi-k2-tiny"), test::checkpoint_param_name);
 
 }  // namespace
 }  // namespace dsinfer

@@ -6,35 +6,22 @@
 #include <cmath>
 
 #include "runtime/greedy_generator.h"
-#include "support/golden.h"
+#include "support/golden_fixture.h"
 
 namespace dsinfer {
 namespace {
 
 constexpr double kTol = 1e-3;
 
-float max_abs_diff(const float* a, const float* b, int64_t n) {
-  float m = 0.f;
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
 
-class GoldenTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    g_ = &test::golden(GetParam());
-    model_ = DeepseekModel::load(g_->model_dir);
-  }
-  const test::Golden* g_ = nullptr;
-  std::unique_ptr<DeepseekModel> model_;
-};
+using GoldenTest = test::GoldenModelTest;
 
 TEST_P(GoldenTest, PromptLogitsMatchEveryPosition) {
   for (size_t i = 0; i < g_->prompts.size(); ++i) {
     const auto& p = g_->prompts[i];
     const auto logits = prompt_logits(*model_, p.ids);
     ASSERT_EQ(logits.size(), p.logits.size());
-    const float d = max_abs_diff(logits.data(), p.logits.data(), static_cast<int64_t>(logits.size()));
+    const float d = test::max_abs_diff(logits.data(), p.logits.data(), static_cast<int64_t>(logits.size()));
     EXPECT_LE(d, kTol) << GetParam() << " prompt " << i << " (len " << p.ids.size() << ")";
     std::printf("[golden] %s p%zu len %zu: max|logit diff| = %.3g\n", GetParam().c_str(), i, p.ids.size(), d);
   }
@@ -50,12 +37,12 @@ void check_teacher_forced(const DeepseekModel& model, const test::Golden& g, Att
     const SequenceId s = cache.add_sequence();
     BatchEntry pre{s, p.ids, false};
     auto logits = model.forward(std::span<const BatchEntry>(&pre, 1), cache);
-    float worst = max_abs_diff(logits.data(), p.gen_logits.data(), g.vocab);
+    float worst = test::max_abs_diff(logits.data(), p.gen_logits.data(), g.vocab);
     for (size_t t = 1; t < p.gen_ids.size(); ++t) {
       const int32_t tok = p.gen_ids[t - 1];
       BatchEntry step{s, std::span<const int32_t>(&tok, 1), false};
       logits = model.forward(std::span<const BatchEntry>(&step, 1), cache, ForwardOptions{path});
-      worst = std::max(worst, max_abs_diff(logits.data(), p.gen_logits.data() + t * g.vocab, g.vocab));
+      worst = std::max(worst, test::max_abs_diff(logits.data(), p.gen_logits.data() + t * g.vocab, g.vocab));
     }
     EXPECT_LE(worst, kTol) << name << " prompt " << i;
     std::printf("[golden] %s p%zu teacher-forced decode (%s): max diff %.3g\n", name.c_str(), i,
@@ -95,12 +82,7 @@ TEST_P(GoldenTest, GreedyGenerationReproducesGenIds) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(TinyCheckpoints, GoldenTest, ::testing::Values("deepseek-r1-tiny", "kimi-k2-tiny"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(TinyCheckpoints, GoldenTest, ::testing::Values("deepseek-r1-tiny", "kimi-k2-tiny"), test::checkpoint_param_name);
 
 }  // namespace
 }  // namespace dsinfer

@@ -15,5 +15,6 @@ void register_tokenize_command(CLI::App& app, Action& action);
 void register_detokenize_command(CLI::App& app, Action& action);
 void register_convert_command(CLI::App& app, Action& action);
 void register_run_command(CLI::App& app, Action& action);
+void register_bench_command(CLI::App& app, Action& action);
 
 }  // namespace dsinfer::cli

@@ -3,10 +3,13 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/int8_linear.h"
+#include "kernels/cpu/linear_avx512.h"
 
 namespace dsinfer::cpu {
 
@@ -22,6 +25,40 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+namespace {
+
+// Splits rows over the OpenMP team and tokens into blocks whose activations
+// stay in L2 (each thread's weight strip is then reused for the whole block).
+template <class Kernel>
+void for_row_blocks(int64_t n_rows, int64_t n_tokens, int64_t x_bytes_per_token, int64_t cols, Kernel&& kernel) {
+  constexpr int64_t kChunk = 16;  // rows per scheduling unit (4 register tiles)
+  constexpr int64_t kL2Budget = 384 * 1024;
+  const int64_t tb = std::max<int64_t>(12, kL2Budget / std::max<int64_t>(1, x_bytes_per_token) / 12 * 12);
+  const int64_t n_chunks = (n_rows + kChunk - 1) / kChunk;
+#pragma omp parallel if (n_rows * n_tokens * cols > 32768)
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
+    const int64_t t1 = std::min(n_tokens, t0 + tb);
+    // Dynamic: on a shared machine one core may be slowed by another process;
+    // static halves would make every step wait for the slower core.
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int64_t c = 0; c < n_chunks; ++c) kernel(c * kChunk, std::min(n_rows, (c + 1) * kChunk), t0, t1);
+  }
+}
+
+std::atomic<bool> g_bf16_rounding{false};
+
+bool fp8_scales_foldable(const LinearWeight& w) {
+  const int64_t n = (w.rows + w.block_rows - 1) / w.block_rows * w.scale_cols();
+  for (int64_t i = 0; i < n; ++i)
+    if (!(std::fabs(w.scale[i]) < 0x1p7f)) return false;  // scale * 2^120 must stay finite
+  return true;
+}
+
+}  // namespace
+
+void set_bf16_activation_rounding(bool on) { g_bf16_rounding = on; }
+bool bf16_activation_rounding() { return g_bf16_rounding; }
+
 void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                  float* y, int64_t y_stride) {
   if (w.format == WeightFormat::Int8Channel) {
@@ -29,6 +66,31 @@ void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const
     return;
   }
   const int64_t cols = w.cols;
+  const CpuFeatures& isa = cpu_features();
+  if (w.format == WeightFormat::BF16 && isa.avx512_bf16 && bf16_activation_rounding()) {
+    std::vector<uint16_t> xb(static_cast<size_t>(n_tokens * cols));
+    avx512::to_bf16(x, n_tokens * cols, xb.data());
+    const auto* wd = static_cast<const uint16_t*>(w.data);
+    for_row_blocks(n_rows, n_tokens, cols * 2, cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx512::bf16_rows(wd, cols, row_begin + r0, row_begin + r1, xb.data(), t0, t1, y, y_stride, row_begin);
+    });
+    return;
+  }
+  if (w.format == WeightFormat::BF16 && isa.avx512) {
+    const auto* wd = static_cast<const uint16_t*>(w.data);
+    for_row_blocks(n_rows, n_tokens, cols * 4, cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx512::bf16f32_rows(wd, cols, row_begin + r0, row_begin + r1, x, t0, t1, y, y_stride, row_begin);
+    });
+    return;
+  }
+  if (w.format == WeightFormat::Fp8Block && isa.avx512 && fp8_scales_foldable(w)) {
+    const auto* wd = static_cast<const uint8_t*>(w.data);
+    for_row_blocks(n_rows, n_tokens, cols * 4, cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx512::fp8_rows(wd, cols, w.scale, w.scale_cols(), w.block_rows, w.block_cols, row_begin + r0,
+                       row_begin + r1, x, t0, t1, y, y_stride, row_begin);
+    });
+    return;
+  }
   if (w.format == WeightFormat::F32) {
     const float* base = static_cast<const float*>(w.data);
 #pragma omp parallel for schedule(static) if (n_rows * n_tokens * cols > 32768)
@@ -38,17 +100,31 @@ void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const
     }
     return;
   }
-  // Dequantize one weight row at a time into a thread-local buffer, then use it
-  // for every token: each weight byte is read once per call.
+  // Portable path: dequantize one weight row at a time into a thread-local
+  // buffer, then use it for every token: each weight byte is read once.
 #pragma omp parallel if (n_rows * n_tokens * cols > 32768)
   {
     std::vector<float> row(static_cast<size_t>(cols));
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < n_rows; ++r) {
-      w.dequant_row(row_begin + r, row.data());
+      dequant_row(w, row_begin + r, row.data());
       for (int64_t t = 0; t < n_tokens; ++t) y[t * y_stride + r] = dot(x + t * cols, row.data(), cols);
     }
   }
+}
+
+void dequant_row(const LinearWeight& w, int64_t r, float* out) {
+  const CpuFeatures& isa = cpu_features();
+  if (isa.avx512 && w.format == WeightFormat::Fp8Block) {
+    avx512::dequant_fp8_row(static_cast<const uint8_t*>(w.data) + r * w.cols,
+                            w.scale + (r / w.block_rows) * w.scale_cols(), w.cols, w.block_cols, out);
+    return;
+  }
+  if (isa.avx512 && w.format == WeightFormat::BF16) {
+    avx512::dequant_bf16_row(static_cast<const uint16_t*>(w.data) + r * w.cols, w.cols, out);
+    return;
+  }
+  w.dequant_row(r, out);
 }
 
 void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) {
@@ -61,7 +137,7 @@ void linear_transposed_rows(const LinearWeight& w, int64_t row_begin, int64_t n_
   std::fill(y, y + n_tokens * cols, 0.f);
   std::vector<float> row(static_cast<size_t>(cols));
   for (int64_t r = 0; r < n_rows; ++r) {
-    w.dequant_row(row_begin + r, row.data());
+    dequant_row(w, row_begin + r, row.data());
     for (int64_t t = 0; t < n_tokens; ++t) axpy(x[t * n_rows + r], row.data(), y + t * cols, cols);
   }
 }

@@ -4,9 +4,45 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/linear_avx512.h"
+
 namespace dsinfer::cpu {
 
+namespace {
+
+// Rows over the OpenMP team, tokens in blocks of ~256 KB of int8 activations
+// (L2-resident while each thread's 16-row weight strips stream past them).
+template <class Kernel>
+void for_int8_blocks(int64_t n_rows, int64_t n_tokens, int64_t cols, Kernel&& kernel) {
+  constexpr int64_t kChunk = 16;
+  const int64_t tb = std::max<int64_t>(12, (256 * 1024) / std::max<int64_t>(1, cols) / 12 * 12);
+  const int64_t n_chunks = (n_rows + kChunk - 1) / kChunk;
+#pragma omp parallel if (n_rows * n_tokens * cols > 65536)
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
+    const int64_t t1 = std::min(n_tokens, t0 + tb);
+    // Dynamic: on a shared machine one core may be slowed by another process;
+    // static halves would make every step wait for the slower core.
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int64_t c = 0; c < n_chunks; ++c) kernel(c * kChunk, std::min(n_rows, (c + 1) * kChunk), t0, t1);
+  }
+}
+
+std::vector<int32_t> token_sums(const int8_t* xq, int64_t n_tokens, int64_t cols) {
+  std::vector<int32_t> s(static_cast<size_t>(n_tokens), 0);
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t c = 0; c < cols; ++c) s[t] += xq[t * cols + c];
+  return s;
+}
+
+}  // namespace
+
 void quantize_per_token_int8(const float* x, int64_t n_tokens, int64_t cols, int8_t* q, float* scales) {
+  if (cpu_features().avx512) {
+    std::vector<int32_t> sums(static_cast<size_t>(n_tokens));
+    avx512::quantize_int8(x, n_tokens, cols, q, scales, sums.data());
+    return;
+  }
   for (int64_t t = 0; t < n_tokens; ++t) {
     const float* xi = x + t * cols;
     float amax = 0.f;
@@ -29,6 +65,14 @@ void quantize_per_token_int8(const float* x, int64_t n_tokens, int64_t cols, int
 
 void gemm_int8_int32(const int8_t* xq, int64_t n_tokens, const int8_t* w, int64_t row_begin, int64_t n_rows,
                      int64_t cols, int32_t* acc, int64_t acc_stride) {
+  if (cpu_features().avx512_vnni) {
+    const std::vector<int32_t> sums = token_sums(xq, n_tokens, cols);
+    for_int8_blocks(n_rows, n_tokens, cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx512::int8_rows(w, cols, row_begin + r0, row_begin + r1, xq, sums.data(), t0, t1, nullptr, nullptr, nullptr,
+                        acc, acc_stride, row_begin);
+    });
+    return;
+  }
 #pragma omp parallel for schedule(static) if (n_rows * n_tokens * cols > 65536)
   for (int64_t r = 0; r < n_rows; ++r) {
     const int8_t* wr = w + (row_begin + r) * cols;
@@ -47,6 +91,18 @@ void linear_int8_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, 
   const int64_t cols = w.cols;
   std::vector<int8_t> xq(static_cast<size_t>(n_tokens * cols));
   std::vector<float> xs(static_cast<size_t>(n_tokens));
+  if (cpu_features().avx512_vnni) {
+    // Quantize, then int32 dot products with the scale epilogue fused (same
+    // expression as below, so results are bit-identical).
+    std::vector<int32_t> sums(static_cast<size_t>(n_tokens));
+    avx512::quantize_int8(x, n_tokens, cols, xq.data(), xs.data(), sums.data());
+    const auto* wd = static_cast<const int8_t*>(w.data);
+    for_int8_blocks(n_rows, n_tokens, cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx512::int8_rows(wd, cols, row_begin + r0, row_begin + r1, xq.data(), sums.data(), t0, t1, xs.data(), w.scale,
+                        y, nullptr, y_stride, row_begin);
+    });
+    return;
+  }
   quantize_per_token_int8(x, n_tokens, cols, xq.data(), xs.data());
   std::vector<int32_t> acc(static_cast<size_t>(n_tokens * n_rows));
   gemm_int8_int32(xq.data(), n_tokens, static_cast<const int8_t*>(w.data), row_begin, n_rows, cols, acc.data(),

@@ -1,0 +1,85 @@
+#include "bench/bench_report.h"
+
+#include <cstdio>
+
+namespace dsinfer::bench {
+namespace {
+
+double bw_fraction(const Ceilings& c, double bytes, double ms) {
+  return ms > 0 && c.read_gb_per_s > 0 ? bytes / (ms * 1e-3) / (c.read_gb_per_s * 1e9) : 0.0;
+}
+double compute_fraction(const Ceilings& c, const std::string& weights, double flops, double ms) {
+  const double peak = compute_peak(c, weights);
+  return ms > 0 && peak > 0 ? flops / (ms * 1e-3) / peak : 0.0;
+}
+
+nlohmann::json phase_json(const Ceilings& c, const std::string& weights, const PhaseResult& p) {
+  return {{"name", p.name},
+          {"time_ms", p.time_ms},
+          {"bytes", p.bytes},
+          {"flops", p.flops},
+          {"gb_per_s", p.time_ms > 0 ? p.bytes / (p.time_ms * 1e-3) / 1e9 : 0.0},
+          {"bw_fraction", bw_fraction(c, p.bytes, p.time_ms)},
+          {"compute_fraction", compute_fraction(c, weights, p.flops, p.time_ms)}};
+}
+
+}  // namespace
+
+nlohmann::json report_json(const Ceilings& c, const std::vector<CaseResult>& cases, const nlohmann::json& machine) {
+  nlohmann::json out;
+  out["machine"] = machine;
+  out["ceilings"] = {{"read_gb_per_s", c.read_gb_per_s},
+                     {"int8_tops", c.int8_tops},
+                     {"bf16_tflops", c.bf16_tflops},
+                     {"fp32_tflops", c.fp32_tflops},
+                     {"read_buffer_bytes", c.buffer_bytes}};
+  out["cases"] = nlohmann::json::array();
+  for (const auto& r : cases) {
+    std::string peak_name;
+    compute_peak(c, r.weights, &peak_name);
+    nlohmann::json j = {{"phase", r.spec.phase},
+                        {"weights", r.weights},
+                        {"batch", r.spec.batch},
+                        {"context", r.spec.context},
+                        {"top_k", r.spec.top_k},
+                        {"active_experts", r.active_experts},
+                        {"time_ms", r.time_ms},
+                        {"bytes", r.bytes},
+                        {"flops", r.flops},
+                        {"gb_per_s", r.time_ms > 0 ? r.bytes / (r.time_ms * 1e-3) / 1e9 : 0.0},
+                        {"bw_fraction", bw_fraction(c, r.bytes, r.time_ms)},
+                        {"compute_fraction", compute_fraction(c, r.weights, r.flops, r.time_ms)},
+                        {"compute_peak", peak_name}};
+    j["phases"] = nlohmann::json::array();
+    for (const auto& p : r.phases) j["phases"].push_back(phase_json(c, r.weights, p));
+    out["cases"].push_back(std::move(j));
+  }
+  return out;
+}
+
+std::string report_table(const Ceilings& c, const std::vector<CaseResult>& cases) {
+  std::string s;
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "ceilings: read %.1f GB/s | int8 %.3f TOPS | bf16 %.3f TFLOPS | fp32 %.3f TFLOPS\n", c.read_gb_per_s,
+                c.int8_tops, c.bf16_tflops, c.fp32_tflops);
+  s += line;
+  s += "phase   weights batch context top_k | part            time_ms      GB     GFLOP   GB/s  bw%   compute%\n";
+  for (const auto& r : cases) {
+    std::string peak;
+    compute_peak(c, r.weights, &peak);
+    auto row = [&](const std::string& part, double ms, double bytes, double flops) {
+      std::snprintf(line, sizeof line, "%-7s %-7s %5lld %7lld %5lld | %-14s %9.2f %7.3f %9.2f %6.1f %5.1f %6.1f (%s)\n",
+                    r.spec.phase.c_str(), r.weights.c_str(), static_cast<long long>(r.spec.batch),
+                    static_cast<long long>(r.spec.context), static_cast<long long>(r.spec.top_k), part.c_str(), ms,
+                    bytes / 1e9, flops / 1e9, ms > 0 ? bytes / ms / 1e6 : 0.0, 100 * bw_fraction(c, bytes, ms),
+                    100 * compute_fraction(c, r.weights, flops, ms), peak.c_str());
+      s += line;
+    };
+    row("TOTAL", r.time_ms, r.bytes, r.flops);
+    for (const auto& p : r.phases) row("  " + p.name, p.time_ms, p.bytes, p.flops);
+  }
+  return s;
+}
+
+}  // namespace dsinfer::bench

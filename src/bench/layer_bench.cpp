@@ -1,0 +1,209 @@
+#include "bench/layer_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <set>
+
+#include "kernels/cpu/cpu_ops.h"
+#include "model/gated_mlp.h"
+#include "model/mla_attention.h"
+#include "model/moe_layer.h"
+#include "model/yarn_rope.h"
+
+namespace dsinfer::bench {
+namespace {
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double linear_bytes(const LinearWeight& w) { return static_cast<double>(w.bytes()); }
+double linear_flops(const LinearWeight& w, int64_t tokens) {
+  return 2.0 * static_cast<double>(w.rows) * static_cast<double>(w.cols) * static_cast<double>(tokens);
+}
+double mlp_bytes(const MlpWeights& m) { return linear_bytes(m.gate) + linear_bytes(m.up) + linear_bytes(m.down); }
+double mlp_flops(const MlpWeights& m, int64_t tokens) {
+  return linear_flops(m.gate, tokens) + linear_flops(m.up, tokens) + linear_flops(m.down, tokens);
+}
+
+// Deterministic pseudo-random floats in [-1, 1).
+void fill_random(float* p, int64_t n, uint64_t seed) {
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (int64_t i = 0; i < n; ++i) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    p[i] = static_cast<float>(static_cast<int64_t>(s >> 40) - (1 << 23)) / static_cast<float>(1 << 23);
+  }
+}
+
+}  // namespace
+
+double compute_peak(const Ceilings& c, const std::string& weights, std::string* name) {
+  auto pick = [&](double v, const char* n) {
+    if (name) *name = n;
+    return v * 1e12;
+  };
+  if (weights == "w8a8") return pick(c.int8_tops, "int8");
+  if (weights == "bf16") return pick(c.bf16_tflops, "bf16");
+  return pick(c.fp32_tflops, "fp32");
+}
+
+CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps) {
+  ModelConfig cfg = model.config;
+  if (spec.top_k > 0) cfg.num_experts_per_tok = spec.top_k;
+  const YarnRope rope(cfg);
+  const MlaAttention attention(cfg, rope);
+  const int64_t H = cfg.hidden_size, layers = cfg.num_hidden_layers;
+  const bool decode = spec.phase == "decode";
+  const int64_t B = decode ? spec.batch : 1;
+  const int64_t ctx = spec.context;
+  const int64_t new_per_seq = decode ? 1 : ctx;
+  const int64_t T = B * new_per_seq;
+
+  constexpr int64_t kPage = 128;
+  const int64_t pages_per_seq = (ctx + new_per_seq + kPage - 1) / kPage + 1;
+  PagedLatentCache cache(CacheGeometry{layers, cfg.kv_lora_rank, cfg.qk_rope_head_dim, kPage, B * pages_per_seq,
+                                       cfg.quant.kv_cache_int8});
+  if (cfg.quant.kv_cache_int8) cache.set_latent_scales(std::vector<float>(static_cast<size_t>(layers), 0.05f));
+  std::vector<SequenceId> seqs;
+  {
+    std::vector<float> lat(static_cast<size_t>(cfg.kv_lora_rank));
+    for (int64_t b = 0; b < B; ++b) {
+      const SequenceId s = cache.add_sequence();
+      seqs.push_back(s);
+      if (!decode) continue;
+      cache.extend(s, ctx);
+      for (int64_t l = 0; l < layers; ++l)
+        for (int64_t p = 0; p < ctx; ++p) {
+          fill_random(lat.data(), cfg.kv_lora_rank, static_cast<uint64_t>((b * layers + l) * ctx + p));
+          for (auto& v : lat) v *= 0.1f;
+          cache.store_latent(s, l, p, lat.data());
+          fill_random(cache.k_pe(s, l, p), cfg.qk_rope_head_dim, static_cast<uint64_t>(p) + 7);
+        }
+    }
+  }
+  std::vector<int32_t> ids(static_cast<size_t>(new_per_seq), 1);
+  std::vector<BatchEntry> batch;
+  for (int64_t b = 0; b < B; ++b) batch.push_back({seqs[static_cast<size_t>(b)], ids, false});
+
+  ForwardOptions opts;
+  opts.perfect_eplb = true;  // balanced expert load, as in a large served batch
+  const AttentionPath path = decode ? AttentionPath::Absorbed : AttentionPath::Expanded;
+  const int64_t base_len = decode ? ctx : 0;
+
+  std::vector<float> x0(static_cast<size_t>(T * H));
+  fill_random(x0.data(), T * H, 42);
+  std::vector<float> x(x0.size()), h(x0.size()), y(x0.size());
+  CaseResult best;
+  best.time_ms = 1e300;
+  for (int rep = 0; rep <= reps; ++rep) {
+    for (SequenceId s : seqs) cache.truncate(s, base_len);
+    BatchLayout layout;
+    for (int64_t b = 0; b < B; ++b) {
+      layout.row_begin.push_back(layout.total_tokens);
+      layout.n_tokens.push_back(new_per_seq);
+      layout.start_pos.push_back(base_len);
+      layout.total_tokens += new_per_seq;
+      cache.extend(seqs[static_cast<size_t>(b)], base_len + new_per_seq);
+    }
+    std::copy(x0.begin(), x0.end(), x.begin());
+    double t_attn = 0, t_router = 0, t_routed = 0, t_shared = 0;
+    std::set<int32_t> active;
+    int64_t assignments = 0;
+    for (int64_t l = 0; l < layers; ++l) {
+      const LayerWeights& L = (*model.layers)[static_cast<size_t>(l)];
+      double t0 = now_ms();
+      cpu::rms_norm(x.data(), L.input_layernorm.data(), T, H, cfg.rms_norm_eps, h.data());
+      attention.forward(L.attn, l, h.data(), batch, layout, cache, path, y.data());
+      for (int64_t k = 0; k < T * H; ++k) x[k] += y[k];
+      double t1 = now_ms();
+      t_attn += t1 - t0;
+      cpu::rms_norm(x.data(), L.post_attention_layernorm.data(), T, H, cfg.rms_norm_eps, h.data());
+      if (!L.moe) {  // dense layer of a real checkpoint: counted with the shared expert
+        gated_mlp_forward(*L.dense_mlp, h.data(), T, y.data());
+        for (int64_t k = 0; k < T * H; ++k) x[k] += y[k];
+        t_shared += now_ms() - t1;
+        continue;
+      }
+      const RoutingResult route = moe_route(cfg, *L.moe, h.data(), T, opts);
+      double t2 = now_ms();
+      t_router += t2 - t1;
+      moe_routed_experts(cfg, *L.moe, route, h.data(), T, y.data(), opts);
+      double t3 = now_ms();
+      t_routed += t3 - t2;
+      moe_add_shared(*L.moe, h.data(), T, H, y.data());
+      for (int64_t k = 0; k < T * H; ++k) x[k] += y[k];
+      t_shared += now_ms() - t3;
+      if (active.empty()) {
+        active.insert(route.experts.begin(), route.experts.end());
+        assignments = static_cast<int64_t>(route.experts.size());
+      }
+    }
+    // lm_head on the last token of every sequence.
+    double t4 = now_ms();
+    std::vector<float> hr(static_cast<size_t>(B * H)), logits(static_cast<size_t>(B * cfg.vocab_size));
+    for (int64_t b = 0; b < B; ++b)
+      cpu::rms_norm(x.data() + (layout.row_begin[b] + new_per_seq - 1) * H, model.final_norm->data(), 1, H,
+                    cfg.rms_norm_eps, hr.data() + b * H);
+    cpu::linear(model.lm_head, hr.data(), B, logits.data());
+    const double t_lm = now_ms() - t4;
+    const double total = t_attn + t_router + t_routed + t_shared + t_lm;
+    if (rep == 0 || total >= best.time_ms) continue;  // rep 0 warms up
+
+    // Bytes that must be read and FLOPs done, summed over layers.
+    CaseResult r;
+    r.spec = spec;
+    r.weights = model.weights;
+    r.active_experts = static_cast<int64_t>(active.size());
+    PhaseResult pa{"attention", t_attn, 0, 0}, pr{"router", t_router, 0, 0}, pe{"routed_experts", t_routed, 0, 0},
+        ps{"shared_expert", t_shared, 0, 0}, pl{"lm_head", t_lm, linear_bytes(model.lm_head),
+                                                 linear_flops(model.lm_head, B)};
+    const int64_t heads = cfg.num_attention_heads, rank = cfg.kv_lora_rank, rope_d = cfg.qk_rope_head_dim;
+    const int64_t nope = cfg.qk_nope_head_dim, vdim = cfg.v_head_dim;
+    const double cache_row = static_cast<double>(cache.bytes_per_token()) / static_cast<double>(layers);
+    for (int64_t l = 0; l < layers; ++l) {
+      const LayerWeights& L = (*model.layers)[static_cast<size_t>(l)];
+      const AttentionWeights& a = L.attn;
+      for (const LinearWeight* w : {&*a.q_a_proj, &a.q_b_proj, &a.kv_a_proj_with_mqa, &a.o_proj}) {
+        pa.bytes += linear_bytes(*w);
+        pa.flops += linear_flops(*w, T);
+      }
+      pa.bytes += linear_bytes(a.kv_b_proj);
+      for (int64_t b = 0; b < B; ++b) {
+        const double Lctx = static_cast<double>(base_len + new_per_seq);
+        pa.bytes += Lctx * cache_row;  // every cached position read once
+        if (decode) {
+          pa.flops += 2.0 * heads * (nope * rank + rank * vdim) + 2.0 * heads * Lctx * (2 * rank + rope_d);
+        } else {
+          const double n = static_cast<double>(new_per_seq);
+          pa.flops += linear_flops(a.kv_b_proj, static_cast<int64_t>(Lctx));
+          pa.flops += 2.0 * heads * (nope + rope_d + vdim) * (n * (n + 1) / 2);  // causal scores + values
+        }
+      }
+      if (!L.moe) {
+        ps.bytes += mlp_bytes(*L.dense_mlp);
+        ps.flops += mlp_flops(*L.dense_mlp, T);
+        continue;
+      }
+      pr.bytes += linear_bytes(L.moe->router);
+      pr.flops += linear_flops(L.moe->router, T);
+      for (int32_t e : active) pe.bytes += mlp_bytes(L.moe->experts[static_cast<size_t>(e)]);
+      pe.flops += mlp_flops(L.moe->experts[0], assignments);
+      if (L.moe->shared) {
+        ps.bytes += mlp_bytes(*L.moe->shared);
+        ps.flops += mlp_flops(*L.moe->shared, T);
+      }
+    }
+    r.phases = {pa, pr, pe, ps, pl};
+    r.time_ms = total;
+    for (const auto& p : r.phases) {
+      r.bytes += p.bytes;
+      r.flops += p.flops;
+    }
+    best = r;
+  }
+  for (SequenceId s : seqs) cache.remove_sequence(s);
+  return best;
+}
+
+}  // namespace dsinfer::bench

@@ -1,0 +1,41 @@
+#pragma once
+// Times the engine's layer code (MLA attention, MoE router, routed experts,
+// shared expert, lm_head) on a BenchModel, phase by phase, and counts the
+// bytes each phase must read and the FLOPs it performs, so both can be set
+// against the machine ceilings measured in the same run.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bench/machine_ceilings.h"
+#include "bench/synthetic_model.h"
+
+namespace dsinfer::bench {
+
+struct PhaseResult {
+  std::string name;  // attention | router | routed_experts | shared_expert | lm_head
+  double time_ms = 0, bytes = 0, flops = 0;
+};
+
+struct CaseSpec {
+  std::string phase;  // "decode" | "prefill"
+  int64_t batch = 1;  // sequences (decode: one new token each)
+  int64_t context = 0;  // decode: cached positions per sequence; prefill: prompt length
+  int64_t top_k = 0;  // 0: the config's num_experts_per_tok
+};
+
+struct CaseResult {
+  CaseSpec spec;
+  std::string weights;
+  int64_t active_experts = 0;
+  double time_ms = 0, bytes = 0, flops = 0;
+  std::vector<PhaseResult> phases;
+};
+
+// Runs `reps` timed steps after one warm-up and keeps the fastest.
+CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps);
+
+// Peak (ops/s) the case's FLOPs are compared with, and its name.
+double compute_peak(const Ceilings& c, const std::string& weights, std::string* name = nullptr);
+
+}  // namespace dsinfer::bench

@@ -1,0 +1,78 @@
+#include "bench/machine_ceilings.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "bench/peak_loops.h"
+#include "kernels/cpu/cpu_features.h"
+
+namespace dsinfer::bench {
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Best of `reps` timings of fn() run by every worker thread at once.
+template <class Fn>
+double best_parallel_seconds(int reps, Fn&& fn) {
+  double best = 1e30;
+  for (int r = 0; r < reps; ++r) {
+    double t0 = 0, t1 = 0;
+#pragma omp parallel
+    {
+#pragma omp barrier
+#pragma omp master
+      t0 = now_s();
+      fn(omp_get_thread_num(), omp_get_num_threads());
+#pragma omp barrier
+#pragma omp master
+      t1 = now_s();
+    }
+    best = std::min(best, t1 - t0);
+  }
+  return best;
+}
+
+volatile float g_sink;
+volatile uint64_t g_sink64;
+
+}  // namespace
+
+Ceilings measure_ceilings(size_t buffer_mb, bool quick) {
+  Ceilings c;
+  if (!cpu::cpu_features().avx512) return c;  // the loops below are AVX-512
+  const size_t n = buffer_mb << 20;
+  c.buffer_bytes = n;
+  auto* buf = static_cast<uint8_t*>(std::aligned_alloc(4096, n));
+  std::unique_ptr<uint8_t, decltype(&std::free)> hold(buf, &std::free);
+  // First touch by the thread that later reads each half (NUMA / page placement).
+#pragma omp parallel
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const size_t part = n / nt / 64 * 64;
+    std::memset(buf + part * t, t + 1, t == nt - 1 ? n - part * t : part);
+  }
+  const double rd = best_parallel_seconds(quick ? 3 : 6, [&](int t, int nt) {
+    const size_t part = n / nt / 64 * 64;
+    g_sink64 = stream_read(buf + part * t, t == nt - 1 ? n - part * t : part);
+  });
+  c.read_gb_per_s = static_cast<double>(n) / rd / 1e9;
+
+  const int64_t iters = quick ? 2'000'000 : 10'000'000;
+  const double nthreads = omp_get_max_threads();
+  const double ops = static_cast<double>(iters) * 12 * nthreads;  // instructions in total
+  if (cpu::cpu_features().avx512_vnni)
+    c.int8_tops = ops * 128 / best_parallel_seconds(3, [&](int, int) { g_sink = vnni_loop(iters); }) / 1e12;
+  if (cpu::cpu_features().avx512_bf16)
+    c.bf16_tflops = ops * 64 / best_parallel_seconds(3, [&](int, int) { g_sink = bf16_dot_loop(iters); }) / 1e12;
+  c.fp32_tflops = ops * 32 / best_parallel_seconds(3, [&](int, int) { g_sink = fma_loop(iters); }) / 1e12;
+  return c;
+}
+
+}  // namespace dsinfer::bench

@@ -1,0 +1,245 @@
+#include "bench/synthetic_model.h"
+
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "io/error.h"
+
+namespace dsinfer::bench {
+namespace {
+
+// xorshift64*, one independent stream per thread and chunk: fast enough to fill
+// gigabytes in a few seconds.
+uint64_t mix(uint64_t& s) {
+  s ^= s >> 12;
+  s ^= s << 25;
+  s ^= s >> 27;
+  return s * 2685821657736338717ull;
+}
+
+template <class Gen>
+void parallel_fill(uint8_t* p, size_t n, uint64_t seed, Gen&& gen) {
+  constexpr size_t kChunk = 1 << 20;
+  const int64_t chunks = static_cast<int64_t>((n + kChunk - 1) / kChunk);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(c) * 0xBF58476D1CE4E5B9ull + 1;
+    const size_t b = static_cast<size_t>(c) * kChunk, e = std::min(n, b + kChunk);
+    for (size_t i = b; i < e; i += 8) {
+      uint64_t v = gen(mix(s));
+      std::memcpy(p + i, &v, std::min<size_t>(8, e - i));
+    }
+  }
+}
+
+class Builder {
+ public:
+  Builder(BenchModel& m, uint64_t seed) : m_(m), seed_(seed) {}
+
+  LinearWeight linear(const std::string& name, int64_t rows, int64_t cols, WeightFormat f) {
+    LinearWeight w;
+    w.name = name;
+    w.rows = rows;
+    w.cols = cols;
+    w.format = f;
+    const size_t n = static_cast<size_t>(rows * cols);
+    const double inv_sqrt = 1.0 / std::sqrt(static_cast<double>(cols));
+    switch (f) {
+      case WeightFormat::Int8Channel: {
+        // uniform int8 in [-127, 127] (0x80 mapped away); per-row scale ~1/sqrt(cols)
+        uint8_t* d = alloc(n);
+        parallel_fill(d, n, ++seed_, [](uint64_t v) {
+          const uint64_t is80 = (v & 0x8080808080808080ull) & ~(((v & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full));
+          return v | (is80 >> 7);
+        });
+        float* s = reinterpret_cast<float*>(alloc(static_cast<size_t>(rows) * 4));
+        for (int64_t r = 0; r < rows; ++r) s[r] = static_cast<float>(1.7 * inv_sqrt / 127.0);
+        w.data = d;
+        w.scale = s;
+        break;
+      }
+      case WeightFormat::BF16: {
+        // sign, exponent 2^-4..2^-7 relative to 1/sqrt(cols), random 7-bit mantissa
+        uint8_t* d = alloc(n * 2);
+        const int e0 = 127 + static_cast<int>(std::floor(std::log2(inv_sqrt)));
+        parallel_fill(d, n * 2, ++seed_, [e0](uint64_t v) {
+          uint64_t out = 0;
+          for (int i = 0; i < 4; ++i) {
+            const uint64_t r = v >> (16 * i);
+            const uint64_t h = ((r & 0x8000) | (static_cast<uint64_t>(e0 - static_cast<int>((r >> 7) & 3)) << 7) |
+                                (r & 0x7f));
+            out |= h << (16 * i);
+          }
+          return out;
+        });
+        w.data = d;
+        break;
+      }
+      case WeightFormat::Fp8Block: {
+        // random e4m3 codes without the two NaN codes; block scale keeps |w| ~ 1/sqrt(cols)
+        uint8_t* d = alloc(n);
+        parallel_fill(d, n, ++seed_, [](uint64_t v) {
+          const uint64_t low7 = v & 0x7f7f7f7f7f7f7f7full;
+          const uint64_t is_nan = ~((low7 ^ 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) & 0x8080808080808080ull;
+          return v ^ (is_nan >> 7);
+        });
+        const int64_t sr = (rows + 127) / 128, sc = (cols + 127) / 128;
+        float* s = reinterpret_cast<float*>(alloc(static_cast<size_t>(sr * sc) * 4));
+        for (int64_t i = 0; i < sr * sc; ++i) s[i] = static_cast<float>(inv_sqrt / 64.0);
+        w.data = d;
+        w.scale = s;
+        break;
+      }
+      case WeightFormat::F32:
+        throw Error("synthetic F32 weights are not supported");
+    }
+    m_.weight_bytes += w.bytes();
+    return w;
+  }
+
+ private:
+  uint8_t* alloc(size_t n) {
+    m_.storage.emplace_back(new uint8_t[(n + 63) / 64 * 64 + 64]);
+    return m_.storage.back().get();
+  }
+  BenchModel& m_;
+  uint64_t seed_;
+};
+
+}  // namespace
+
+const char* weights_label(BenchWeights w) {
+  switch (w) {
+    case BenchWeights::W8A8: return "w8a8";
+    case BenchWeights::BF16: return "bf16";
+    case BenchWeights::FP8: return "fp8";
+  }
+  return "?";
+}
+
+nlohmann::json reference_config(const std::string& kind, int64_t layers, int64_t experts) {
+  nlohmann::json c = {{"architectures", {"DeepseekV3ForCausalLM"}},
+                      {"model_type", "deepseek_v3"},
+                      {"vocab_size", 129280},
+                      {"hidden_size", 7168},
+                      {"intermediate_size", 18432},
+                      {"moe_intermediate_size", 2048},
+                      {"num_hidden_layers", layers},
+                      {"first_k_dense_replace", 0},
+                      {"moe_layer_freq", 1},
+                      {"num_nextn_predict_layers", 0},
+                      {"num_attention_heads", 128},
+                      {"num_key_value_heads", 128},
+                      {"q_lora_rank", 1536},
+                      {"kv_lora_rank", 512},
+                      {"qk_nope_head_dim", 128},
+                      {"qk_rope_head_dim", 64},
+                      {"v_head_dim", 128},
+                      {"n_routed_experts", 256},
+                      {"num_experts_per_tok", 8},
+                      {"n_group", 8},
+                      {"topk_group", 4},
+                      {"n_shared_experts", 1},
+                      {"routed_scaling_factor", 2.5},
+                      {"norm_topk_prob", true},
+                      {"scoring_func", "sigmoid"},
+                      {"topk_method", "noaux_tc"},
+                      {"rms_norm_eps", 1e-6},
+                      {"rope_theta", 10000},
+                      {"max_position_embeddings", 163840},
+                      {"rope_scaling",
+                       {{"type", "yarn"},
+                        {"factor", 40},
+                        {"beta_fast", 32},
+                        {"beta_slow", 1},
+                        {"mscale", 1.0},
+                        {"mscale_all_dim", 1.0},
+                        {"original_max_position_embeddings", 4096}}},
+                      {"bos_token_id", 0},
+                      {"eos_token_id", 1},
+                      {"tie_word_embeddings", false},
+                      {"torch_dtype", "bfloat16"}};
+  if (kind == "k2") {
+    c["model_type"] = "kimi_k2";
+    c["vocab_size"] = 163840;
+    c["num_attention_heads"] = 64;
+    c["num_key_value_heads"] = 64;
+    c["n_routed_experts"] = 384;
+    c["n_group"] = 1;
+    c["topk_group"] = 1;
+    c["routed_scaling_factor"] = 2.827;
+    c["rope_theta"] = 50000;
+    c["max_position_embeddings"] = 131072;
+    c["rope_scaling"]["factor"] = 32;
+  } else if (kind == "tiny") {  // R1-shaped but small: smoke tests of the benchmark itself
+    c.update({{"vocab_size", 1000}, {"hidden_size", 256}, {"intermediate_size", 512}, {"moe_intermediate_size", 128},
+              {"num_attention_heads", 4}, {"num_key_value_heads", 4}, {"q_lora_rank", 64}, {"kv_lora_rank", 64},
+              {"qk_nope_head_dim", 32}, {"qk_rope_head_dim", 16}, {"v_head_dim", 32}, {"n_routed_experts", 8},
+              {"num_experts_per_tok", 2}, {"n_group", 1}, {"topk_group", 1}});
+  } else if (kind != "r1") {
+    throw Error("--synthetic: unknown model '" + kind + "' (expected r1, k2 or tiny)");
+  }
+  if (experts > 0) {
+    c["n_routed_experts"] = experts;
+    const int64_t groups = c["n_group"], topk_group = c["topk_group"], topk = c["num_experts_per_tok"];
+    // Keep group-limited routing only where the smaller pool still allows top-k.
+    if (experts % groups != 0 || experts / groups * topk_group < topk) {
+      c["n_group"] = 1;
+      c["topk_group"] = 1;
+    }
+  }
+  return c;
+}
+
+std::unique_ptr<BenchModel> make_synthetic_model(const nlohmann::json& json, BenchWeights format, uint64_t seed) {
+  auto m = std::make_unique<BenchModel>();
+  m->config = parse_model_config(json.dump(), "synthetic " + std::string(json["model_type"]));
+  const ModelConfig& c = m->config;
+  m->weights = weights_label(format);
+  Builder b(*m, seed);
+  const WeightFormat main = format == BenchWeights::W8A8   ? WeightFormat::Int8Channel
+                            : format == BenchWeights::BF16 ? WeightFormat::BF16
+                                                           : WeightFormat::Fp8Block;
+  // kv_b_proj stays bf16 under W8A8 (conversion keeps it for the absorbed path);
+  // the router and lm_head are bf16 in every released/converted layout.
+  const WeightFormat kvb = format == BenchWeights::W8A8 ? WeightFormat::BF16 : main;
+  const int64_t H = c.hidden_size, heads = c.num_attention_heads;
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = "layers." + std::to_string(i);
+    LayerWeights L;
+    L.input_layernorm.assign(static_cast<size_t>(H), 1.f);
+    L.post_attention_layernorm.assign(static_cast<size_t>(H), 1.f);
+    AttentionWeights& a = L.attn;
+    a.q_a_proj = b.linear(p + ".q_a_proj", *c.q_lora_rank, H, main);
+    a.q_a_layernorm.assign(static_cast<size_t>(*c.q_lora_rank), 1.f);
+    a.q_b_proj = b.linear(p + ".q_b_proj", heads * c.qk_head_dim(), *c.q_lora_rank, main);
+    a.kv_a_proj_with_mqa = b.linear(p + ".kv_a_proj_with_mqa", c.kv_lora_rank + c.qk_rope_head_dim, H, main);
+    a.kv_a_layernorm.assign(static_cast<size_t>(c.kv_lora_rank), 1.f);
+    a.kv_b_proj = b.linear(p + ".kv_b_proj", heads * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank, kvb);
+    a.o_proj = b.linear(p + ".o_proj", H, heads * c.v_head_dim, main);
+    MoeWeights moe;
+    moe.router = b.linear(p + ".gate", c.n_routed_experts, H, WeightFormat::BF16);
+    moe.score_bias.assign(static_cast<size_t>(c.n_routed_experts), 0.f);
+    const int64_t I = c.moe_intermediate_size;
+    for (int64_t e = 0; e < c.n_routed_experts; ++e) {
+      const std::string ep = p + ".experts." + std::to_string(e);
+      moe.experts.push_back({b.linear(ep + ".gate_proj", I, H, main), b.linear(ep + ".up_proj", I, H, main),
+                             b.linear(ep + ".down_proj", H, I, main)});
+    }
+    const int64_t SI = I * c.n_shared_experts;
+    if (SI > 0)
+      moe.shared = MlpWeights{b.linear(p + ".shared.gate_proj", SI, H, main), b.linear(p + ".shared.up_proj", SI, H, main),
+                              b.linear(p + ".shared.down_proj", H, SI, main)};
+    L.moe = std::move(moe);
+    m->owned_layers.push_back(std::move(L));
+  }
+  m->layers = &m->owned_layers;
+  m->owned_final_norm.assign(static_cast<size_t>(H), 1.f);
+  m->final_norm = &m->owned_final_norm;
+  m->lm_head = b.linear("lm_head", c.vocab_size, H, WeightFormat::BF16);
+  return m;
+}
+
+}  // namespace dsinfer::bench

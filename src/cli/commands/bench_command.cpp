@@ -1,0 +1,141 @@
+// dsinfer bench: machine ceilings + per-phase engine timings (issue 6).
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/bench_report.h"
+#include "bench/layer_bench.h"
+#include "bench/machine_ceilings.h"
+#include "bench/synthetic_model.h"
+#include "cli/commands/command.h"
+#include "io/error.h"
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/thread_pinning.h"
+#include "model/deepseek_model.h"
+
+namespace dsinfer::cli {
+namespace {
+
+struct BenchOpts {
+  std::string model, synthetic, weights = "all", json;
+  int64_t layers = 1, experts = 16;
+  std::vector<int64_t> batches{1, 8, 32}, contexts{1024, 8192}, prefill{512, 2048};
+  int reps = 3;
+  bool quick = false, scaling = false, no_pin = false, bf16_activations = false;
+  size_t read_buffer_mb = 1024;
+};
+
+std::unique_ptr<bench::BenchModel> load_real(const std::string& dir) {
+  std::shared_ptr<DeepseekModel> model(DeepseekModel::load(dir).release());
+  auto m = std::make_unique<bench::BenchModel>();
+  m->config = model->config();
+  const WeightQuant q = m->config.quant.weights;
+  m->weights = q == WeightQuant::Int8Channel ? "w8a8" : q == WeightQuant::Fp8Block ? "fp8" : "bf16";
+  m->layers = &model->weights().layers;
+  m->final_norm = &model->weights().final_norm;
+  m->lm_head = model->weights().lm_head;
+  m->weight_bytes = model->weights().bytes;
+  m->owner = model;
+  return m;
+}
+
+int run_bench(const BenchOpts& o) {
+  if (o.model.empty() == o.synthetic.empty()) throw Error("bench: give exactly one of --model DIR or --synthetic r1|k2");
+  std::fprintf(stderr, "bench: %s; isa: %s\n", o.no_pin ? "threads not pinned" : cpu::pin_worker_threads().c_str(),
+               cpu::cpu_features().describe().c_str());
+  cpu::set_bf16_activation_rounding(o.bf16_activations);
+  const int reps = o.quick ? 1 : o.reps;
+  const bench::Ceilings ceil = bench::measure_ceilings(o.quick ? 256 : o.read_buffer_mb, o.quick);
+  std::fprintf(stderr, "bench: ceilings read %.1f GB/s, int8 %.3f TOPS, bf16 %.3f TFLOPS, fp32 %.3f TFLOPS\n",
+               ceil.read_gb_per_s, ceil.int8_tops, ceil.bf16_tflops, ceil.fp32_tflops);
+
+  std::vector<bench::CaseSpec> specs;
+  // Non-positive entries drop a list (e.g. --prefill 0: no prefill cases).
+  for (int64_t c : o.contexts)
+    for (int64_t b : o.batches)
+      if (c > 0 && b > 0) specs.push_back({"decode", b, c, 0});
+  for (int64_t n : o.prefill)
+    if (n > 0) specs.push_back({"prefill", 1, n, 0});
+  std::vector<bench::CaseSpec> scaling;
+  if (o.scaling) {
+    for (int64_t c : {512, 1024, 2048, 4096, 8192}) scaling.push_back({"decode", 1, c, 0});
+    for (int64_t k : {1, 2, 4, 8}) scaling.push_back({"decode", 1, 1024, k});
+  }
+
+  std::vector<bench::CaseResult> results;
+  auto run_all = [&](const bench::BenchModel& m, bool with_scaling) {
+    std::fprintf(stderr, "bench: %s weights, %lld layer(s), %.2f GB of weights\n", m.weights.c_str(),
+                 static_cast<long long>(m.config.num_hidden_layers), static_cast<double>(m.weight_bytes) / 1e9);
+    auto one = [&](const bench::CaseSpec& s) {
+      results.push_back(bench::run_case(m, s, reps));
+      const auto& r = results.back();
+      std::fprintf(stderr, "bench:   %s %s batch %lld context %lld top_k %lld: %.2f ms\n", s.phase.c_str(),
+                   m.weights.c_str(), static_cast<long long>(s.batch), static_cast<long long>(s.context),
+                   static_cast<long long>(s.top_k), r.time_ms);
+    };
+    for (const auto& s : specs) one(s);
+    if (with_scaling)
+      for (const auto& s : scaling) one(s);
+  };
+
+  if (!o.model.empty()) {
+    run_all(*load_real(o.model), o.scaling);
+  } else {
+    std::vector<bench::BenchWeights> formats;
+    if (o.weights == "all" || o.weights == "w8a8") formats.push_back(bench::BenchWeights::W8A8);
+    if (o.weights == "all" || o.weights == "bf16") formats.push_back(bench::BenchWeights::BF16);
+    if (o.weights == "all" || o.weights == "fp8") formats.push_back(bench::BenchWeights::FP8);
+    if (formats.empty()) throw Error("bench: --weights must be w8a8, bf16, fp8 or all, got '" + o.weights + "'");
+    const auto cfg = bench::reference_config(o.synthetic, o.layers, o.experts);
+    for (size_t i = 0; i < formats.size(); ++i) {
+      // One format in memory at a time.
+      auto m = bench::make_synthetic_model(cfg, formats[i], 1234);
+      run_all(*m, o.scaling && i == 0);
+    }
+  }
+
+  std::printf("%s", bench::report_table(ceil, results).c_str());
+  if (!o.json.empty()) {
+    const nlohmann::json machine = {{"isa", cpu::cpu_features().describe()},
+                                    {"threads", cpu::worker_threads()},
+                                    {"model", o.model.empty() ? "synthetic " + o.synthetic : o.model},
+                                    {"layers", o.layers},
+                                    {"experts", o.experts},
+                                    {"bf16_activation_rounding", o.bf16_activations}};
+    std::ofstream f(o.json);
+    if (!f) throw Error("bench: cannot write --json file " + o.json);
+    f << bench::report_json(ceil, results, machine).dump(2) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_bench_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<BenchOpts>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Measure the machine's ceilings (read GB/s, int8/bf16 peak) and time the engine per phase against them");
+  cmd->add_option("--model", o->model, "Benchmark a real checkpoint directory");
+  cmd->add_option("--synthetic", o->synthetic, "Random weights of real layer shapes: r1 | k2 (tiny: smoke test)");
+  cmd->add_option("--layers", o->layers, "Synthetic: number of (MoE) layers")->check(CLI::PositiveNumber);
+  cmd->add_option("--experts", o->experts, "Synthetic: routed experts per layer (real per-expert shapes)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--weights", o->weights, "Synthetic: w8a8 | bf16 | fp8 | all");
+  cmd->add_option("--json", o->json, "Write the results as JSON to this file");
+  cmd->add_option("--batches", o->batches, "Decode batch sizes")->delimiter(',');
+  cmd->add_option("--contexts", o->contexts, "Decode context lengths")->delimiter(',');
+  cmd->add_option("--prefill", o->prefill, "Prefill prompt lengths")->delimiter(',');
+  cmd->add_option("--reps", o->reps, "Timed steps per case (fastest kept)")->check(CLI::PositiveNumber);
+  cmd->add_option("--read-buffer-mb", o->read_buffer_mb, "Buffer of the bandwidth ceiling (>> last-level cache)");
+  cmd->add_flag("--scaling", o->scaling, "Add decode cases over context length and active experts (first format)");
+  cmd->add_flag("--quick", o->quick, "One timed step per case, shorter ceiling runs");
+  cmd->add_flag("--no-pin", o->no_pin, "Do not pin worker threads to cores");
+  cmd->add_flag("--bf16-activations", o->bf16_activations,
+                "BF16 weights use vdpbf16ps with bf16-rounded activations (faster, less exact)");
+  cmd->callback([&action, o] { action = [o] { return run_bench(*o); }; });
+}
+
+}  // namespace dsinfer::cli

@@ -1,0 +1,106 @@
+// AVX-512 bodies of head_gemm.h (target pragma; no standard templates here).
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/cpu/head_gemm.h"
+
+#pragma GCC push_options
+// GCC 12 false positive inside its own intrinsics (undefined passthrough).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")
+
+namespace dsinfer::cpu::avx512 {
+namespace {
+
+// Register tile: MR rows x NV vectors of 16 heads, accumulated over k with
+// A broadcast and B rows loaded once per k for all MR rows.
+template <int MR, int NV>
+inline void tile(int64_t k, const float* a, int64_t a_row, int64_t a_col, const float* b, int64_t hp, float* out,
+                 const float* alpha, bool accumulate) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; ++v) {
+    const __m512 al = alpha ? _mm512_loadu_ps(alpha + v * 16) : _mm512_set1_ps(1.f);
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i)
+      acc[i][v] = accumulate ? _mm512_mul_ps(_mm512_loadu_ps(out + i * hp + v * 16), al) : _mm512_setzero_ps();
+  }
+  for (int64_t j = 0; j < k; ++j) {
+    __m512 bv[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + j * hp + v * 16);
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i) {
+      const __m512 av = _mm512_set1_ps(a[i * a_row + j * a_col]);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(out + i * hp + v * 16, acc[i][v]);
+}
+
+template <int NV>
+void rows(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_col, const float* b, int64_t hp, float* out,
+          const float* alpha, bool accumulate) {
+  constexpr int MR = NV <= 4 ? 4 : 3;  // MR * NV accumulators + NV B vectors <= 32 registers
+  int64_t i = 0;
+  for (; i + MR <= m; i += MR) tile<MR, NV>(k, a + i * a_row, a_row, a_col, b, hp, out + i * hp, alpha, accumulate);
+  for (; i < m; ++i) tile<1, NV>(k, a + i * a_row, a_row, a_col, b, hp, out + i * hp, alpha, accumulate);
+}
+
+}  // namespace
+
+void head_gemm(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_col, const float* b, int64_t hp,
+               float* out, const float* alpha, bool accumulate) {
+  // Column panels of at most 8 vectors (128 heads).
+  for (int64_t h0 = 0; h0 < hp; h0 += 128) {
+    const int nv = static_cast<int>((hp - h0 < 128 ? hp - h0 : 128) / 16);
+    const float* bp = b + h0;
+    float* op = out + h0;
+    const float* al = alpha ? alpha + h0 : nullptr;
+    switch (nv) {
+      case 8: rows<8>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
+      case 7: rows<7>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
+      case 6: rows<6>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
+      case 5: rows<5>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
+      case 4: rows<4>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
+      case 3: rows<3>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
+      case 2: rows<2>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
+      default: rows<1>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
+    }
+  }
+}
+
+// exp(x) = 2^n * e^r, n = round(x / ln2), r = x - n ln2 (two-part ln2), e^r by
+// a degree-7 Taylor/Horner polynomial on |r| <= ln2/2.
+void exp_inplace(float* x, int64_t n) {
+  const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
+  const __m512 ln2_hi = _mm512_set1_ps(0.693145751953125f), ln2_lo = _mm512_set1_ps(1.428606765330187e-06f);
+  const __m512 lo = _mm512_set1_ps(-87.3f), hi = _mm512_set1_ps(88.3f);
+  const float c[8] = {1.f, 1.f, 0.5f, 1.f / 6, 1.f / 24, 1.f / 120, 1.f / 720, 1.f / 5040};
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1);
+    __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+    const __mmask16 under = _mm512_cmp_ps_mask(v, lo, _CMP_LT_OQ);
+    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    const __m512 nf = _mm512_roundscale_ps(_mm512_mul_ps(v, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(nf, ln2_hi, v);
+    r = _mm512_fnmadd_ps(nf, ln2_lo, r);
+    __m512 p = _mm512_set1_ps(c[7]);
+    for (int d = 6; d >= 0; --d) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c[d]));
+    __m512 res = _mm512_scalef_ps(p, nf);
+    res = _mm512_mask_mov_ps(res, under, _mm512_setzero_ps());  // exp(-inf) = 0 (masked scores)
+    _mm512_mask_storeu_ps(x + i, m, res);
+  }
+}
+
+}  // namespace dsinfer::cpu::avx512
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options

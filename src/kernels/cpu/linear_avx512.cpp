@@ -1,0 +1,386 @@
+// AVX-512 register-tiled kernels (see linear_avx512.h). This file is compiled
+// for the AVX-512 ISA through a target pragma; it includes no standard library
+// templates after the pragma, so no AVX-512 code can leak into inline
+// functions shared with other translation units.
+#include "kernels/cpu/linear_avx512.h"
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#pragma GCC push_options
+// GCC 12 warns inside its own _mm512_reduce_* (extract with an undefined
+// passthrough operand): a false positive.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16")
+
+namespace dsinfer::cpu::avx512 {
+namespace {
+
+constexpr int kRows = 4;  // weight rows per register tile
+
+inline __mmask64 tail_mask64(int64_t n) { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
+inline __mmask32 tail_mask32(int64_t n) { return n >= 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1; }
+inline __mmask16 tail_mask16(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1); }
+
+// ---- int8 (VNNI) ----------------------------------------------------------
+// vpdpbusd multiplies unsigned by signed bytes: the weight is made unsigned by
+// flipping its sign bit (w + 128) and the excess 128 * sum(x) is removed after.
+template <int R, int T>
+inline void int8_tile(const int8_t* w, int64_t cols, const int8_t* x, int64_t ldx, int32_t out[R][T]) {
+  __m512i acc[R][T];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_si512();
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (int64_t k = 0; k < cols; k += 64) {
+    const __mmask64 m = tail_mask64(cols - k);
+    __m512i wv[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w + r * cols + k), flip);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      const __m512i xv = _mm512_maskz_loadu_epi8(m, x + t * ldx + k);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], wv[r], xv);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) out[r][t] = _mm512_reduce_add_epi32(acc[r][t]);
+}
+
+// Masked-off weight lanes become 0x80 (=128 unsigned) but meet x = 0, so the
+// tail contributes nothing and the 128 * xsum correction stays exact.
+template <int R, int T>
+inline void int8_block(const int8_t* w, int64_t cols, int64_t r, const int8_t* xq, const int32_t* xsum, int64_t t,
+                       const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy, int64_t out_row0) {
+  int32_t out[R][T];
+  int8_tile<R, T>(w + r * cols, cols, xq + t * cols, cols, out);
+  for (int rr = 0; rr < R; ++rr)
+    for (int tt = 0; tt < T; ++tt) {
+      const int32_t a = out[rr][tt] - 128 * xsum[t + tt];
+      const int64_t o = (t + tt) * ldy + (r + rr - out_row0);
+      if (y) y[o] = static_cast<float>(a) * xs[t + tt] * ws[r + rr];
+      else acc32[o] = a;
+    }
+}
+
+template <int R>
+inline void int8_strip(const int8_t* w, int64_t cols, int64_t r, const int8_t* xq, const int32_t* xsum, int64_t t0,
+                       int64_t t1, const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy,
+                       int64_t out_row0) {
+  int64_t t = t0;
+  for (; t + 6 <= t1; t += 6) int8_block<R, 6>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0);
+  switch (t1 - t) {
+    case 5: int8_block<R, 5>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0); break;
+    case 4: int8_block<R, 4>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0); break;
+    case 3: int8_block<R, 3>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0); break;
+    case 2: int8_block<R, 2>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0); break;
+    case 1: int8_block<R, 1>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0); break;
+    default: break;
+  }
+}
+
+// ---- bf16 -------------------------------------------------------------------
+template <int R, int T>
+inline void bf16_tile(const uint16_t* w, int64_t cols, const uint16_t* x, int64_t ldx, float out[R][T]) {
+  __m512 acc[R][T];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < cols; k += 32) {
+    const __mmask32 m = tail_mask32(cols - k);
+    __m512i wv[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_maskz_loadu_epi16(m, w + r * cols + k);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      const __m512i xv = _mm512_maskz_loadu_epi16(m, x + t * ldx + k);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], (__m512bh)wv[r], (__m512bh)xv);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+template <int R, int T>
+inline void bf16_block(const uint16_t* w, int64_t cols, int64_t r, const uint16_t* xb, int64_t t, float* y,
+                       int64_t ldy, int64_t out_row0) {
+  float out[R][T];
+  bf16_tile<R, T>(w + r * cols, cols, xb + t * cols, cols, out);
+  for (int rr = 0; rr < R; ++rr)
+    for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + rr - out_row0)] = out[rr][tt];
+}
+
+template <int R>
+inline void bf16_strip(const uint16_t* w, int64_t cols, int64_t r, const uint16_t* xb, int64_t t0, int64_t t1,
+                       float* y, int64_t ldy, int64_t out_row0) {
+  int64_t t = t0;
+  for (; t + 6 <= t1; t += 6) bf16_block<R, 6>(w, cols, r, xb, t, y, ldy, out_row0);
+  switch (t1 - t) {
+    case 5: bf16_block<R, 5>(w, cols, r, xb, t, y, ldy, out_row0); break;
+    case 4: bf16_block<R, 4>(w, cols, r, xb, t, y, ldy, out_row0); break;
+    case 3: bf16_block<R, 3>(w, cols, r, xb, t, y, ldy, out_row0); break;
+    case 2: bf16_block<R, 2>(w, cols, r, xb, t, y, ldy, out_row0); break;
+    case 1: bf16_block<R, 1>(w, cols, r, xb, t, y, ldy, out_row0); break;
+    default: break;
+  }
+}
+
+// ---- bf16 weights x float32 activations (exact products) --------------------
+// bf16 -> f32 is a 16-bit shift; products and sums in float32 as the
+// reference does, so bf16 checkpoints (and FP8 checkpoints' bf16 lm_head) keep
+// their accuracy. Half the peak rate of vdpbf16ps.
+template <int R, int T>
+inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_t ldx, float out[R][T]) {
+  __m512 acc[R][T];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < cols; k += 16) {
+    const __mmask16 m = tail_mask16(cols - k);
+    __m512 wv[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+      wv[r] = _mm512_castsi512_ps(
+          _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w + r * cols + k)), 16));
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + k);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+template <int R, int T>
+inline void bf16f32_block(const uint16_t* w, int64_t cols, int64_t r, const float* x, int64_t t, float* y,
+                          int64_t ldy, int64_t out_row0) {
+  float out[R][T];
+  bf16f32_tile<R, T>(w + r * cols, cols, x + t * cols, cols, out);
+  for (int rr = 0; rr < R; ++rr)
+    for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + rr - out_row0)] = out[rr][tt];
+}
+
+template <int R>
+inline void bf16f32_strip(const uint16_t* w, int64_t cols, int64_t r, const float* x, int64_t t0, int64_t t1,
+                          float* y, int64_t ldy, int64_t out_row0) {
+  int64_t t = t0;
+  for (; t + 6 <= t1; t += 6) bf16f32_block<R, 6>(w, cols, r, x, t, y, ldy, out_row0);
+  switch (t1 - t) {
+    case 5: bf16f32_block<R, 5>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 4: bf16f32_block<R, 4>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 3: bf16f32_block<R, 3>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 2: bf16f32_block<R, 2>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 1: bf16f32_block<R, 1>(w, cols, r, x, t, y, ldy, out_row0); break;
+    default: break;
+  }
+}
+
+// ---- fp8 e4m3 ---------------------------------------------------------------
+// Sign-extend the byte, move exponent+mantissa to the float32 exponent LSBs and
+// keep the sign: the float is exactly value * 2^-120 (subnormals included).
+inline __m512 fp8_to_scaled_f32(__m128i bytes) {
+  const __m512i v = _mm512_slli_epi32(_mm512_cvtepi8_epi32(bytes), 20);
+  return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(static_cast<int>(0x87F00000u))));
+}
+constexpr float kFp8Fold = 0x1p120f;
+
+struct Fp8Weight {
+  const uint8_t* data;
+  int64_t cols;
+  const float* scale;
+  int64_t scale_cols, block_rows, block_cols;
+};
+
+template <int R, int T>
+inline void fp8_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
+  __m512 tot[R][T];
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) tot[i][t] = _mm512_setzero_ps();
+  const uint8_t* rows[R];
+  const float* srow[R];
+  for (int i = 0; i < R; ++i) {
+    rows[i] = w.data + (r + i) * w.cols;
+    srow[i] = w.scale + ((r + i) / w.block_rows) * w.scale_cols;
+  }
+  for (int64_t c0 = 0, b = 0; c0 < w.cols; c0 += w.block_cols, ++b) {
+    const int64_t c1 = c0 + w.block_cols < w.cols ? c0 + w.block_cols : w.cols;
+    __m512 blk[R][T];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) blk[i][t] = _mm512_setzero_ps();
+    for (int64_t k = c0; k < c1; k += 16) {
+      const __mmask16 m = tail_mask16(c1 - k);
+      __m512 wf[R];
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) wf[i] = fp8_to_scaled_f32(_mm_maskz_loadu_epi8(m, rows[i] + k));
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + k);
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) blk[i][t] = _mm512_fmadd_ps(wf[i], xv, blk[i][t]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) {
+      const __m512 s = _mm512_set1_ps(srow[i][b] * kFp8Fold);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) tot[i][t] = _mm512_fmadd_ps(blk[i][t], s, tot[i][t]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) out[i][t] = _mm512_reduce_add_ps(tot[i][t]);
+}
+
+template <int R, int T>
+inline void fp8_block(const Fp8Weight& w, int64_t r, const float* x, int64_t t, float* y, int64_t ldy,
+                      int64_t out_row0) {
+  float out[R][T];
+  fp8_tile<R, T>(w, r, x + t * w.cols, w.cols, out);
+  for (int i = 0; i < R; ++i)
+    for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + i - out_row0)] = out[i][tt];
+}
+
+template <int R>
+inline void fp8_strip(const Fp8Weight& w, int64_t r, const float* x, int64_t t0, int64_t t1, float* y, int64_t ldy,
+                      int64_t out_row0) {
+  int64_t t = t0;
+  for (; t + 4 <= t1; t += 4) fp8_block<R, 4>(w, r, x, t, y, ldy, out_row0);
+  switch (t1 - t) {
+    case 3: fp8_block<R, 3>(w, r, x, t, y, ldy, out_row0); break;
+    case 2: fp8_block<R, 2>(w, r, x, t, y, ldy, out_row0); break;
+    case 1: fp8_block<R, 1>(w, r, x, t, y, ldy, out_row0); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const int8_t* xq, const int32_t* xsum,
+               int64_t t0, int64_t t1, const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy,
+               int64_t out_row0) {
+  int64_t r = r0;
+  for (; r + kRows <= r1; r += kRows) int8_strip<kRows>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
+  for (; r < r1; ++r) int8_strip<1>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
+}
+
+void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint16_t* xb, int64_t t0, int64_t t1,
+               float* y, int64_t ldy, int64_t out_row0) {
+  int64_t r = r0;
+  for (; r + kRows <= r1; r += kRows) bf16_strip<kRows>(w, cols, r, xb, t0, t1, y, ldy, out_row0);
+  for (; r < r1; ++r) bf16_strip<1>(w, cols, r, xb, t0, t1, y, ldy, out_row0);
+}
+
+void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1,
+                  float* y, int64_t ldy, int64_t out_row0) {
+  int64_t r = r0;
+  for (; r + kRows <= r1; r += kRows) bf16f32_strip<kRows>(w, cols, r, x, t0, t1, y, ldy, out_row0);
+  for (; r < r1; ++r) bf16f32_strip<1>(w, cols, r, x, t0, t1, y, ldy, out_row0);
+}
+
+void fp8_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols, int64_t block_rows,
+              int64_t block_cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1, float* y,
+              int64_t ldy, int64_t out_row0) {
+  const Fp8Weight fw{w, cols, scale, scale_cols, block_rows, block_cols};
+  int64_t r = r0;
+  for (; r + kRows <= r1; r += kRows) fp8_strip<kRows>(fw, r, x, t0, t1, y, ldy, out_row0);
+  for (; r < r1; ++r) fp8_strip<1>(fw, r, x, t0, t1, y, ldy, out_row0);
+}
+
+void quantize_int8(const float* x, int64_t n_tokens, int64_t cols, int8_t* q, float* scales, int32_t* sums) {
+  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const float* xi = x + t * cols;
+    int8_t* qi = q + t * cols;
+    __m512 vmax = _mm512_setzero_ps();
+    for (int64_t c = 0; c < cols; c += 16) {
+      const __m512 v = _mm512_maskz_loadu_ps(tail_mask16(cols - c), xi + c);
+      vmax = _mm512_max_ps(vmax, _mm512_and_ps(v, abs_mask));
+    }
+    const float amax = _mm512_reduce_max_ps(vmax);
+    const float scale = amax / 127.0f;
+    scales[t] = scale;
+    __m512i vsum = _mm512_setzero_si512();
+    if (scale == 0.f) {
+      for (int64_t c = 0; c < cols; ++c) qi[c] = 0;
+      sums[t] = 0;
+      continue;
+    }
+    // Division (not a reciprocal multiply) and round-half-even: the same
+    // values as the scalar nearbyint(x / scale).
+    const __m512 vs = _mm512_set1_ps(scale), lo = _mm512_set1_ps(-127.f), hi = _mm512_set1_ps(127.f);
+    for (int64_t c = 0; c < cols; c += 16) {
+      const __mmask16 m = tail_mask16(cols - c);
+      __m512 v = _mm512_div_ps(_mm512_maskz_loadu_ps(m, xi + c), vs);
+      v = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      v = _mm512_min_ps(hi, _mm512_max_ps(lo, v));
+      const __m512i iv = _mm512_cvtps_epi32(v);
+      vsum = _mm512_add_epi32(vsum, _mm512_maskz_mov_epi32(m, iv));
+      _mm_mask_storeu_epi8(qi + c, m, _mm512_cvtsepi32_epi8(iv));
+    }
+    sums[t] = _mm512_reduce_add_epi32(vsum);
+  }
+}
+
+void to_bf16(const float* x, int64_t n, uint16_t* out) {
+  for (int64_t i = 0; i < n; i += 32) {
+    const int64_t left = n - i;
+    const __m512 a = _mm512_maskz_loadu_ps(tail_mask16(left), x + i);
+    const __m512 b = left > 16 ? _mm512_maskz_loadu_ps(tail_mask16(left - 16), x + i + 16) : _mm512_setzero_ps();
+    const __m512i packed = (__m512i)_mm512_cvtne2ps_pbh(b, a);
+    _mm512_mask_storeu_epi16(out + i, tail_mask32(left), packed);
+  }
+}
+
+void dequant_fp8_row(const uint8_t* src, const float* scale_row, int64_t cols, int64_t block_cols, float* out) {
+  for (int64_t c0 = 0, b = 0; c0 < cols; c0 += block_cols, ++b) {
+    const int64_t c1 = c0 + block_cols < cols ? c0 + block_cols : cols;
+    const float s = scale_row[b];
+    const float folded = s * kFp8Fold;
+    if (!(folded - folded == 0.f)) {  // scale too large to fold (inf): plain path
+      for (int64_t c = c0; c < c1; ++c) {
+        const __m512 f = fp8_to_scaled_f32(_mm_cvtsi32_si128(src[c]));
+        out[c] = _mm512_cvtss_f32(f) * kFp8Fold * s;
+      }
+      continue;
+    }
+    const __m512 vs = _mm512_set1_ps(folded);
+    for (int64_t c = c0; c < c1; c += 16) {
+      const __mmask16 m = tail_mask16(c1 - c);
+      _mm512_mask_storeu_ps(out + c, m, _mm512_mul_ps(fp8_to_scaled_f32(_mm_maskz_loadu_epi8(m, src + c)), vs));
+    }
+  }
+}
+
+void dequant_bf16_row(const uint16_t* src, int64_t cols, float* out) {
+  for (int64_t c = 0; c < cols; c += 16) {
+    const __mmask16 m = tail_mask16(cols - c);
+    const __m512i v = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, src + c));
+    _mm512_mask_storeu_ps(out + c, m, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
+  }
+}
+
+}  // namespace dsinfer::cpu::avx512
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options

@@ -1,0 +1,44 @@
+#pragma once
+// AVX-512 kernels behind cpu::linear_rows (compiled with target attributes in
+// linear_avx512.cpp; call them only when cpu_features() says the CPU has the
+// ISA). All are "dot form" register tiles: R weight rows x T tokens, both
+// operands streamed along K, so weights are used in their stored row-major
+// layout (no repacked copy) and each weight vector loaded is reused for T
+// tokens. The caller splits rows over threads and tokens into L2-sized blocks.
+#include <cstdint>
+
+namespace dsinfer::cpu::avx512 {
+
+// W8A8 (needs VNNI). acc = sum_k w[r,k] * xq[t,k] exactly in int32 (vpdpbusd on
+// w+128 as unsigned, minus 128 * xsum[t]). Writes y[t*ldy + r - r0] =
+// float(acc) * xs[t] * ws[r] when y is given, else acc32[t*ldy + r - r0] = acc.
+void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const int8_t* xq, const int32_t* xsum,
+               int64_t t0, int64_t t1, const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy,
+               int64_t out_row0);
+
+// BF16 weights x float32 activations, exact products, float32 sums (default).
+void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1,
+                  float* y, int64_t ldy, int64_t out_row0);
+// BF16 weights x bf16-rounded activations, float32 accumulation (needs
+// AVX512_BF16): twice the rate, but activations lose 16 mantissa bits (opt-in).
+void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint16_t* xb, int64_t t0, int64_t t1,
+               float* y, int64_t ldy, int64_t out_row0);
+
+// FP8 e4m3 block-scaled weights x float32 activations. The e4m3 bits are placed
+// into a float32 (value * 2^-120, exact incl. subnormals) and 2^120 is folded
+// into the block scale; scale * 2^120 must be finite (see fp8_scales_foldable).
+void fp8_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols, int64_t block_rows,
+              int64_t block_cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1, float* y,
+              int64_t ldy, int64_t out_row0);
+
+// Per-token symmetric int8 quantization, bit-identical to the scalar
+// quantize_per_token_int8; also returns each token's sum of q.
+void quantize_int8(const float* x, int64_t n_tokens, int64_t cols, int8_t* q, float* scales, int32_t* sums);
+// float32 -> bf16, round to nearest even (n elements).
+void to_bf16(const float* x, int64_t n, uint16_t* out);
+
+// One weight row as float32, bit-identical to LinearWeight::dequant_row.
+void dequant_fp8_row(const uint8_t* src, const float* scale_row, int64_t cols, int64_t block_cols, float* out);
+void dequant_bf16_row(const uint16_t* src, int64_t cols, float* out);
+
+}  // namespace dsinfer::cpu::avx512

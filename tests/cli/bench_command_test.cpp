@@ -1,0 +1,50 @@
+// `dsinfer bench` on the tiny synthetic config: runs quickly and writes the
+// JSON schema of issue 6 with finite, positive fractions. Not a performance
+// assertion (CI machines are noisy).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.h"
+
+namespace {
+
+TEST(BenchCommand, TinySyntheticWritesCeilingsAndCases) {
+  const std::string json = (std::filesystem::temp_directory_path() / "dsinfer_bench_test.json").string();
+  const std::string cmd = std::string(DSINFER_BINARY) +
+                          " bench --synthetic tiny --layers 2 --weights all --quick --no-pin --batches 1,4"
+                          " --contexts 64,256 --prefill 48 --read-buffer-mb 64 --json " + json + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream f(json);
+  ASSERT_TRUE(f.good());
+  const auto j = nlohmann::json::parse(f);
+  const auto& c = j.at("ceilings");
+  for (const char* k : {"read_gb_per_s", "int8_tops", "bf16_tflops"}) {
+    ASSERT_TRUE(c.at(k).is_number()) << k;
+  }
+  EXPECT_GT(c.at("read_gb_per_s").get<double>(), 0.0);
+  const auto& cases = j.at("cases");
+  ASSERT_EQ(cases.size(), 3u * (2 * 2 + 1));  // 3 formats x (2 batches x 2 contexts + 1 prefill)
+  for (const auto& k : cases) {
+    const std::string phase = k.at("phase");
+    EXPECT_TRUE(phase == "decode" || phase == "prefill");
+    const std::string w = k.at("weights");
+    EXPECT_TRUE(w == "w8a8" || w == "bf16" || w == "fp8");
+    EXPECT_GT(k.at("batch").get<int64_t>(), 0);
+    EXPECT_GT(k.at("context").get<int64_t>(), 0);
+    for (const char* f : {"time_ms", "bytes", "flops", "bw_fraction"}) {
+      const double v = k.at(f).get<double>();
+      EXPECT_TRUE(std::isfinite(v) && v > 0) << f << " = " << v;
+    }
+    const double cf = k.at("compute_fraction").get<double>();
+    EXPECT_TRUE(std::isfinite(cf) && cf >= 0) << cf;
+    EXPECT_EQ(k.at("phases").size(), 5u);
+  }
+  std::filesystem::remove(json);
+}
+
+}  // namespace
