@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/gemm_f32.h"
 #include "kernels/cpu/head_gemm.h"
 
 namespace dsinfer {
@@ -187,7 +188,9 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
 }
 
 // Expanded attention: K_nope and V of every cached position are rebuilt with
-// kv_b_proj, then ordinary causal attention per head.
+// kv_b_proj, then causal attention per head as blocked GEMMs: scores of a
+// block of queries against the keys they can see (Q K^T with K transposed
+// once per head), softmax, then P V read straight from the expanded rows.
 void MlaAttention::attend_expanded(const AttentionWeights& w, int64_t layer, const float* q,
                                    std::span<const BatchEntry> batch, const BatchLayout& layout,
                                    const PagedLatentCache& cache, float* o) const {
@@ -195,33 +198,48 @@ void MlaAttention::attend_expanded(const AttentionWeights& w, int64_t layer, con
   const int64_t qk = c_.qk_head_dim(), nope = c_.qk_nope_head_dim, rope_dim = c_.qk_rope_head_dim;
   const int64_t vdim = c_.v_head_dim, rank = c_.kv_lora_rank, kv_rows = nope + vdim;
   const float scale = rope_.softmax_scale();
+  constexpr int64_t kQueryBlock = 64;
 
   for (size_t b = 0; b < batch.size(); ++b) {
     const SequenceId s = batch[b].seq;
-    const int64_t n = layout.n_tokens[b], L = layout.start_pos[b] + n;
-    std::vector<float> latents(static_cast<size_t>(L * rank));
-    for (int64_t p = 0; p < L; ++p) cache.load_latent(s, layer, p, latents.data() + p * rank);
+    const int64_t n = layout.n_tokens[b], start = layout.start_pos[b], L = start + n;
+    std::vector<float> latents(static_cast<size_t>(L * rank)), k_pe(static_cast<size_t>(L * rope_dim));
+    for (int64_t p = 0; p < L; ++p) {
+      cache.load_latent(s, layer, p, latents.data() + p * rank);
+      std::copy(cache.k_pe(s, layer, p), cache.k_pe(s, layer, p) + rope_dim, k_pe.data() + p * rope_dim);
+    }
     std::vector<float> kv(static_cast<size_t>(L * heads * kv_rows));
     cpu::linear(w.kv_b_proj, latents.data(), L, kv.data());
+    const float* q_seq = q + layout.row_begin[b] * heads * qk;
+    float* o_seq = o + layout.row_begin[b] * heads * vdim;
 #pragma omp parallel
     {
-      std::vector<float> scores;
+      std::vector<float> kt(static_cast<size_t>(qk * L)), v_h(static_cast<size_t>(L * vdim));
+      std::vector<float> scores(static_cast<size_t>(kQueryBlock * L));
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t wi = 0; wi < n * heads; ++wi) {
-        const int64_t j = wi / heads, h = wi % heads;
-        const int64_t t = layout.row_begin[b] + j, pos = layout.start_pos[b] + j;
-        const float* qh = q + t * heads * qk + h * qk;
-        const int64_t len = pos + 1;
-        scores.resize(static_cast<size_t>(len));
-        for (int64_t p = 0; p < len; ++p) {
-          const float* k_nope = kv.data() + (p * heads + h) * kv_rows;
-          const float* k_pe = cache.k_pe(s, layer, p);
-          scores[p] = (cpu::dot(qh, k_nope, nope) + cpu::dot(qh + nope, k_pe, rope_dim)) * scale;
+      for (int64_t h = 0; h < heads; ++h) {
+        // K_h^T [qk][L] (nope part from the expanded rows, rope part shared by
+        // all heads) and V_h [L][v], contiguous so GEMM panels stay in cache.
+        for (int64_t p = 0; p < L; ++p) {
+          const float* kn = kv.data() + (p * heads + h) * kv_rows;
+          for (int64_t d = 0; d < nope; ++d) kt[d * L + p] = kn[d];
+          for (int64_t d = 0; d < rope_dim; ++d) kt[(nope + d) * L + p] = k_pe[p * rope_dim + d];
+          std::copy(kn + nope, kn + kv_rows, v_h.data() + p * vdim);
         }
-        cpu::softmax_inplace(scores.data(), len);
-        float* oh = o + t * heads * vdim + h * vdim;
-        std::fill(oh, oh + vdim, 0.f);
-        for (int64_t p = 0; p < len; ++p) cpu::axpy(scores[p], kv.data() + (p * heads + h) * kv_rows + nope, oh, vdim);
+        for (int64_t j0 = 0; j0 < n; j0 += kQueryBlock) {
+          const int64_t bm = std::min(kQueryBlock, n - j0), visible = start + j0 + bm;
+          cpu::gemm_f32(bm, visible, qk, q_seq + j0 * heads * qk + h * qk, heads * qk, 1, kt.data(), L, scores.data(), L,
+                        false);
+          for (int64_t i = 0; i < bm; ++i) {
+            float* row = scores.data() + i * L;
+            const int64_t len = start + j0 + i + 1;  // causal: positions 0..pos
+            for (int64_t p = 0; p < len; ++p) row[p] *= scale;
+            cpu::softmax_inplace(row, len);
+            std::fill(row + len, row + visible, 0.f);
+          }
+          cpu::gemm_f32(bm, vdim, visible, scores.data(), L, 1, v_h.data(), vdim, o_seq + j0 * heads * vdim + h * vdim,
+                        heads * vdim, false);
+        }
       }
     }
   }

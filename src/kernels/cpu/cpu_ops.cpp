@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/head_gemm.h"
 #include "kernels/cpu/int8_linear.h"
 #include "kernels/cpu/linear_avx512.h"
 
@@ -162,12 +163,14 @@ void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
 void softmax_inplace(float* x, int64_t n) {
   float m = -INFINITY;
   for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i]);
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) x[i] -= m;
+  exp_inplace(x, n);  // vectorized where the CPU allows (prefill attention is exp-heavy)
   float sum = 0.f;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - m);
-    sum += x[i];
-  }
+#pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < n; ++i) sum += x[i];
   const float inv = 1.0f / sum;
+#pragma omp simd
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
