@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "io/error.h"
+#include "io/released_config.h"
 
 namespace dsinfer::bench {
 namespace {
@@ -120,65 +121,16 @@ const char* weights_label(BenchWeights w) {
 }
 
 nlohmann::json reference_config(const std::string& kind, int64_t layers, int64_t experts) {
-  nlohmann::json c = {{"architectures", {"DeepseekV3ForCausalLM"}},
-                      {"model_type", "deepseek_v3"},
-                      {"vocab_size", 129280},
-                      {"hidden_size", 7168},
-                      {"intermediate_size", 18432},
-                      {"moe_intermediate_size", 2048},
-                      {"num_hidden_layers", layers},
-                      {"first_k_dense_replace", 0},
-                      {"moe_layer_freq", 1},
-                      {"num_nextn_predict_layers", 0},
-                      {"num_attention_heads", 128},
-                      {"num_key_value_heads", 128},
-                      {"q_lora_rank", 1536},
-                      {"kv_lora_rank", 512},
-                      {"qk_nope_head_dim", 128},
-                      {"qk_rope_head_dim", 64},
-                      {"v_head_dim", 128},
-                      {"n_routed_experts", 256},
-                      {"num_experts_per_tok", 8},
-                      {"n_group", 8},
-                      {"topk_group", 4},
-                      {"n_shared_experts", 1},
-                      {"routed_scaling_factor", 2.5},
-                      {"norm_topk_prob", true},
-                      {"scoring_func", "sigmoid"},
-                      {"topk_method", "noaux_tc"},
-                      {"rms_norm_eps", 1e-6},
-                      {"rope_theta", 10000},
-                      {"max_position_embeddings", 163840},
-                      {"rope_scaling",
-                       {{"type", "yarn"},
-                        {"factor", 40},
-                        {"beta_fast", 32},
-                        {"beta_slow", 1},
-                        {"mscale", 1.0},
-                        {"mscale_all_dim", 1.0},
-                        {"original_max_position_embeddings", 4096}}},
-                      {"bos_token_id", 0},
-                      {"eos_token_id", 1},
-                      {"tie_word_embeddings", false},
-                      {"torch_dtype", "bfloat16"}};
-  if (kind == "k2") {
-    c["model_type"] = "kimi_k2";
-    c["vocab_size"] = 163840;
-    c["num_attention_heads"] = 64;
-    c["num_key_value_heads"] = 64;
-    c["n_routed_experts"] = 384;
-    c["n_group"] = 1;
-    c["topk_group"] = 1;
-    c["routed_scaling_factor"] = 2.827;
-    c["rope_theta"] = 50000;
-    c["max_position_embeddings"] = 131072;
-    c["rope_scaling"]["factor"] = 32;
-  } else if (kind == "tiny") {  // R1-shaped but small: smoke tests of the benchmark itself
+  // The released configs, with only the layer count changed: every layer is
+  // a MoE layer (as 58 of R1's 61 are) and the MTP layer is left out.
+  nlohmann::json c = released_config(kind == "k2" ? "kimi-k2" : "deepseek-r1");
+  c.update({{"num_hidden_layers", layers}, {"first_k_dense_replace", 0}, {"num_nextn_predict_layers", 0}});
+  if (kind == "tiny") {  // R1-shaped but small: smoke tests of the benchmark itself
     c.update({{"vocab_size", 1000}, {"hidden_size", 256}, {"intermediate_size", 512}, {"moe_intermediate_size", 128},
               {"num_attention_heads", 4}, {"num_key_value_heads", 4}, {"q_lora_rank", 64}, {"kv_lora_rank", 64},
               {"qk_nope_head_dim", 32}, {"qk_rope_head_dim", 16}, {"v_head_dim", 32}, {"n_routed_experts", 8},
               {"num_experts_per_tok", 2}, {"n_group", 1}, {"topk_group", 1}});
-  } else if (kind != "r1") {
+  } else if (kind != "r1" && kind != "k2") {
     throw Error("--synthetic: unknown model '" + kind + "' (expected r1, k2 or tiny)");
   }
   if (experts > 0) {

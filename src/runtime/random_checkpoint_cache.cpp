@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "io/error.h"
+#include "io/released_config.h"
 #include "model/synthetic_checkpoint.h"
 
 namespace dsinfer {
@@ -55,47 +56,20 @@ std::string ensure_random_checkpoint(const nlohmann::json& config, const std::st
 }
 
 nlohmann::json demo_r1_config() {
-  return {{"architectures", {"DeepseekV3ForCausalLM"}},
-          {"model_type", "deepseek_v3"},
-          {"vocab_size", 129280},
-          {"hidden_size", 512},
-          {"intermediate_size", 1536},
-          {"moe_intermediate_size", 256},
-          {"num_hidden_layers", 4},
-          {"first_k_dense_replace", 1},
-          {"moe_layer_freq", 1},
-          {"num_nextn_predict_layers", 1},
-          {"num_attention_heads", 8},
-          {"num_key_value_heads", 8},
-          {"q_lora_rank", 384},
-          {"kv_lora_rank", 512},
-          {"qk_nope_head_dim", 128},
-          {"qk_rope_head_dim", 64},
-          {"v_head_dim", 128},
-          {"n_routed_experts", 64},
-          {"num_experts_per_tok", 8},
-          {"n_group", 8},
-          {"topk_group", 4},
-          {"n_shared_experts", 1},
-          {"routed_scaling_factor", 2.5},
-          {"norm_topk_prob", true},
-          {"scoring_func", "sigmoid"},
-          {"topk_method", "noaux_tc"},
-          {"rms_norm_eps", 1e-6},
-          {"rope_theta", 10000},
-          {"max_position_embeddings", 163840},
-          {"rope_scaling",
-           {{"type", "yarn"},
-            {"factor", 40},
-            {"beta_fast", 32},
-            {"beta_slow", 1},
-            {"mscale", 1.0},
-            {"mscale_all_dim", 1.0},
-            {"original_max_position_embeddings", 4096}}},
-          {"bos_token_id", 0},
-          {"eos_token_id", 1},
-          {"tie_word_embeddings", false},
-          {"torch_dtype", "bfloat16"}};
+  // DeepSeek-R1's released config, narrowed: same vocabulary (real
+  // tokenizer), head dimensions, latent sizes, YaRN and routing structure
+  // (8 groups, top-4 groups, top-8 experts, shared expert, MTP layer).
+  nlohmann::json c = released_config("deepseek-r1");
+  c.update({{"hidden_size", 512},
+            {"intermediate_size", 1536},
+            {"moe_intermediate_size", 256},
+            {"num_hidden_layers", 4},
+            {"first_k_dense_replace", 1},
+            {"num_attention_heads", 8},
+            {"num_key_value_heads", 8},
+            {"q_lora_rank", 384},
+            {"n_routed_experts", 64}});
+  return c;
 }
 
 }  // namespace dsinfer
