@@ -11,6 +11,7 @@
 #include "kernels/cpu/head_gemm.h"
 #include "kernels/cpu/int8_linear.h"
 #include "kernels/cpu/linear_avx512.h"
+#include "kernels/cpu/row_blocks.h"
 
 namespace dsinfer::cpu {
 
@@ -27,24 +28,6 @@ void axpy(float a, const float* x, float* y, int64_t n) {
 }
 
 namespace {
-
-// Splits rows over the OpenMP team and tokens into blocks whose activations
-// stay in L2 (each thread's weight strip is then reused for the whole block).
-template <class Kernel>
-void for_row_blocks(int64_t n_rows, int64_t n_tokens, int64_t x_bytes_per_token, int64_t cols, Kernel&& kernel) {
-  constexpr int64_t kChunk = 16;  // rows per scheduling unit (4 register tiles)
-  constexpr int64_t kL2Budget = 384 * 1024;
-  const int64_t tb = std::max<int64_t>(12, kL2Budget / std::max<int64_t>(1, x_bytes_per_token) / 12 * 12);
-  const int64_t n_chunks = (n_rows + kChunk - 1) / kChunk;
-#pragma omp parallel if (n_rows * n_tokens * cols > 32768)
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
-    const int64_t t1 = std::min(n_tokens, t0 + tb);
-    // Dynamic: on a shared machine one core may be slowed by another process;
-    // static halves would make every step wait for the slower core.
-#pragma omp for schedule(dynamic, 1) nowait
-    for (int64_t c = 0; c < n_chunks; ++c) kernel(c * kChunk, std::min(n_rows, (c + 1) * kChunk), t0, t1);
-  }
-}
 
 std::atomic<bool> g_bf16_rounding{false};
 
@@ -72,21 +55,21 @@ void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const
     std::vector<uint16_t> xb(static_cast<size_t>(n_tokens * cols));
     avx512::to_bf16(x, n_tokens * cols, xb.data());
     const auto* wd = static_cast<const uint16_t*>(w.data);
-    for_row_blocks(n_rows, n_tokens, cols * 2, cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+    for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 2, 12), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx512::bf16_rows(wd, cols, row_begin + r0, row_begin + r1, xb.data(), t0, t1, y, y_stride, row_begin);
     });
     return;
   }
   if (w.format == WeightFormat::BF16 && isa.avx512) {
     const auto* wd = static_cast<const uint16_t*>(w.data);
-    for_row_blocks(n_rows, n_tokens, cols * 4, cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+    for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 4, 12), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx512::bf16f32_rows(wd, cols, row_begin + r0, row_begin + r1, x, t0, t1, y, y_stride, row_begin);
     });
     return;
   }
   if (w.format == WeightFormat::Fp8Block && isa.avx512 && fp8_scales_foldable(w)) {
     const auto* wd = static_cast<const uint8_t*>(w.data);
-    for_row_blocks(n_rows, n_tokens, cols * 4, cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+    for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 4, 12), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx512::fp8_rows(wd, cols, w.scale, w.scale_cols(), w.block_rows, w.block_cols, row_begin + r0,
                        row_begin + r1, x, t0, t1, y, y_stride, row_begin);
     });

@@ -6,29 +6,16 @@
 
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear_avx512.h"
+#include "kernels/cpu/row_blocks.h"
 
 namespace dsinfer::cpu {
 
 namespace {
 
-// Rows over the OpenMP team, tokens in blocks of ~256 KB of int8 activations
-// (L2-resident while each thread's 16-row weight strips stream past them).
-template <class Kernel>
-void for_int8_blocks(int64_t n_rows, int64_t n_tokens, int64_t cols, Kernel&& kernel) {
-  constexpr int64_t kChunk = 16;
-  // Token block: its int8 activations (tb x cols) stay in the 1 MiB L2 while
-  // the weight rows stream past; larger blocks mean fewer passes over W.
-  const int64_t tb = std::max<int64_t>(36, (256 * 1024) / std::max<int64_t>(1, cols) / 12 * 12);
-  const int64_t n_chunks = (n_rows + kChunk - 1) / kChunk;
-#pragma omp parallel if (n_rows * n_tokens * cols > 65536)
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
-    const int64_t t1 = std::min(n_tokens, t0 + tb);
-    // Dynamic: on a shared machine one core may be slowed by another process;
-    // static halves would make every step wait for the slower core.
-#pragma omp for schedule(dynamic, 1) nowait
-    for (int64_t c = 0; c < n_chunks; ++c) kernel(c * kChunk, std::min(n_rows, (c + 1) * kChunk), t0, t1);
-  }
-}
+// Int8 activations: ~256 KB per token block, but at least 36 tokens so that
+// long-K projections (o_proj, K = 16384) do not re-stream their weights for
+// every dozen tokens.
+int64_t int8_token_block(int64_t cols) { return token_block(256 * 1024, cols, 36); }
 
 std::vector<int32_t> token_sums(const int8_t* xq, int64_t n_tokens, int64_t cols) {
   std::vector<int32_t> s(static_cast<size_t>(n_tokens), 0);
@@ -69,7 +56,7 @@ void gemm_int8_int32(const int8_t* xq, int64_t n_tokens, const int8_t* w, int64_
                      int64_t cols, int32_t* acc, int64_t acc_stride) {
   if (cpu_features().avx512_vnni) {
     const std::vector<int32_t> sums = token_sums(xq, n_tokens, cols);
-    for_int8_blocks(n_rows, n_tokens, cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+    for_row_blocks(n_rows, n_tokens, int8_token_block(cols), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx512::int8_rows(w, cols, row_begin + r0, row_begin + r1, xq, sums.data(), t0, t1, nullptr, nullptr, nullptr,
                         acc, acc_stride, row_begin);
     });
@@ -99,7 +86,7 @@ void linear_int8_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, 
     std::vector<int32_t> sums(static_cast<size_t>(n_tokens));
     avx512::quantize_int8(x, n_tokens, cols, xq.data(), xs.data(), sums.data());
     const auto* wd = static_cast<const int8_t*>(w.data);
-    for_int8_blocks(n_rows, n_tokens, cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+    for_row_blocks(n_rows, n_tokens, int8_token_block(cols), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx512::int8_rows(wd, cols, row_begin + r0, row_begin + r1, xq.data(), sums.data(), t0, t1, xs.data(), w.scale,
                         y, nullptr, y_stride, row_begin);
     });

@@ -1,0 +1,33 @@
+#pragma once
+// Work split shared by the GEMV/GEMM kernels: rows over the OpenMP team in
+// chunks of 16 (4 register tiles), tokens in blocks whose activations stay in
+// L2 while each thread's weight strip streams past them, so a weight byte is
+// read once per token block.
+#include <algorithm>
+#include <cstdint>
+
+namespace dsinfer::cpu {
+
+// Tokens per block: the L2 budget over the activation bytes of one token,
+// a multiple of 12 (the register tiles' token widths) and at least min_tokens.
+inline int64_t token_block(int64_t l2_budget_bytes, int64_t x_bytes_per_token, int64_t min_tokens) {
+  return std::max<int64_t>(min_tokens, l2_budget_bytes / std::max<int64_t>(1, x_bytes_per_token) / 12 * 12);
+}
+
+// kernel(r0, r1, t0, t1) for every 16-row chunk and token block; runs in
+// parallel when `work` (rows x tokens x cols) is worth a team.
+template <class Kernel>
+void for_row_blocks(int64_t n_rows, int64_t n_tokens, int64_t tokens_per_block, int64_t work, Kernel&& kernel) {
+  constexpr int64_t kChunk = 16;
+  const int64_t n_chunks = (n_rows + kChunk - 1) / kChunk;
+#pragma omp parallel if (work > 32768)
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += tokens_per_block) {
+    const int64_t t1 = std::min(n_tokens, t0 + tokens_per_block);
+    // Dynamic: on a shared machine one core may be slowed by another process;
+    // static halves would make every step wait for the slower core.
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int64_t c = 0; c < n_chunks; ++c) kernel(c * kChunk, std::min(n_rows, (c + 1) * kChunk), t0, t1);
+  }
+}
+
+}  // namespace dsinfer::cpu
