@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/deepseek_model.h"
+#include "tokenizer/tokenizer.h"
 
 namespace dsinfer::convert {
 
@@ -22,12 +23,14 @@ struct CalibrationSet {
 
 std::string ckv_scale_name(int64_t layer);
 
-// JSONL, one object per line with an "ids" array of token ids < vocab.
-CalibrationSet read_calibration_jsonl(const std::string& path, int64_t vocab);
-// Seeded pseudo-random token ids (deterministic across platforms).
-// TODO(tokenizer): when the model directory has tokenizer files, calibrate on
-// the built-in default prompts tokenized instead (the tokenizer library is
-// being written); random ids are what the tiny test checkpoints need anyway.
+// JSONL, one object per line with an "ids" array of token ids < vocab, or a
+// "text" string when a tokenizer is given (the model directory's).
+CalibrationSet read_calibration_jsonl(const std::string& path, int64_t vocab, const Tokenizer* tokenizer = nullptr);
+// Built-in calibration texts (prose, dialogue, code, math, Chinese) rendered
+// as chat turns with the model's template when it has one, then tokenized.
+CalibrationSet builtin_text_calibration_set(const Tokenizer& tokenizer, int64_t vocab);
+// Seeded pseudo-random token ids (deterministic across platforms): for model
+// directories without tokenizer files, like the tiny test checkpoints.
 CalibrationSet random_calibration_set(int64_t vocab, int64_t n_sequences = 8, int64_t length = 128,
                                       uint64_t seed = 20251128);
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "convert/ckv_calibration.h"
+#include "runtime/prompt_encoder.h"
 #include "convert/conversion_plan.h"
 #include "convert/mapped_pages.h"
 #include "convert/output_metadata.h"
@@ -112,8 +113,14 @@ ConvertReport convert_checkpoint(const ConvertOptions& opt) {
     throw Error("--calib-percentile must be in (0, 100], got " + std::to_string(*opt.calib_percentile));
   if (c8) {
     if (!opt.quant_param_path.empty()) given_scales = read_ckv_scales(opt.quant_param_path, cfg.num_hidden_layers);
-    else if (!opt.calib_data.empty()) calib = read_calibration_jsonl(opt.calib_data, cfg.vocab_size);
-    else calib = random_calibration_set(cfg.vocab_size);
+    else {
+      // Real text through the model's own tokenizer when the input has one.
+      std::unique_ptr<Tokenizer> tokenizer;
+      if (has_tokenizer_files(opt.input_dir)) tokenizer = load_tokenizer(opt.input_dir);
+      if (!opt.calib_data.empty()) calib = read_calibration_jsonl(opt.calib_data, cfg.vocab_size, tokenizer.get());
+      else if (tokenizer) calib = builtin_text_calibration_set(*tokenizer, cfg.vocab_size);
+      else calib = random_calibration_set(cfg.vocab_size);
+    }
   }
   std::error_code ec;
   if (fs::exists(opt.output_dir, ec) && fs::equivalent(opt.input_dir, opt.output_dir, ec))
