@@ -33,8 +33,10 @@ TEST(Int8Gemm, MatchesIntegerReferenceBitForBit) {
   std::mt19937 gen(7);
   // Odd sizes exercise vector tails; 4099 columns of +-127/-128 reach
   // |acc| ~ 6.7e7, far beyond float's exact-integer range.
+  // 72+ tokens take the packed-panel prefill kernel (K not a multiple of 4,
+  // row counts not a multiple of its 32-row panels, a non-zero row_begin).
   for (auto [tokens, rows, cols] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {3, 17, 33}, {5, 64, 4099},
-                                    {37, 129, 257}}) {
+                                    {37, 129, 257}, {72, 45, 3}, {97, 70, 130}, {161, 33, 2050}, {80, 40, 4099}}) {
     const auto x = random_int8(static_cast<size_t>(tokens * cols), gen);
     const auto w = random_int8(static_cast<size_t>(rows * cols), gen);
     const int64_t row_begin = rows / 3, n_rows = rows - rows / 3;
@@ -97,9 +99,10 @@ TEST(Int8Quantize, TiesRoundHalfToEven) {
   EXPECT_EQ(q, expect);
 }
 
-TEST(Int8Linear, AppliesScalesAfterIntegerAccumulation) {
+// Quantize + int32 GEMM + epilogue against the scalar pipeline, for the
+// decode-size path and (100 tokens) the packed-panel prefill path.
+void check_linear_int8(int64_t tokens, int64_t rows, int64_t cols) {
   std::mt19937 gen(3);
-  const int64_t tokens = 4, rows = 9, cols = 70;
   const auto w = random_int8(static_cast<size_t>(rows * cols), gen, -127, 127);
   std::vector<float> w_scale(rows), x(static_cast<size_t>(tokens * cols));
   std::uniform_real_distribution<float> d(-2.f, 2.f);
@@ -120,9 +123,14 @@ TEST(Int8Linear, AppliesScalesAfterIntegerAccumulation) {
     for (int64_t r = 0; r < rows; ++r) {
       int32_t acc = 0;
       for (int64_t c = 0; c < cols; ++c) acc += int32_t{xq[c]} * int32_t{w[r * cols + c]};
-      EXPECT_EQ(y[t * rows + r], static_cast<float>(acc) * xs * w_scale[r]) << t << "," << r;
+      ASSERT_EQ(y[t * rows + r], static_cast<float>(acc) * xs * w_scale[r]) << t << "," << r;
     }
   }
+}
+
+TEST(Int8Linear, AppliesScalesAfterIntegerAccumulation) {
+  check_linear_int8(4, 9, 70);
+  check_linear_int8(100, 37, 130);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "kernels/cpu/cpu_features.h"
@@ -22,6 +23,52 @@ std::vector<int32_t> token_sums(const int8_t* xq, int64_t n_tokens, int64_t cols
   for (int64_t t = 0; t < n_tokens; ++t)
     for (int64_t c = 0; c < cols; ++c) s[t] += xq[t * cols + c];
   return s;
+}
+
+// From this many tokens on, packing 32-row panels per call (avx512::int8_panel_rows)
+// pays for itself (measured crossover ~72-96 tokens at K = 7168 with cached
+// weights, lower at K = 2048); below it (decode, small expert batches) the
+// dot-form tiles read the weights in place.
+constexpr int64_t kPanelMinTokens = 72;
+
+// Tokens per block for the panel kernel: the block's activations (re-read for
+// every panel) stay in L3; each panel is packed once per block.
+int64_t panel_token_block(int64_t cols) { return token_block(8 << 20, cols, 48); }
+
+// Panel-form GEMM over rows [row_begin, row_begin + n_rows): panels spread over
+// the team (dynamic, like for_row_blocks), one pack buffer per thread
+// (32 x cols bytes, <= 512 KB at K = 16384; freed on return).
+void int8_panels(const int8_t* w, int64_t cols, int64_t row_begin, int64_t n_rows, const int8_t* xq,
+                 const int32_t* sums, int64_t n_tokens, const float* xs, const float* ws, float* y, int32_t* acc32,
+                 int64_t ldy) {
+  const int64_t n_panels = (n_rows + avx512::kInt8PanelRows - 1) / avx512::kInt8PanelRows;
+  const int64_t tb = panel_token_block(cols);
+  const auto pack_bytes = static_cast<size_t>(avx512::int8_panel_bytes(cols));
+  // The kernel reads x in 4-byte groups: rows whose length is not a multiple
+  // of 4 get a zero-padded copy (model shapes never need it).
+  int64_t ldx = cols;
+  std::vector<int8_t> padded;
+  if (cols % 4) {
+    ldx = (cols + 3) / 4 * 4;
+    padded.assign(static_cast<size_t>(n_tokens * ldx), 0);
+    for (int64_t t = 0; t < n_tokens; ++t) std::copy(xq + t * cols, xq + (t + 1) * cols, padded.data() + t * ldx);
+    xq = padded.data();
+  }
+#pragma omp parallel
+  {
+    std::vector<uint8_t> buf(pack_bytes + 64);
+    uint8_t* pack = buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) % 64;
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
+      const int64_t t1 = std::min(n_tokens, t0 + tb);
+#pragma omp for schedule(dynamic, 1) nowait
+      for (int64_t p = 0; p < n_panels; ++p) {
+        const int64_t r0 = row_begin + p * avx512::kInt8PanelRows;
+        const int64_t nr = std::min(avx512::kInt8PanelRows, row_begin + n_rows - r0);
+        avx512::int8_pack_panel(w, cols, r0, nr, pack);
+        avx512::int8_panel_rows(pack, cols, r0, nr, xq, ldx, sums, t0, t1, xs, ws, y, acc32, ldy, row_begin);
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -56,6 +103,10 @@ void gemm_int8_int32(const int8_t* xq, int64_t n_tokens, const int8_t* w, int64_
                      int64_t cols, int32_t* acc, int64_t acc_stride) {
   if (cpu_features().avx512_vnni) {
     const std::vector<int32_t> sums = token_sums(xq, n_tokens, cols);
+    if (n_tokens >= kPanelMinTokens) {
+      int8_panels(w, cols, row_begin, n_rows, xq, sums.data(), n_tokens, nullptr, nullptr, nullptr, acc, acc_stride);
+      return;
+    }
     for_row_blocks(n_rows, n_tokens, int8_token_block(cols), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx512::int8_rows(w, cols, row_begin + r0, row_begin + r1, xq, sums.data(), t0, t1, nullptr, nullptr, nullptr,
                         acc, acc_stride, row_begin);
@@ -86,6 +137,11 @@ void linear_int8_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, 
     std::vector<int32_t> sums(static_cast<size_t>(n_tokens));
     avx512::quantize_int8(x, n_tokens, cols, xq.data(), xs.data(), sums.data());
     const auto* wd = static_cast<const int8_t*>(w.data);
+    if (n_tokens >= kPanelMinTokens) {
+      int8_panels(wd, cols, row_begin, n_rows, xq.data(), sums.data(), n_tokens, xs.data(), w.scale, y, nullptr,
+                  y_stride);
+      return;
+    }
     for_row_blocks(n_rows, n_tokens, int8_token_block(cols), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx512::int8_rows(wd, cols, row_begin + r0, row_begin + r1, xq.data(), sums.data(), t0, t1, xs.data(), w.scale,
                         y, nullptr, y_stride, row_begin);

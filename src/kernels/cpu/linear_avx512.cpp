@@ -86,6 +86,87 @@ inline void int8_strip(const int8_t* w, int64_t cols, int64_t r, const int8_t* x
   }
 }
 
+// ---- int8 (VNNI), packed panels ---------------------------------------------
+// 16x16 transpose of dwords: in[r] holds 16 k-groups (4 bytes each) of row r;
+// out[g] holds k-group g of the 16 rows, i.e. one packed panel vector.
+inline void transpose16_epi32(const __m512i in[16], __m512i out[16]) {
+  __m512i t[16], u[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(in[2 * i], in[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(in[2 * i], in[2 * i + 1]);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 4; ++i) {
+    u[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  // u[4i + m], 128-bit lane L: k-group 4L + m of rows 4i..4i+3.
+#pragma GCC unroll 16
+  for (int m = 0; m < 4; ++m) {
+    const __m512i p0 = _mm512_shuffle_i32x4(u[m], u[4 + m], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i p1 = _mm512_shuffle_i32x4(u[m], u[4 + m], _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512i q0 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i q1 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], _MM_SHUFFLE(3, 2, 3, 2));
+    out[m] = _mm512_shuffle_i32x4(p0, q0, _MM_SHUFFLE(2, 0, 2, 0));
+    out[4 + m] = _mm512_shuffle_i32x4(p0, q0, _MM_SHUFFLE(3, 1, 3, 1));
+    out[8 + m] = _mm512_shuffle_i32x4(p1, q1, _MM_SHUFFLE(2, 0, 2, 0));
+    out[12 + m] = _mm512_shuffle_i32x4(p1, q1, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+}
+
+inline int32_t load_i32(const int8_t* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return v;
+}
+
+// One tile: T tokens x the panel's 32 rows (h: rows 16h..16h+15), all of K in
+// registers, then the same epilogue as int8_block. Reads whole 4-byte groups
+// of x (ldx >= cols rounded up to 4; the packed weights of k >= cols are 0).
+// No separate tail code: with one, GCC 12 spills the accumulators every step.
+template <int T>
+inline void int8_panel_block(const uint8_t* pack, int64_t cols, int64_t r0, int64_t nr, const int8_t* xq,
+                             int64_t ldx, const int32_t* xsum, int64_t t, const float* xs, const float* ws, float* y,
+                             int32_t* acc32, int64_t ldy, int64_t out_row0) {
+  __m512i acc0[T], acc1[T];
+#pragma GCC unroll 16
+  for (int i = 0; i < T; ++i) {
+    acc0[i] = _mm512_setzero_si512();
+    acc1[i] = _mm512_setzero_si512();
+  }
+  const int8_t* x = xq + t * ldx;
+  const int64_t full = (cols + 3) / 4;
+  const uint8_t* p = pack;
+  for (int64_t g = 0; g < full; ++g, p += 128) {
+    const __m512i w0 = _mm512_load_si512(p), w1 = _mm512_load_si512(p + 64);
+#pragma GCC unroll 16
+    for (int i = 0; i < T; ++i) {
+      const __m512i b = _mm512_set1_epi32(load_i32(x + i * ldx + 4 * g));
+      acc0[i] = _mm512_dpbusd_epi32(acc0[i], w0, b);
+      acc1[i] = _mm512_dpbusd_epi32(acc1[i], w1, b);
+    }
+  }
+  for (int h = 0; h < 2 && 16 * h < nr; ++h) {
+    const __mmask16 m = tail_mask16(nr - 16 * h);
+    const int64_t r = r0 + 16 * h;
+    const __m512 wsv = y ? _mm512_maskz_loadu_ps(m, ws + r) : _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int i = 0; i < T; ++i) {
+      const __m512i a = _mm512_sub_epi32(h ? acc1[i] : acc0[i], _mm512_set1_epi32(128 * xsum[t + i]));
+      const int64_t o = (t + i) * ldy + (r - out_row0);
+      // Same expression and order as int8_block: float(a) * xs[t] * ws[r].
+      if (y)
+        _mm512_mask_storeu_ps(y + o, m,
+                              _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a), _mm512_set1_ps(xs[t + i])), wsv));
+      else
+        _mm512_mask_storeu_epi32(acc32 + o, m, a);
+    }
+  }
+}
+
 // ---- bf16 -------------------------------------------------------------------
 template <int R, int T>
 inline void bf16_tile(const uint16_t* w, int64_t cols, const uint16_t* x, int64_t ldx, float out[R][T]) {
@@ -282,6 +363,42 @@ void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const int8
   int64_t r = r0;
   for (; r + kRows <= r1; r += kRows) int8_strip<kRows>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
   for (; r < r1; ++r) int8_strip<1>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
+}
+
+void int8_pack_panel(const int8_t* w, int64_t cols, int64_t r0, int64_t nr, uint8_t* pack) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (int64_t c = 0; c < cols; c += 64) {
+    const __mmask64 m = tail_mask64(cols - c);
+    for (int h = 0; h < 2; ++h) {
+      __m512i in[16], out[16];
+      for (int i = 0; i < 16; ++i) {
+        const int64_t r = 16 * h + i;
+        // Flip to unsigned only the bytes in range: padding stays 0.
+        in[i] = r < nr ? _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w + (r0 + r) * cols + c), flip))
+                       : _mm512_setzero_si512();
+      }
+      transpose16_epi32(in, out);
+      uint8_t* dst = pack + (c / 4) * 128 + 64 * h;
+#pragma GCC unroll 16
+      for (int g = 0; g < 16; ++g) _mm512_storeu_si512(dst + g * 128, out[g]);
+    }
+  }
+}
+
+void int8_panel_rows(const uint8_t* pack, int64_t cols, int64_t r0, int64_t nr, const int8_t* xq, int64_t ldx,
+                     const int32_t* xsum, int64_t t0, int64_t t1, const float* xs, const float* ws, float* y,
+                     int32_t* acc32, int64_t ldy, int64_t out_row0) {
+  int64_t t = t0;
+  for (; t + 12 <= t1; t += 12) int8_panel_block<12>(pack, cols, r0, nr, xq, ldx, xsum, t, xs, ws, y, acc32, ldy, out_row0);
+#define DSINFER_PANEL_CASE(n) \
+  case n: int8_panel_block<n>(pack, cols, r0, nr, xq, ldx, xsum, t, xs, ws, y, acc32, ldy, out_row0); break;
+  switch (t1 - t) {
+    DSINFER_PANEL_CASE(11) DSINFER_PANEL_CASE(10) DSINFER_PANEL_CASE(9) DSINFER_PANEL_CASE(8)
+    DSINFER_PANEL_CASE(7) DSINFER_PANEL_CASE(6) DSINFER_PANEL_CASE(5) DSINFER_PANEL_CASE(4)
+    DSINFER_PANEL_CASE(3) DSINFER_PANEL_CASE(2) DSINFER_PANEL_CASE(1)
+    default: break;
+  }
+#undef DSINFER_PANEL_CASE
 }
 
 void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint16_t* xb, int64_t t0, int64_t t1,

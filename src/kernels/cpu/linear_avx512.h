@@ -16,6 +16,23 @@ void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const int8
                int64_t t0, int64_t t1, const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy,
                int64_t out_row0);
 
+// W8A8 for many tokens (prefill), "broadcast form": 32 weight rows are packed
+// per call into a small buffer (w+128 as unsigned, layout [ceil(cols/4)][32][4]
+// bytes, so one zmm holds 4 k-values of 16 rows) and each token's 4 bytes are
+// broadcast. A 12-token x 32-row tile keeps 24 accumulators over the whole K,
+// so per 24 vpdpbusd only 128 weight bytes (L2) and 48 activation bytes are
+// read, instead of 640 bytes for the dot-form tile. Same int32 sums and the
+// same epilogue as int8_rows, so results are bit-identical.
+constexpr int64_t kInt8PanelRows = 32;
+inline int64_t int8_panel_bytes(int64_t cols) { return (cols + 63) / 64 * 64 * kInt8PanelRows; }
+// Packs rows [r0, r0 + nr) (nr <= 32) of w; padding rows and columns are 0.
+void int8_pack_panel(const int8_t* w, int64_t cols, int64_t r0, int64_t nr, uint8_t* pack);
+// Same outputs as int8_rows for rows [r0, r0 + nr) of a packed panel. xq rows
+// are ldx bytes apart and each must be readable up to cols rounded up to 4.
+void int8_panel_rows(const uint8_t* pack, int64_t cols, int64_t r0, int64_t nr, const int8_t* xq, int64_t ldx,
+                     const int32_t* xsum, int64_t t0, int64_t t1, const float* xs, const float* ws, float* y,
+                     int32_t* acc32, int64_t ldy, int64_t out_row0);
+
 // BF16 weights x float32 activations, exact products, float32 sums (default).
 void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1,
                   float* y, int64_t ldy, int64_t out_row0);
