@@ -110,11 +110,12 @@ CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps) {
     double t_attn = 0, t_router = 0, t_routed = 0, t_shared = 0;
     std::set<int32_t> active;
     int64_t assignments = 0;
+    MlaWorkspace workspace;  // one per forward, as DeepseekModel::forward does
     for (int64_t l = 0; l < layers; ++l) {
       const LayerWeights& L = (*model.layers)[static_cast<size_t>(l)];
       double t0 = now_ms();
       cpu::rms_norm(x.data(), L.input_layernorm.data(), T, H, cfg.rms_norm_eps, h.data());
-      attention.forward(L.attn, l, h.data(), batch, layout, cache, path, y.data());
+      attention.forward(L.attn, l, h.data(), batch, layout, cache, path, y.data(), &workspace);
       for (int64_t k = 0; k < T * H; ++k) x[k] += y[k];
       double t1 = now_ms();
       t_attn += t1 - t0;

@@ -77,10 +77,11 @@ std::vector<float> DeepseekModel::forward(std::span<const BatchEntry> batch, Pag
     for (const auto& e : batch)
       for (int32_t id : e.tokens) w.embed_tokens.dequant_row(id, x.data() + (t++) * H);
   }
+  MlaWorkspace attention_workspace;  // shared by all layers of this forward
   for (int64_t i = 0; i < config_.num_hidden_layers; ++i) {
     const LayerWeights& L = w.layers[i];
     cpu::rms_norm(x.data(), L.input_layernorm.data(), T, H, config_.rms_norm_eps, h.data());
-    attention_.forward(L.attn, i, h.data(), batch, layout, cache, path, y.data());
+    attention_.forward(L.attn, i, h.data(), batch, layout, cache, path, y.data(), &attention_workspace);
     for (int64_t k = 0; k < T * H; ++k) x[k] += y[k];
     cpu::rms_norm(x.data(), L.post_attention_layernorm.data(), T, H, config_.rms_norm_eps, h.data());
     if (L.moe) moe_forward(config_, *L.moe, h.data(), T, y.data(), options);

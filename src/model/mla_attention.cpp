@@ -14,17 +14,22 @@ namespace dsinfer {
 
 void MlaAttention::forward(const AttentionWeights& w, int64_t layer, const float* x,
                            std::span<const BatchEntry> batch, const BatchLayout& layout, PagedLatentCache& cache,
-                           AttentionPath path, float* out) const {
+                           AttentionPath path, float* out, MlaWorkspace* workspace) const {
+  MlaWorkspace local;
+  MlaWorkspace& ws = workspace ? *workspace : local;
   const int64_t T = layout.total_tokens;
   const int64_t H = c_.hidden_size, heads = c_.num_attention_heads;
   const int64_t qk = c_.qk_head_dim(), nope = c_.qk_nope_head_dim, rope_dim = c_.qk_rope_head_dim;
   const int64_t rank = c_.kv_lora_rank;
 
   // Queries: [T, heads * (nope + rope)].
-  std::vector<float> q(static_cast<size_t>(T * heads * qk));
+  // Every buffer below is fully overwritten before it is read.
+  std::vector<float>& q = ws.q;
+  q.resize(static_cast<size_t>(T * heads * qk));
   if (w.q_a_proj) {
     const int64_t qr = w.q_a_proj->rows;
-    std::vector<float> qa(static_cast<size_t>(T * qr));
+    std::vector<float>& qa = ws.qa;
+    qa.resize(static_cast<size_t>(T * qr));
     cpu::linear(*w.q_a_proj, x, T, qa.data());
     cpu::rms_norm(qa.data(), w.q_a_layernorm.data(), T, qr, c_.rms_norm_eps, qa.data());
     cpu::linear(w.q_b_proj, qa.data(), T, q.data());
@@ -34,7 +39,8 @@ void MlaAttention::forward(const AttentionWeights& w, int64_t layer, const float
 
   // Latent + k_pe of the new tokens go straight into the cache.
   const int64_t kv_width = rank + rope_dim;
-  std::vector<float> kva(static_cast<size_t>(T * kv_width));
+  std::vector<float>& kva = ws.kva;
+  kva.resize(static_cast<size_t>(T * kv_width));
   cpu::linear(w.kv_a_proj_with_mqa, x, T, kva.data());
   std::vector<float> latent(static_cast<size_t>(rank));
   for (size_t b = 0; b < batch.size(); ++b) {
@@ -50,11 +56,12 @@ void MlaAttention::forward(const AttentionWeights& w, int64_t layer, const float
     }
   }
 
-  std::vector<float> o(static_cast<size_t>(T * heads * c_.v_head_dim));
+  std::vector<float>& o = ws.o;
+  o.resize(static_cast<size_t>(T * heads * c_.v_head_dim));
   if (path == AttentionPath::Absorbed)
     attend_absorbed(w, layer, q.data(), batch, layout, cache, o.data());
   else
-    attend_expanded(w, layer, q.data(), batch, layout, cache, o.data());
+    attend_expanded(w, layer, q.data(), batch, layout, cache, o.data(), ws);
   cpu::linear(w.o_proj, o.data(), T, out);
   (void)H;
 }
@@ -193,7 +200,7 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
 // once per head), softmax, then P V read straight from the expanded rows.
 void MlaAttention::attend_expanded(const AttentionWeights& w, int64_t layer, const float* q,
                                    std::span<const BatchEntry> batch, const BatchLayout& layout,
-                                   const PagedLatentCache& cache, float* o) const {
+                                   const PagedLatentCache& cache, float* o, MlaWorkspace& ws) const {
   const int64_t heads = c_.num_attention_heads;
   const int64_t qk = c_.qk_head_dim(), nope = c_.qk_nope_head_dim, rope_dim = c_.qk_rope_head_dim;
   const int64_t vdim = c_.v_head_dim, rank = c_.kv_lora_rank, kv_rows = nope + vdim;
@@ -203,12 +210,16 @@ void MlaAttention::attend_expanded(const AttentionWeights& w, int64_t layer, con
   for (size_t b = 0; b < batch.size(); ++b) {
     const SequenceId s = batch[b].seq;
     const int64_t n = layout.n_tokens[b], start = layout.start_pos[b], L = start + n;
-    std::vector<float> latents(static_cast<size_t>(L * rank)), k_pe(static_cast<size_t>(L * rope_dim));
+    std::vector<float>& latents = ws.latents;
+    std::vector<float>& k_pe = ws.k_pe;
+    latents.resize(static_cast<size_t>(L * rank));
+    k_pe.resize(static_cast<size_t>(L * rope_dim));
     for (int64_t p = 0; p < L; ++p) {
       cache.load_latent(s, layer, p, latents.data() + p * rank);
       std::copy(cache.k_pe(s, layer, p), cache.k_pe(s, layer, p) + rope_dim, k_pe.data() + p * rope_dim);
     }
-    std::vector<float> kv(static_cast<size_t>(L * heads * kv_rows));
+    std::vector<float>& kv = ws.kv;
+    kv.resize(static_cast<size_t>(L * heads * kv_rows));
     cpu::linear(w.kv_b_proj, latents.data(), L, kv.data());
     const float* q_seq = q + layout.row_begin[b] * heads * qk;
     float* o_seq = o + layout.row_begin[b] * heads * vdim;
@@ -237,8 +248,12 @@ void MlaAttention::attend_expanded(const AttentionWeights& w, int64_t layer, con
             cpu::softmax_inplace(row, len);
             std::fill(row + len, row + visible, 0.f);
           }
-          cpu::gemm_f32(bm, vdim, visible, scores.data(), L, 1, v_h.data(), vdim, o_seq + j0 * heads * vdim + h * vdim,
-                        heads * vdim, false);
+          // P V in chunks of keys, so each chunk's V panel stays in L1/L2 while
+          // all query rows of the block use it.
+          constexpr int64_t kKeyChunk = 256;
+          for (int64_t k0 = 0; k0 < visible; k0 += kKeyChunk)
+            cpu::gemm_f32(bm, vdim, std::min(kKeyChunk, visible - k0), scores.data() + k0, L, 1,
+                          v_h.data() + k0 * vdim, vdim, o_seq + j0 * heads * vdim + h * vdim, heads * vdim, k0 > 0);
         }
       }
     }

@@ -2,6 +2,7 @@
 // Multi-head Latent Attention (DeepSeek-V2/V3). Writes each new token's
 // normalized latent and rotated k_pe into the paged cache, then attends.
 #include <span>
+#include <vector>
 
 #include "io/model_config.h"
 #include "model/forward_batch.h"
@@ -10,19 +11,26 @@
 
 namespace dsinfer {
 
+// Large per-call buffers, reused across the layers of one forward so a long
+// prefill does not fault in (and the kernel zero) hundreds of MB per layer.
+struct MlaWorkspace {
+  std::vector<float> q, qa, kva, o, latents, k_pe, kv;
+};
+
 class MlaAttention {
  public:
   MlaAttention(const ModelConfig& config, const YarnRope& rope) : c_(config), rope_(rope) {}
 
   // x: normalized hidden states [T, hidden]; out: [T, hidden].
   void forward(const AttentionWeights& w, int64_t layer, const float* x, std::span<const BatchEntry> batch,
-               const BatchLayout& layout, PagedLatentCache& cache, AttentionPath path, float* out) const;
+               const BatchLayout& layout, PagedLatentCache& cache, AttentionPath path, float* out,
+               MlaWorkspace* workspace = nullptr) const;
 
  private:
   void attend_absorbed(const AttentionWeights& w, int64_t layer, const float* q, std::span<const BatchEntry> batch,
                        const BatchLayout& layout, const PagedLatentCache& cache, float* o) const;
   void attend_expanded(const AttentionWeights& w, int64_t layer, const float* q, std::span<const BatchEntry> batch,
-                       const BatchLayout& layout, const PagedLatentCache& cache, float* o) const;
+                       const BatchLayout& layout, const PagedLatentCache& cache, float* o, MlaWorkspace& ws) const;
 
   const ModelConfig& c_;
   const YarnRope& rope_;
