@@ -6,7 +6,6 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libyaml-cpp-dev libpcre2-dev libcli11-dev
-  libspdlog-dev libfmt-dev
   libssl-dev
 )
 missing=()
