@@ -142,7 +142,7 @@ ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(const std::string& path, std::strin
       const std::string content = t["content"].get<std::string>();
       if (content.empty()) fail(where + " has empty content");
       (t.value("normalized", true) ? normalized_added_ : raw_added_).add(content, id);
-      added_ids_[content] = id;
+      store_.add_special(content, id);
       tokens.emplace_back(id, decoded_bytes(content));
     }
   }
@@ -188,28 +188,8 @@ ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(const std::string& path, std::strin
   for (const auto& [id, bytes] : tokens) max_id = std::max(max_id, id);
   std::vector<const std::string*> by_id(static_cast<size_t>(max_id) + 1, nullptr);
   for (const auto& [id, bytes] : tokens) by_id[id] = &bytes;
-  token_offsets_.reserve(by_id.size() + 1);
-  defined_.assign(by_id.size(), false);
-  for (size_t id = 0; id < by_id.size(); ++id) {
-    token_offsets_.push_back(static_cast<uint32_t>(token_blob_.size()));
-    if (by_id[id]) {
-      token_blob_ += *by_id[id];
-      defined_[id] = true;
-    }
-  }
-  token_offsets_.push_back(static_cast<uint32_t>(token_blob_.size()));
-}
-
-std::string_view ByteLevelBpeTokenizer::token_bytes(int32_t id) const {
-  if (id < 0 || id >= vocab_size() || !defined_[id])
-    throw Error("token id " + std::to_string(id) + " is not in the vocabulary of " + source_);
-  return std::string_view(token_blob_).substr(token_offsets_[id], token_offsets_[id + 1] - token_offsets_[id]);
-}
-
-std::optional<int32_t> ByteLevelBpeTokenizer::special_token_id(std::string_view content) const {
-  const auto it = added_ids_.find(std::string(content));
-  if (it == added_ids_.end()) return std::nullopt;
-  return it->second;
+  for (const std::string* bytes : by_id) store_.append(bytes);
+  store_.finish();
 }
 
 std::vector<int32_t> ByteLevelBpeTokenizer::encode(std::string_view text) const {

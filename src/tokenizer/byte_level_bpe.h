@@ -22,9 +22,6 @@ class ByteLevelBpeTokenizer final : public Tokenizer {
   ByteLevelBpeTokenizer(const std::string& tokenizer_json_path, std::string source);
 
   std::vector<int32_t> encode(std::string_view text) const override;
-  std::string_view token_bytes(int32_t id) const override;
-  std::optional<int32_t> special_token_id(std::string_view content) const override;
-  int32_t vocab_size() const override { return static_cast<int32_t>(token_offsets_.size()) - 1; }
 
  private:
   struct EncodeState;
@@ -34,14 +31,9 @@ class ByteLevelBpeTokenizer final : public Tokenizer {
   // Added tokens: HF extracts normalized=false ones from the raw text first,
   // then normalized=true ones from what is left (after normalization).
   AddedTokenMatcher raw_added_, normalized_added_;
-  std::unordered_map<std::string, int32_t> added_ids_;
   std::vector<UnicodeRegex> splits_;  // Split pre-tokenizers, applied in order
   std::array<int32_t, 256> byte_ids_{};
   PairMergeTable merges_;  // (left id, right id) -> rank, merged id
-  // Token id -> bytes: token_blob_[token_offsets_[id], token_offsets_[id + 1]).
-  std::string token_blob_;
-  std::vector<uint32_t> token_offsets_;
-  std::vector<bool> defined_;
 };
 
 }  // namespace dsinfer

@@ -145,18 +145,12 @@ TiktokenBpeTokenizer::TiktokenBpeTokenizer(const std::string& path,
                   std::to_string(num_base_tokens_ + kNumReservedSpecialTokens - 1));
     special[id - num_base_tokens_] = content;
     added_.add(content, id);
-    added_ids_[content] = id;
+    store_.add_special(content, id);
   }
 
-  for (const auto& b : base) {
-    token_offsets_.push_back(static_cast<uint32_t>(token_blob_.size()));
-    token_blob_ += b;
-  }
-  for (const auto& s : special) {
-    token_offsets_.push_back(static_cast<uint32_t>(token_blob_.size()));
-    token_blob_ += s;
-  }
-  token_offsets_.push_back(static_cast<uint32_t>(token_blob_.size()));
+  for (const auto& b : base) store_.append(&b);
+  for (const auto& s : special) store_.append(&s);
+  store_.finish();
   // The blob is final now, so views into it stay valid.
   std::vector<std::string_view> views;
   for (int32_t r = 0; r < num_base_tokens_; ++r) views.push_back(token_bytes(r));
@@ -167,18 +161,6 @@ TiktokenBpeTokenizer::TiktokenBpeTokenizer(const std::string& path,
     const char c = static_cast<char>(b);
     byte_ranks_[b] = ranks_.find(std::string_view(&c, 1));
   }
-}
-
-std::string_view TiktokenBpeTokenizer::token_bytes(int32_t id) const {
-  if (id < 0 || id >= vocab_size())
-    throw Error("token id " + std::to_string(id) + " is not in the vocabulary of " + source_);
-  return std::string_view(token_blob_).substr(token_offsets_[id], token_offsets_[id + 1] - token_offsets_[id]);
-}
-
-std::optional<int32_t> TiktokenBpeTokenizer::special_token_id(std::string_view content) const {
-  const auto it = added_ids_.find(std::string(content));
-  if (it == added_ids_.end()) return std::nullopt;
-  return it->second;
 }
 
 std::vector<int32_t> TiktokenBpeTokenizer::encode(std::string_view text) const {

@@ -24,9 +24,6 @@ class TiktokenBpeTokenizer final : public Tokenizer {
                        const std::vector<std::pair<int32_t, std::string>>& added_tokens, std::string source);
 
   std::vector<int32_t> encode(std::string_view text) const override;
-  std::string_view token_bytes(int32_t id) const override;
-  std::optional<int32_t> special_token_id(std::string_view content) const override;
-  int32_t vocab_size() const override { return static_cast<int32_t>(token_offsets_.size()) - 1; }
 
   // Kimi's pre-tokenization pattern, in PCRE2 syntax.
   static const char* pattern();
@@ -36,15 +33,12 @@ class TiktokenBpeTokenizer final : public Tokenizer {
   void encode_chunk(std::string_view chunk, EncodeState& st) const;
   void encode_piece(std::string_view piece, EncodeState& st) const;
 
-  // Mergeable token bytes -> rank (= id). Keys view into token_blob_.
+  // Mergeable token bytes -> rank (= id). Keys view into store_.
   BytesRankTable ranks_;
   std::array<int32_t, 256> byte_ranks_{};
   int32_t num_base_tokens_ = 0;
   AddedTokenMatcher added_;
-  std::unordered_map<std::string, int32_t> added_ids_;
   UnicodeRegex regex_;
-  std::string token_blob_;
-  std::vector<uint32_t> token_offsets_;
 };
 
 }  // namespace dsinfer

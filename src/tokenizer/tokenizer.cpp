@@ -10,6 +10,11 @@
 
 namespace dsinfer {
 
+std::string_view Tokenizer::token_bytes(int32_t id) const {
+  if (!store_.defined(id)) throw Error("token id " + std::to_string(id) + " is not in the vocabulary of " + source_);
+  return store_.bytes(id);
+}
+
 std::string Tokenizer::decode(std::span<const int32_t> ids) const {
   std::string bytes;
   for (const int32_t id : ids) bytes += token_bytes(id);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tokenizer/chat_template.h"
+#include "tokenizer/token_store.h"
 
 namespace dsinfer {
 
@@ -30,11 +31,11 @@ class Tokenizer {
   virtual std::vector<int32_t> encode(std::string_view text) const = 0;
   // Raw bytes of one token (possibly part of a UTF-8 sequence); throws Error
   // for an id outside the vocabulary.
-  virtual std::string_view token_bytes(int32_t id) const = 0;
+  std::string_view token_bytes(int32_t id) const;
   // Id of an added/special token given its exact content.
-  virtual std::optional<int32_t> special_token_id(std::string_view content) const = 0;
+  std::optional<int32_t> special_token_id(std::string_view content) const { return store_.special(content); }
   // One past the largest id token_bytes() accepts.
-  virtual int32_t vocab_size() const = 0;
+  int32_t vocab_size() const { return store_.size(); }
 
   std::string decode(std::span<const int32_t> ids) const;
 
@@ -52,6 +53,7 @@ class Tokenizer {
 
   TokenizerFamily family_;
   std::string source_;
+  TokenStore store_;  // filled by the family's constructor
   std::optional<ChatFormat> chat_format_;
   std::optional<int32_t> bos_id_, eos_id_;
 };
