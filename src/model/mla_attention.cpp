@@ -194,10 +194,12 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
                      heads * vdim);
 }
 
-// Expanded attention: K_nope and V of every cached position are rebuilt with
-// kv_b_proj, then causal attention per head as blocked GEMMs: scores of a
-// block of queries against the keys they can see (Q K^T with K transposed
-// once per head), softmax, then P V read straight from the expanded rows.
+// Expanded attention, flash style: the cached latents are expanded to
+// per-head K_nope / V one chunk of keys at a time (memory stays bounded by
+// the chunk, not the context), and each block of queries meets each chunk
+// as GEMMs (Q K^T with K transposed once per head and chunk, then P V) with
+// an online softmax (running max and sum per query row, output rescaled
+// when the max grows).
 void MlaAttention::attend_expanded(const AttentionWeights& w, int64_t layer, const float* q,
                                    std::span<const BatchEntry> batch, const BatchLayout& layout,
                                    const PagedLatentCache& cache, float* o, MlaWorkspace& ws) const {
@@ -206,57 +208,92 @@ void MlaAttention::attend_expanded(const AttentionWeights& w, int64_t layer, con
   const int64_t vdim = c_.v_head_dim, rank = c_.kv_lora_rank, kv_rows = nope + vdim;
   const float scale = rope_.softmax_scale();
   constexpr int64_t kQueryBlock = 64;
+  constexpr int64_t kKeyChunk = 1024;
 
   for (size_t b = 0; b < batch.size(); ++b) {
     const SequenceId s = batch[b].seq;
     const int64_t n = layout.n_tokens[b], start = layout.start_pos[b], L = start + n;
-    std::vector<float>& latents = ws.latents;
-    std::vector<float>& k_pe = ws.k_pe;
-    latents.resize(static_cast<size_t>(L * rank));
-    k_pe.resize(static_cast<size_t>(L * rope_dim));
-    for (int64_t p = 0; p < L; ++p) {
-      cache.load_latent(s, layer, p, latents.data() + p * rank);
-      std::copy(cache.k_pe(s, layer, p), cache.k_pe(s, layer, p) + rope_dim, k_pe.data() + p * rope_dim);
-    }
-    std::vector<float>& kv = ws.kv;
-    kv.resize(static_cast<size_t>(L * heads * kv_rows));
-    cpu::linear(w.kv_b_proj, latents.data(), L, kv.data());
     const float* q_seq = q + layout.row_begin[b] * heads * qk;
     float* o_seq = o + layout.row_begin[b] * heads * vdim;
+    // Running softmax state per (head, query): max and sum of exp.
+    std::vector<float> run_max(static_cast<size_t>(heads * n), -INFINITY), run_sum(static_cast<size_t>(heads * n), 0.f);
+    for (int64_t t = 0; t < n; ++t) std::fill(o_seq + t * heads * vdim, o_seq + (t + 1) * heads * vdim, 0.f);
+
+    for (int64_t k0 = 0; k0 < L; k0 += kKeyChunk) {
+      const int64_t C = std::min(kKeyChunk, L - k0);
+      std::vector<float>& latents = ws.latents;
+      std::vector<float>& k_pe = ws.k_pe;
+      std::vector<float>& kv = ws.kv;
+      latents.resize(static_cast<size_t>(C * rank));
+      k_pe.resize(static_cast<size_t>(C * rope_dim));
+      kv.resize(static_cast<size_t>(C * heads * kv_rows));
+      for (int64_t p = 0; p < C; ++p) {
+        cache.load_latent(s, layer, k0 + p, latents.data() + p * rank);
+        const float* kp = cache.k_pe(s, layer, k0 + p);
+        std::copy(kp, kp + rope_dim, k_pe.data() + p * rope_dim);
+      }
+      cpu::linear(w.kv_b_proj, latents.data(), C, kv.data());
+      const int64_t first_block = std::max<int64_t>(0, (k0 - start) / kQueryBlock * kQueryBlock);
 #pragma omp parallel
-    {
-      std::vector<float> kt(static_cast<size_t>(qk * L)), v_h(static_cast<size_t>(L * vdim));
-      std::vector<float> scores(static_cast<size_t>(kQueryBlock * L));
+      {
+        std::vector<float> kt(static_cast<size_t>(qk * C)), v_h(static_cast<size_t>(C * vdim));
+        std::vector<float> scores(static_cast<size_t>(kQueryBlock * C));
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t h = 0; h < heads; ++h) {
-        // K_h^T [qk][L] (nope part from the expanded rows, rope part shared by
-        // all heads) and V_h [L][v], contiguous so GEMM panels stay in cache.
-        for (int64_t p = 0; p < L; ++p) {
-          const float* kn = kv.data() + (p * heads + h) * kv_rows;
-          for (int64_t d = 0; d < nope; ++d) kt[d * L + p] = kn[d];
-          for (int64_t d = 0; d < rope_dim; ++d) kt[(nope + d) * L + p] = k_pe[p * rope_dim + d];
-          std::copy(kn + nope, kn + kv_rows, v_h.data() + p * vdim);
-        }
-        for (int64_t j0 = 0; j0 < n; j0 += kQueryBlock) {
-          const int64_t bm = std::min(kQueryBlock, n - j0), visible = start + j0 + bm;
-          cpu::gemm_f32(bm, visible, qk, q_seq + j0 * heads * qk + h * qk, heads * qk, 1, kt.data(), L, scores.data(), L,
-                        false);
-          for (int64_t i = 0; i < bm; ++i) {
-            float* row = scores.data() + i * L;
-            const int64_t len = start + j0 + i + 1;  // causal: positions 0..pos
-            for (int64_t p = 0; p < len; ++p) row[p] *= scale;
-            cpu::softmax_inplace(row, len);
-            std::fill(row + len, row + visible, 0.f);
+        for (int64_t h = 0; h < heads; ++h) {
+          // K_h^T [qk][C] (rope part shared by all heads) and V_h [C][v],
+          // contiguous so GEMM panels stay in cache.
+          for (int64_t p = 0; p < C; ++p) {
+            const float* kn = kv.data() + (p * heads + h) * kv_rows;
+            for (int64_t d = 0; d < nope; ++d) kt[d * C + p] = kn[d];
+            for (int64_t d = 0; d < rope_dim; ++d) kt[(nope + d) * C + p] = k_pe[p * rope_dim + d];
+            std::copy(kn + nope, kn + kv_rows, v_h.data() + p * vdim);
           }
-          // P V in chunks of keys, so each chunk's V panel stays in L1/L2 while
-          // all query rows of the block use it.
-          constexpr int64_t kKeyChunk = 256;
-          for (int64_t k0 = 0; k0 < visible; k0 += kKeyChunk)
-            cpu::gemm_f32(bm, vdim, std::min(kKeyChunk, visible - k0), scores.data() + k0, L, 1,
-                          v_h.data() + k0 * vdim, vdim, o_seq + j0 * heads * vdim + h * vdim, heads * vdim, k0 > 0);
+          // Query blocks that see at least one key of this chunk.
+          for (int64_t j0 = first_block; j0 < n; j0 += kQueryBlock) {
+            const int64_t bm = std::min(kQueryBlock, n - j0);
+            const int64_t visible = std::min(C, start + j0 + bm - k0);  // keys of the chunk any row sees
+            if (visible <= 0) continue;
+            cpu::gemm_f32(bm, visible, qk, q_seq + j0 * heads * qk + h * qk, heads * qk, 1, kt.data(), C,
+                          scores.data(), C, false);
+            for (int64_t i = 0; i < bm; ++i) {
+              float* row = scores.data() + i * C;
+              float* orow = o_seq + (j0 + i) * heads * vdim + h * vdim;
+              const int64_t len = std::min(visible, start + j0 + i + 1 - k0);  // causal within the chunk
+              float& m = run_max[static_cast<size_t>(h * n + j0 + i)];
+              float& l = run_sum[static_cast<size_t>(h * n + j0 + i)];
+              if (len <= 0) {
+                std::fill(row, row + visible, 0.f);
+                continue;
+              }
+              float m_new = m;
+              for (int64_t p = 0; p < len; ++p) m_new = std::max(m_new, row[p] *= scale);
+              for (int64_t p = 0; p < len; ++p) row[p] -= m_new;
+              cpu::exp_inplace(row, len);
+              std::fill(row + len, row + visible, 0.f);
+              float sum = 0.f;
+              for (int64_t p = 0; p < len; ++p) sum += row[p];
+              const float correction = std::exp(m - m_new);  // 0 for the first chunk (m = -inf)
+              l = l * correction + sum;
+              m = m_new;
+              if (correction != 1.f)
+                for (int64_t d = 0; d < vdim; ++d) orow[d] *= correction;
+            }
+            // P V in sub-chunks of keys so each V panel stays in L1/L2.
+            constexpr int64_t kPanel = 256;
+            for (int64_t p0 = 0; p0 < visible; p0 += kPanel)
+              cpu::gemm_f32(bm, vdim, std::min(kPanel, visible - p0), scores.data() + p0, C, 1,
+                            v_h.data() + p0 * vdim, vdim, o_seq + j0 * heads * vdim + h * vdim, heads * vdim, true);
+          }
         }
       }
     }
+    // Normalize by the softmax denominators.
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t h = 0; h < heads; ++h) {
+        const float inv = 1.0f / run_sum[static_cast<size_t>(h * n + t)];
+        float* orow = o_seq + t * heads * vdim + h * vdim;
+        for (int64_t d = 0; d < vdim; ++d) orow[d] *= inv;
+      }
   }
 }
 
