@@ -208,7 +208,7 @@ void MlaAttention::attend_expanded(const AttentionWeights& w, int64_t layer, con
   const int64_t vdim = c_.v_head_dim, rank = c_.kv_lora_rank, kv_rows = nope + vdim;
   const float scale = rope_.softmax_scale();
   constexpr int64_t kQueryBlock = 64;
-  constexpr int64_t kKeyChunk = 1024;
+  constexpr int64_t kKeyChunk = kExpandedKeyChunk;
 
   for (size_t b = 0; b < batch.size(); ++b) {
     const SequenceId s = batch[b].seq;

@@ -11,6 +11,9 @@
 
 namespace dsinfer {
 
+// Prefill expands the cached latents to per-head K/V this many keys at a time.
+inline constexpr int64_t kExpandedKeyChunk = 1024;
+
 // Large per-call buffers, reused across the layers of one forward so a long
 // prefill does not fault in (and the kernel zero) hundreds of MB per layer.
 struct MlaWorkspace {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "io/error.h"
+#include "model/mla_attention.h"
 
 namespace dsinfer {
 namespace {
@@ -34,14 +35,14 @@ MemoryPlan plan_memory(const ModelConfig& c, uint64_t weight_bytes, int64_t batc
   p.weight_bytes = weight_bytes;
   p.kv_cache_bytes = kv_cache_bytes(c, batch, max_len, page_size);
   // Per prefill token: residual/norm/output rows, queries, latents, the
-  // widest MLP intermediate (x2 for gate and up), all float32; plus the
-  // expanded K/V of the longest sequence and the logits of the batch.
+  // widest MLP intermediate (x2 for gate and up), all float32; plus one
+  // chunk of expanded K/V (prefill attention) and the logits of the batch.
   const int64_t heads = c.num_attention_heads;
   const int64_t inter = std::max(c.intermediate_size, c.moe_intermediate_size * std::max<int64_t>(1, c.n_shared_experts));
   const uint64_t per_token = 4ull * (6 * c.hidden_size + heads * (c.qk_head_dim() + c.v_head_dim) +
                                      c.kv_lora_rank + c.qk_rope_head_dim + 2 * inter + c.n_routed_experts);
   p.activation_bytes = per_token * static_cast<uint64_t>(prefill_tokens) +
-                       4ull * max_len * heads * (c.qk_nope_head_dim + c.v_head_dim) +
+                       4ull * std::min<int64_t>(max_len, kExpandedKeyChunk) * heads * (c.qk_nope_head_dim + c.v_head_dim) +
                        4ull * batch * c.vocab_size;
   p.available_bytes = available_memory_bytes();
   return p;
