@@ -46,7 +46,7 @@ volatile uint64_t g_sink64;
 
 Ceilings measure_ceilings(size_t buffer_mb, bool quick) {
   Ceilings c;
-  if (!cpu::cpu_features().avx512) return c;  // the loops below are AVX-512
+  const bool avx512 = cpu::cpu_features().avx512;  // else the portable loops (read, fp32)
   const size_t n = buffer_mb << 20;
   c.buffer_bytes = n;
   auto* buf = static_cast<uint8_t*>(std::aligned_alloc(4096, n));
@@ -60,13 +60,20 @@ Ceilings measure_ceilings(size_t buffer_mb, bool quick) {
   }
   const double rd = best_parallel_seconds(quick ? 3 : 6, [&](int t, int nt) {
     const size_t part = n / nt / 64 * 64;
-    g_sink64 = stream_read(buf + part * t, t == nt - 1 ? n - part * t : part);
+    const uint8_t* p = buf + part * t;
+    const size_t len = t == nt - 1 ? n - part * t : part;
+    g_sink64 = avx512 ? stream_read(p, len) : stream_read_portable(p, len);
   });
   c.read_gb_per_s = static_cast<double>(n) / rd / 1e9;
 
   const int64_t iters = quick ? 2'000'000 : 10'000'000;
   const double nthreads = omp_get_max_threads();
   const double ops = static_cast<double>(iters) * 12 * nthreads;  // instructions in total
+  if (!avx512) {
+    const double flops = static_cast<double>(iters) * 96 * 2 * nthreads;
+    c.fp32_tflops = flops / best_parallel_seconds(3, [&](int, int) { g_sink = fma_loop_portable(iters); }) / 1e12;
+    return c;  // no int8 / bf16 dot-product instructions measured
+  }
   if (cpu::cpu_features().avx512_vnni)
     c.int8_tops = ops * 128 / best_parallel_seconds(3, [&](int, int) { g_sink = vnni_loop(iters); }) / 1e12;
   if (cpu::cpu_features().avx512_bf16)

@@ -15,4 +15,8 @@ float vnni_loop(int64_t iters);
 float bf16_dot_loop(int64_t iters);
 float fma_loop(int64_t iters);
 
+// Portable versions (any CPU): a streaming read, and iters x 96 float FMAs.
+uint64_t stream_read_portable(const uint8_t* p, size_t n);
+float fma_loop_portable(int64_t iters);
+
 }  // namespace dsinfer::bench

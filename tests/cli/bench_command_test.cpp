@@ -47,4 +47,22 @@ TEST(BenchCommand, TinySyntheticWritesCeilingsAndCases) {
   std::filesystem::remove(json);
 }
 
+// Without AVX-512 (forced here) the ceilings fall back to portable loops:
+// read bandwidth and fp32 peak are still measured, so fp8 fractions exist.
+TEST(BenchCommand, PortableCeilingsWithoutAvx512) {
+  const std::string json = (std::filesystem::temp_directory_path() / "dsinfer_bench_scalar.json").string();
+  const std::string cmd = "DSINFER_ISA=scalar " + std::string(DSINFER_BINARY) +
+                          " bench --synthetic tiny --layers 1 --weights fp8 --quick --no-pin --batches 1"
+                          " --contexts 64 --prefill 16 --read-buffer-mb 64 --json " + json + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream f(json);
+  const auto j = nlohmann::json::parse(f);
+  EXPECT_GT(j.at("ceilings").at("read_gb_per_s").get<double>(), 0.0);
+  for (const auto& k : j.at("cases")) {
+    EXPECT_GT(k.at("bw_fraction").get<double>(), 0.0);
+    EXPECT_GT(k.at("compute_fraction").get<double>(), 0.0);
+  }
+  std::filesystem::remove(json);
+}
+
 }  // namespace
