@@ -1,6 +1,7 @@
 #include "runtime/greedy_generator.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace dsinfer {
 namespace {
@@ -15,9 +16,13 @@ int32_t argmax(const float* logits, int64_t n) {
 
 std::vector<GenerationResult> generate_greedy(const DeepseekModel& model, const std::vector<GenerationRequest>& requests,
                                               const GenerationOptions& options) {
+  using Clock = std::chrono::steady_clock;
   const ModelConfig& cfg = model.config();
-  int64_t pages = 0;
-  for (const auto& r : requests) pages += pages_for(static_cast<int64_t>(r.prompt.size()) + r.max_new_tokens, options.page_size);
+  int64_t pages = 0, max_new = 0;
+  for (const auto& r : requests) {
+    pages += pages_for(static_cast<int64_t>(r.prompt.size()) + r.max_new_tokens, options.page_size);
+    max_new = std::max(max_new, r.max_new_tokens);
+  }
   PagedLatentCache cache = model.make_cache(options.page_size, std::max<int64_t>(pages, 1));
 
   const size_t n = requests.size();
@@ -37,31 +42,46 @@ std::vector<GenerationResult> generate_greedy(const DeepseekModel& model, const 
     }
     if (static_cast<int64_t>(results[i].generated.size()) >= requests[i].max_new_tokens) done[i] = true;
   };
+  const int64_t vocab = cfg.vocab_size;
+  // One forward over `entries` (requests `idx`), then each picks its argmax.
+  auto step = [&](const std::vector<BatchEntry>& entries, const std::vector<size_t>& idx, const ForwardOptions& fo,
+                  const char* phase, int64_t number, int64_t total) {
+    const auto t0 = Clock::now();
+    const auto logits = model.forward(entries, cache, fo);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    int64_t tokens = 0;
+    for (const auto& e : entries) tokens += static_cast<int64_t>(e.tokens.size());
+    for (size_t k = 0; k < idx.size(); ++k) accept(idx[k], argmax(logits.data() + k * vocab, vocab));
+    if (options.on_step) options.on_step({phase, number, total, ms, tokens, idx});
+  };
 
-  std::vector<BatchEntry> batch;
-  std::vector<size_t> active;
+  // Prefill: all requests in one forward, or one forward each.
+  std::vector<size_t> pending;
   for (size_t i = 0; i < n; ++i) {
     seqs[i] = cache.add_sequence();
-    if (requests[i].max_new_tokens <= 0) {
-      done[i] = true;
-      continue;
-    }
-    batch.push_back(BatchEntry{seqs[i], requests[i].prompt, false});
-    active.push_back(i);
+    if (requests[i].max_new_tokens <= 0) done[i] = true;
+    else pending.push_back(i);
   }
-  const int64_t vocab = cfg.vocab_size;
-  ForwardOptions decode_opts{options.decode_attention};
-  for (bool prefill = true; !batch.empty(); prefill = false) {
-    const auto logits = model.forward(batch, cache, prefill ? ForwardOptions{} : decode_opts);
-    for (size_t k = 0; k < active.size(); ++k) accept(active[k], argmax(logits.data() + k * vocab, vocab));
-    batch.clear();
-    std::vector<size_t> still;
-    for (size_t i : active)
+  const size_t per_cycle = options.prefill_one_at_a_time ? 1 : std::max<size_t>(pending.size(), 1);
+  const int64_t cycles = static_cast<int64_t>((pending.size() + per_cycle - 1) / per_cycle);
+  for (size_t b = 0; b < pending.size(); b += per_cycle) {
+    std::vector<size_t> idx(pending.begin() + b, pending.begin() + std::min(pending.size(), b + per_cycle));
+    std::vector<BatchEntry> entries;
+    for (size_t i : idx) entries.push_back(BatchEntry{seqs[i], requests[i].prompt, false});
+    step(entries, idx, options.prefill, "prefill", static_cast<int64_t>(b / per_cycle + 1), cycles);
+  }
+
+  // Decode: every unfinished request advances one token per forward.
+  for (int64_t number = 1;; ++number) {
+    std::vector<size_t> idx;
+    std::vector<BatchEntry> entries;
+    for (size_t i : pending)
       if (!done[i]) {
-        still.push_back(i);
-        batch.push_back(BatchEntry{seqs[i], std::span<const int32_t>(&last[i], 1), false});
+        idx.push_back(i);
+        entries.push_back(BatchEntry{seqs[i], std::span<const int32_t>(&last[i], 1), false});
       }
-    active = std::move(still);
+    if (idx.empty()) break;
+    step(entries, idx, options.decode, "decode", number, max_new - 1);
   }
   return results;
 }

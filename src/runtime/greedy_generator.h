@@ -1,7 +1,10 @@
 #pragma once
-// Batched greedy generation: all prompts are prefilled in one forward, then
-// every unfinished sequence advances one token per batched decode step.
+// Batched greedy generation: all prompts are prefilled in one forward (or
+// one forward each), then every unfinished sequence advances one token per
+// batched decode step.
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <vector>
 
 #include "model/deepseek_model.h"
@@ -14,9 +17,21 @@ struct GenerationRequest {
   bool stop_at_eos = false;
 };
 
+// One forward of the loop, reported to GenerationOptions::on_step.
+struct StepEvent {
+  const char* phase;  // "prefill" or "decode"
+  int64_t step = 0, total_steps = 0;  // total_steps: upper bound (early EOS stops can end sooner)
+  double ms = 0;
+  int64_t tokens = 0;                 // tokens processed by this forward
+  std::span<const size_t> requests;   // indices of the requests in this forward
+};
+
 struct GenerationOptions {
   int64_t page_size = 128;
-  AttentionPath decode_attention = AttentionPath::Auto;
+  ForwardOptions prefill;            // e.g. moe_chunk_max_len, perfect_eplb
+  ForwardOptions decode;
+  bool prefill_one_at_a_time = false;  // one prefill forward per request (bounds prefill memory)
+  std::function<void(const StepEvent&)> on_step;
 };
 
 struct GenerationResult {

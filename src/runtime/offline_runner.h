@@ -8,15 +8,9 @@
 #include <vector>
 
 #include "model/deepseek_model.h"
+#include "runtime/greedy_generator.h"
 
 namespace dsinfer {
-
-struct StepEvent {
-  const char* phase;  // "prefill" or "decode"
-  int64_t step = 0, total_steps = 0;
-  double ms = 0;
-  int64_t tokens = 0;  // tokens processed by this step
-};
 
 struct OfflineRunOptions {
   int64_t max_new_tokens = 32;   // generated per sequence: 1 from prefill + (n-1) decode steps
