@@ -6,6 +6,7 @@
 
 #include "cli/commands/command.h"
 #include "io/run_config.h"
+#include "kernels/cpu/thread_pinning.h"
 #include "runtime/offline_job.h"
 
 namespace dsinfer::cli {
@@ -13,7 +14,7 @@ namespace dsinfer::cli {
 void register_run_command(CLI::App& app, Action& action) {
   struct Opts {
     std::string config, output;
-    bool no_warmup = false, quiet = false;
+    bool no_warmup = false, quiet = false, no_pin = false;
     int64_t show = 2;
   };
   auto opts = std::make_shared<Opts>();
@@ -24,6 +25,7 @@ void register_run_command(CLI::App& app, Action& action) {
   cmd->add_option("--output", opts->output, "Write the results JSON here (schema in README)");
   cmd->add_flag("--no-warmup", opts->no_warmup, "Skip the warm-up pass (prefill + one decode step)");
   cmd->add_flag("--quiet", opts->quiet, "No progress bar / progress lines");
+  cmd->add_flag("--no-pin", opts->no_pin, "Do not pin worker threads to cores");
   cmd->add_option("--show-outputs", opts->show, "How many decoded sequences to print")->capture_default_str();
   cmd->callback([&action, opts] {
     action = [opts] {
@@ -44,6 +46,11 @@ void register_run_command(CLI::App& app, Action& action) {
         // Relative dataset paths in a YAML are also looked up beside it.
         jo.search_roots.insert(jo.search_roots.begin() + 1,
                                std::filesystem::absolute(opts->config).parent_path().string());
+      }
+      // A measured run: each worker thread keeps its core and caches.
+      if (!opts->no_pin) {
+        const std::string pinned = cpu::pin_worker_threads();
+        if (!opts->quiet) std::fprintf(stderr, "dsinfer: %s\n", pinned.c_str());
       }
       run_offline_job(cfg, jo);
       return 0;
