@@ -1,4 +1,5 @@
 #include "tokenizer/byte_level_bpe.h"
+#include "tokenizer/piece_cache.h"
 
 #include <algorithm>
 #include <fstream>
@@ -19,7 +20,6 @@ using nlohmann::json;
 constexpr const char* kByteLevelRegex = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 // Pieces longer than this are rare and not worth caching.
-constexpr size_t kMaxCachedPiece = 128;
 // Unicode version of the reference's regex engine, Oniguruma as bundled by HF
 // tokenizers: taken as 15.1 (Oniguruma 6.9.9). The golden fuzz cases need
 // >= 15.0 (U+1F77B is a symbol only from 15.0 on) and pass with 15.0..17.0.
@@ -56,9 +56,7 @@ struct ByteLevelBpeTokenizer::EncodeState {
   std::vector<int32_t>& out;
   RegexScratch scratch;
   BpeWorkspace workspace;
-  // Piece -> ids already computed in this call (views into the caller's text).
-  std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> cache;
-  std::vector<int32_t> cached_ids;
+  PieceCache pieces;
 };
 
 ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(const std::string& path, std::string source)
@@ -196,7 +194,7 @@ std::vector<int32_t> ByteLevelBpeTokenizer::encode(std::string_view text) const 
   utf8::require_valid(text, "encode");
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 1);
-  EncodeState st{out, {}, {}, {}, {}};
+  EncodeState st{out, {}, {}, {}};
   const auto push_token = [&](int32_t id) { out.push_back(id); };
   raw_added_.split(
       text,
@@ -225,15 +223,7 @@ void ByteLevelBpeTokenizer::split_and_encode(std::string_view piece, size_t leve
 }
 
 void ByteLevelBpeTokenizer::encode_piece(std::string_view piece, EncodeState& st) const {
-  const bool cacheable = piece.size() <= kMaxCachedPiece;
-  if (cacheable) {
-    const auto it = st.cache.find(piece);
-    if (it != st.cache.end()) {
-      const auto [offset, count] = it->second;
-      st.out.insert(st.out.end(), st.cached_ids.begin() + offset, st.cached_ids.begin() + offset + count);
-      return;
-    }
-  }
+  if (st.pieces.append_cached(piece, st.out)) return;
   const size_t first = st.out.size();
   if (piece.size() == 1) {
     st.out.push_back(byte_ids_[static_cast<unsigned char>(piece[0])]);
@@ -246,11 +236,7 @@ void ByteLevelBpeTokenizer::encode_piece(std::string_view piece, EncodeState& st
     bpe_merge(
         st.workspace, [&](const BpeSymbol& l, const BpeSymbol& r) { return merges_.find(l.id, r.id); }, st.out);
   }
-  if (cacheable) {
-    st.cache.emplace(piece, std::pair<uint32_t, uint32_t>(static_cast<uint32_t>(st.cached_ids.size()),
-                                                          static_cast<uint32_t>(st.out.size() - first)));
-    st.cached_ids.insert(st.cached_ids.end(), st.out.begin() + first, st.out.end());
-  }
+  st.pieces.store(piece, st.out, first);
 }
 
 }  // namespace dsinfer

@@ -1,4 +1,5 @@
 #include "tokenizer/tiktoken_bpe.h"
+#include "tokenizer/piece_cache.h"
 
 #include <fstream>
 
@@ -13,7 +14,6 @@ constexpr size_t kMaxEncodeChars = 400'000;
 constexpr size_t kMaxConsecutiveRunChars = 25'000;
 // tiktoken.model holds the mergeable ranks; special ids follow them.
 constexpr int32_t kNumReservedSpecialTokens = 256;
-constexpr size_t kMaxCachedPiece = 128;
 // Unicode version of the reference's regex engine, Rust's regex-syntax under
 // tiktoken: taken as 16.0 (regex-syntax 0.8.5+). The golden fuzz cases need
 // >= 15.0 and pass with 15.0..17.0.
@@ -90,8 +90,7 @@ struct TiktokenBpeTokenizer::EncodeState {
   std::vector<int32_t>& out;
   RegexScratch scratch;
   BpeWorkspace workspace;
-  std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> cache;
-  std::vector<int32_t> cached_ids;
+  PieceCache pieces;
 };
 
 TiktokenBpeTokenizer::TiktokenBpeTokenizer(const std::string& path,
@@ -167,7 +166,7 @@ std::vector<int32_t> TiktokenBpeTokenizer::encode(std::string_view text) const {
   utf8::require_valid(text, "encode");
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 1);
-  EncodeState st{out, {}, {}, {}, {}};
+  EncodeState st{out, {}, {}, {}};
   added_.split(
       text,
       [&](std::string_view segment) {
@@ -214,15 +213,7 @@ void TiktokenBpeTokenizer::encode_piece(std::string_view piece, EncodeState& st)
     st.out.push_back(rank);
     return;
   }
-  const bool cacheable = piece.size() <= kMaxCachedPiece;
-  if (cacheable) {
-    const auto it = st.cache.find(piece);
-    if (it != st.cache.end()) {
-      const auto [offset, count] = it->second;
-      st.out.insert(st.out.end(), st.cached_ids.begin() + offset, st.cached_ids.begin() + offset + count);
-      return;
-    }
-  }
+  if (st.pieces.append_cached(piece, st.out)) return;
   const size_t first = st.out.size();
   auto& syms = st.workspace.symbols;
   syms.clear();
@@ -237,11 +228,7 @@ void TiktokenBpeTokenizer::encode_piece(std::string_view piece, EncodeState& st)
         return BpeMerge{rank, rank};
       },
       st.out);
-  if (cacheable) {
-    st.cache.emplace(piece, std::pair<uint32_t, uint32_t>(static_cast<uint32_t>(st.cached_ids.size()),
-                                                          static_cast<uint32_t>(st.out.size() - first)));
-    st.cached_ids.insert(st.cached_ids.end(), st.out.begin() + first, st.out.end());
-  }
+  st.pieces.store(piece, st.out, first);
 }
 
 }  // namespace dsinfer
