@@ -18,7 +18,7 @@ void MlaAttention::forward(const AttentionWeights& w, int64_t layer, const float
   MlaWorkspace local;
   MlaWorkspace& ws = workspace ? *workspace : local;
   const int64_t T = layout.total_tokens;
-  const int64_t H = c_.hidden_size, heads = c_.num_attention_heads;
+  const int64_t heads = c_.num_attention_heads;
   const int64_t qk = c_.qk_head_dim(), nope = c_.qk_nope_head_dim, rope_dim = c_.qk_rope_head_dim;
   const int64_t rank = c_.kv_lora_rank;
 
@@ -63,7 +63,6 @@ void MlaAttention::forward(const AttentionWeights& w, int64_t layer, const float
   else
     attend_expanded(w, layer, q.data(), batch, layout, cache, o.data(), ws);
   cpu::linear(w.o_proj, o.data(), T, out);
-  (void)H;
 }
 
 // Latent-space attention: score_t = (W_UK^T q_nope) . c_t + q_pe . k_pe_t, the

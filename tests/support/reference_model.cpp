@@ -95,7 +95,7 @@ std::vector<double> reference_logits(const std::string& dir, const std::vector<i
   const Weights W(dir);
   const auto& c = W.cfg;
   const int64_t n = static_cast<int64_t>(ids.size());
-  const int64_t H = c["hidden_size"], heads = c["num_attention_heads"], V = c["vocab_size"];
+  const int64_t H = c["hidden_size"], heads = c["num_attention_heads"];
   const int64_t nope = c["qk_nope_head_dim"], rope = c["qk_rope_head_dim"], vd = c["v_head_dim"];
   const int64_t rank = c["kv_lora_rank"], qk = nope + rope;
   const double eps = c.value("rms_norm_eps", 1e-6);
@@ -247,7 +247,6 @@ std::vector<double> reference_logits(const std::string& dir, const std::vector<i
   }
   Mat hn = rmsnorm(x, W.get("model.norm.weight"), n, H, eps);
   return linear(hn, W.get("lm_head.weight"), n, H);
-  (void)V;
 }
 
 }  // namespace dsinfer::test
