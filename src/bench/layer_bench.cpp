@@ -52,7 +52,7 @@ CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps) {
   ModelConfig cfg = model.config;
   if (spec.top_k > 0) cfg.num_experts_per_tok = spec.top_k;
   const YarnRope rope(cfg);
-  const MlaAttention attention(cfg, rope);
+  const MlaAttention attention(cfg, rope, model.precision);
   const int64_t H = cfg.hidden_size, layers = cfg.num_hidden_layers;
   const bool decode = spec.phase == "decode";
   const int64_t B = decode ? spec.batch : 1;

@@ -194,4 +194,9 @@ std::unique_ptr<BenchModel> make_synthetic_model(const nlohmann::json& json, Ben
   return m;
 }
 
+void set_compute_precision(BenchModel& m, ComputePrecision p) {
+  apply_compute_precision(m.owned_layers, m.lm_head, p);
+  m.precision = p;
+}
+
 }  // namespace dsinfer::bench

@@ -35,8 +35,12 @@ struct BenchModel {
   LinearWeight lm_head;
   std::vector<std::unique_ptr<uint8_t[]>> storage;  // backing memory of the synthetic weights
   size_t weight_bytes = 0;
+  ComputePrecision precision = ComputePrecision::Float32;
   std::shared_ptr<const void> owner;  // keeps a loaded checkpoint alive (--model)
 };
+
+// Sets the precision of a synthetic model's weights (flags) and attention.
+void set_compute_precision(BenchModel& m, ComputePrecision p);
 
 std::unique_ptr<BenchModel> make_synthetic_model(const nlohmann::json& config, BenchWeights format, uint64_t seed);
 

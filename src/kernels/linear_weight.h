@@ -23,6 +23,8 @@ struct LinearWeight {
   const float* scale = nullptr;   // Fp8Block: [ceil(rows/br), ceil(cols/bc)]; Int8Channel: [rows]
   int64_t block_rows = 128;
   int64_t block_cols = 128;
+  // BF16 weights only: inputs may be rounded to bf16 (ComputePrecision::BF16).
+  bool bf16_inputs = false;
 
   int64_t scale_cols() const { return (cols + block_cols - 1) / block_cols; }
   // Weight row r as float32 (exact dequantization: value * scale in fp32).

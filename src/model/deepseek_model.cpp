@@ -9,13 +9,21 @@
 
 namespace dsinfer {
 
-std::unique_ptr<DeepseekModel> DeepseekModel::load(const std::string& model_dir) {
+std::unique_ptr<DeepseekModel> DeepseekModel::load(const std::string& model_dir,
+                                                   std::optional<ComputePrecision> precision) {
   ModelConfig cfg = load_model_config(model_dir);
-  return std::unique_ptr<DeepseekModel>(new DeepseekModel(model_dir, std::move(cfg)));
+  return std::unique_ptr<DeepseekModel>(new DeepseekModel(model_dir, std::move(cfg), precision));
 }
 
-DeepseekModel::DeepseekModel(const std::string& model_dir, ModelConfig config)
-    : config_(std::move(config)), checkpoint_(model_dir, config_), rope_(config_), attention_(config_, rope_) {}
+DeepseekModel::DeepseekModel(const std::string& model_dir, ModelConfig config,
+                             std::optional<ComputePrecision> precision)
+    : config_(std::move(config)),
+      checkpoint_(model_dir, config_),
+      precision_(precision.value_or(default_compute_precision(checkpoint_.weights().layers))),
+      rope_(config_),
+      attention_(config_, rope_, precision_) {
+  checkpoint_.set_compute_precision(precision_);
+}
 
 CacheGeometry DeepseekModel::cache_geometry(int64_t page_size, int64_t max_pages) const {
   return CacheGeometry{config_.num_hidden_layers, config_.kv_lora_rank, config_.qk_rope_head_dim, page_size,

@@ -3,6 +3,7 @@
 // configs): embedding -> N x [RMSNorm, MLA, RMSNorm, dense MLP or MoE] ->
 // RMSNorm -> lm_head. Reads every dimension from config.json.
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,10 +19,14 @@ namespace dsinfer {
 class DeepseekModel {
  public:
   // Maps the checkpoint in model_dir and validates it against its config.json.
-  static std::unique_ptr<DeepseekModel> load(const std::string& model_dir);
+  // precision: nullopt picks default_compute_precision (fp32 for FP8 releases,
+  // bf16 for converted bf16/W8A8 checkpoints).
+  static std::unique_ptr<DeepseekModel> load(const std::string& model_dir,
+                                             std::optional<ComputePrecision> precision = std::nullopt);
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return checkpoint_.weights(); }
+  ComputePrecision compute_precision() const { return precision_; }
   // Cache shape for this model; max_pages pages of page_size tokens.
   CacheGeometry cache_geometry(int64_t page_size, int64_t max_pages) const;
   // A latent cache for this model (int8 with the checkpoint's scales under C8).
@@ -34,11 +39,12 @@ class DeepseekModel {
                              const ForwardOptions& options = {}) const;
 
  private:
-  DeepseekModel(const std::string& model_dir, ModelConfig config);
+  DeepseekModel(const std::string& model_dir, ModelConfig config, std::optional<ComputePrecision> precision);
   void check_batch(std::span<const BatchEntry> batch) const;
 
   ModelConfig config_;
   LoadedCheckpoint checkpoint_;
+  ComputePrecision precision_;
   YarnRope rope_;
   MlaAttention attention_;
 };

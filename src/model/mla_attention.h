@@ -22,7 +22,10 @@ struct MlaWorkspace {
 
 class MlaAttention {
  public:
-  MlaAttention(const ModelConfig& config, const YarnRope& rope) : c_(config), rope_(rope) {}
+  // precision BF16: prefill (expanded) attention computes scores and values
+  // with bf16 operands where the CPU has AVX512_BF16; decode is unaffected.
+  MlaAttention(const ModelConfig& config, const YarnRope& rope, ComputePrecision precision = ComputePrecision::Float32)
+      : c_(config), rope_(rope), precision_(precision) {}
 
   // x: normalized hidden states [T, hidden]; out: [T, hidden].
   void forward(const AttentionWeights& w, int64_t layer, const float* x, std::span<const BatchEntry> batch,
@@ -37,6 +40,7 @@ class MlaAttention {
 
   const ModelConfig& c_;
   const YarnRope& rope_;
+  ComputePrecision precision_;
 };
 
 }  // namespace dsinfer

@@ -10,6 +10,7 @@
 
 #include "io/model_config.h"
 #include "io/safetensors.h"
+#include "kernels/compute_precision.h"
 #include "kernels/linear_weight.h"
 
 namespace dsinfer {
@@ -51,12 +52,23 @@ struct ModelWeights {
   size_t bytes = 0;           // bytes of all mapped weights used by the graph
 };
 
+// Marks the BF16 Linear weights of these layers and the head for bf16 inputs
+// under ComputePrecision::BF16 (clears them under Float32). The MoE router and
+// kv_b_proj stay exact: both are small, and expert choice and every head's
+// keys are sensitive to their rounding.
+void apply_compute_precision(std::vector<LayerWeights>& layers, LinearWeight& lm_head, ComputePrecision p);
+// The automatic choice: Float32 when an attention or expert Linear is FP8 or
+// float32 (release checkpoints: exact, as the references), else BF16
+// (checkpoints converted to bf16 or W8A8 run at the precision they were made for).
+ComputePrecision default_compute_precision(const std::vector<LayerWeights>& layers);
+
 // Loads (maps) the checkpoint in model_dir for `config`; throws Error naming
 // the tensor on any missing tensor or dtype/shape mismatch.
 class LoadedCheckpoint {
  public:
   LoadedCheckpoint(const std::string& model_dir, const ModelConfig& config);
   const ModelWeights& weights() const { return weights_; }
+  void set_compute_precision(ComputePrecision p) { apply_compute_precision(weights_.layers, weights_.lm_head, p); }
   const Checkpoint& checkpoint() const { return *checkpoint_; }
 
  private:

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,12 +25,13 @@ struct BenchOpts {
   int64_t layers = 1, experts = 16;
   std::vector<int64_t> batches{1, 8, 32}, contexts{1024, 8192}, prefill{512, 2048};
   int reps = 3;
-  bool quick = false, scaling = false, no_pin = false, bf16_activations = false;
+  bool quick = false, scaling = false, no_pin = false;
+  std::string precision = "auto";
   size_t read_buffer_mb = 1024;
 };
 
-std::unique_ptr<bench::BenchModel> load_real(const std::string& dir) {
-  std::shared_ptr<DeepseekModel> model(DeepseekModel::load(dir).release());
+std::unique_ptr<bench::BenchModel> load_real(const std::string& dir, std::optional<ComputePrecision> precision) {
+  std::shared_ptr<DeepseekModel> model(DeepseekModel::load(dir, precision).release());
   auto m = std::make_unique<bench::BenchModel>();
   m->config = model->config();
   const WeightQuant q = m->config.quant.weights;
@@ -38,6 +40,7 @@ std::unique_ptr<bench::BenchModel> load_real(const std::string& dir) {
   m->final_norm = &model->weights().final_norm;
   m->lm_head = model->weights().lm_head;
   m->weight_bytes = model->weights().bytes;
+  m->precision = model->compute_precision();
   m->owner = model;
   return m;
 }
@@ -46,7 +49,7 @@ int run_bench(const BenchOpts& o) {
   if (o.model.empty() == o.synthetic.empty()) throw Error("bench: give exactly one of --model DIR or --synthetic r1|k2");
   std::fprintf(stderr, "bench: %s; isa: %s\n", o.no_pin ? "threads not pinned" : cpu::pin_worker_threads().c_str(),
                cpu::cpu_features().describe().c_str());
-  cpu::set_bf16_activation_rounding(o.bf16_activations);
+  const std::optional<ComputePrecision> precision = parse_compute_precision(o.precision, "bench --precision");
   const int reps = o.quick ? 1 : o.reps;
   const bench::Ceilings ceil = bench::measure_ceilings(o.quick ? 256 : o.read_buffer_mb, o.quick);
   std::fprintf(stderr, "bench: ceilings read %.1f GB/s, int8 %.3f TOPS, bf16 %.3f TFLOPS, fp32 %.3f TFLOPS\n",
@@ -67,8 +70,9 @@ int run_bench(const BenchOpts& o) {
 
   std::vector<bench::CaseResult> results;
   auto run_all = [&](const bench::BenchModel& m, bool with_scaling) {
-    std::fprintf(stderr, "bench: %s weights, %lld layer(s), %.2f GB of weights\n", m.weights.c_str(),
-                 static_cast<long long>(m.config.num_hidden_layers), static_cast<double>(m.weight_bytes) / 1e9);
+    std::fprintf(stderr, "bench: %s weights, %s compute, %lld layer(s), %.2f GB of weights\n", m.weights.c_str(),
+                 compute_precision_name(m.precision), static_cast<long long>(m.config.num_hidden_layers),
+                 static_cast<double>(m.weight_bytes) / 1e9);
     auto one = [&](const bench::CaseSpec& s) {
       results.push_back(bench::run_case(m, s, reps));
       const auto& r = results.back();
@@ -82,7 +86,7 @@ int run_bench(const BenchOpts& o) {
   };
 
   if (!o.model.empty()) {
-    run_all(*load_real(o.model), o.scaling);
+    run_all(*load_real(o.model, precision), o.scaling);
   } else {
     std::vector<bench::BenchWeights> formats;
     if (o.weights == "all" || o.weights == "w8a8") formats.push_back(bench::BenchWeights::W8A8);
@@ -93,6 +97,7 @@ int run_bench(const BenchOpts& o) {
     for (size_t i = 0; i < formats.size(); ++i) {
       // One format in memory at a time.
       auto m = bench::make_synthetic_model(cfg, formats[i], 1234);
+      bench::set_compute_precision(*m, precision.value_or(default_compute_precision(m->owned_layers)));
       run_all(*m, o.scaling && i == 0);
     }
   }
@@ -104,7 +109,7 @@ int run_bench(const BenchOpts& o) {
                                     {"model", o.model.empty() ? "synthetic " + o.synthetic : o.model},
                                     {"layers", o.layers},
                                     {"experts", o.experts},
-                                    {"bf16_activation_rounding", o.bf16_activations}};
+                                    {"compute_precision", o.precision}};
     std::ofstream f(o.json);
     if (!f) throw Error("bench: cannot write --json file " + o.json);
     f << bench::report_json(ceil, results, machine).dump(2) << "\n";
@@ -133,8 +138,8 @@ void register_bench_command(CLI::App& app, Action& action) {
   cmd->add_flag("--scaling", o->scaling, "Add decode cases over context length and active experts (first format)");
   cmd->add_flag("--quick", o->quick, "One timed step per case, shorter ceiling runs");
   cmd->add_flag("--no-pin", o->no_pin, "Do not pin worker threads to cores");
-  cmd->add_flag("--bf16-activations", o->bf16_activations,
-                "BF16 weights use vdpbf16ps with bf16-rounded activations (faster, less exact)");
+  cmd->add_option("--precision", o->precision,
+                  "Compute precision: auto (fp32 for FP8 weights, bf16 for bf16/W8A8) | fp32 | bf16");
   cmd->callback([&action, o] { action = [o] { return run_bench(*o); }; });
 }
 

@@ -3,10 +3,10 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/bf16_linear.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/head_gemm.h"
 #include "kernels/cpu/int8_linear.h"
@@ -29,8 +29,6 @@ void axpy(float a, const float* x, float* y, int64_t n) {
 
 namespace {
 
-std::atomic<bool> g_bf16_rounding{false};
-
 bool fp8_scales_foldable(const LinearWeight& w) {
   const int64_t n = (w.rows + w.block_rows - 1) / w.block_rows * w.scale_cols();
   for (int64_t i = 0; i < n; ++i)
@@ -40,9 +38,6 @@ bool fp8_scales_foldable(const LinearWeight& w) {
 
 }  // namespace
 
-void set_bf16_activation_rounding(bool on) { g_bf16_rounding = on; }
-bool bf16_activation_rounding() { return g_bf16_rounding; }
-
 void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                  float* y, int64_t y_stride) {
   if (w.format == WeightFormat::Int8Channel) {
@@ -51,13 +46,8 @@ void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const
   }
   const int64_t cols = w.cols;
   const CpuFeatures& isa = cpu_features();
-  if (w.format == WeightFormat::BF16 && isa.avx512_bf16 && bf16_activation_rounding()) {
-    std::vector<uint16_t> xb(static_cast<size_t>(n_tokens * cols));
-    avx512::to_bf16(x, n_tokens * cols, xb.data());
-    const auto* wd = static_cast<const uint16_t*>(w.data);
-    for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 2, 12), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-      avx512::bf16_rows(wd, cols, row_begin + r0, row_begin + r1, xb.data(), t0, t1, y, y_stride, row_begin);
-    });
+  if (w.format == WeightFormat::BF16 && w.bf16_inputs && isa.avx512_bf16 && n_tokens >= kBf16MinTokens) {
+    linear_bf16_rows(w, row_begin, n_rows, x, n_tokens, y, y_stride);
     return;
   }
   if (w.format == WeightFormat::BF16 && isa.avx512) {

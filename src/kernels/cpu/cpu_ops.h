@@ -11,11 +11,6 @@ namespace dsinfer::cpu {
 // x: [n_tokens, W.cols]; y: [n_tokens, y_stride] (first n_rows columns written).
 void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                  float* y, int64_t y_stride);
-// Opt-in (default off): BF16 weights multiply bf16-rounded activations with
-// vdpbf16ps (2x the float32 FMA rate, ~3 significant digits of activation
-// precision lost; the FP8 golden tests' 1e-3 bound does not hold then).
-void set_bf16_activation_rounding(bool on);
-bool bf16_activation_rounding();
 // Row r of W as float32, bit-identical to LinearWeight::dequant_row (vectorized).
 void dequant_row(const LinearWeight& w, int64_t r, float* out);
 // y = x W^T over all rows: y [n_tokens, W.rows].

@@ -167,6 +167,43 @@ inline void int8_panel_block(const uint8_t* pack, int64_t cols, int64_t r0, int6
   }
 }
 
+// ---- bf16 (AVX512_BF16), packed panels -----------------------------------------
+// Same broadcast form as the int8 panels: one dword of a panel vector holds
+// the k-pair (2g, 2g+1) of one of 16 rows, so vdpbf16ps against a broadcast
+// dword of x adds two products per row and lane.
+inline uint32_t load_u32(const uint16_t* p) {
+  uint32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return v;
+}
+
+template <int T>
+inline void bf16_panel_block(const uint16_t* pack, int64_t pairs, int64_t nr, const uint16_t* x, int64_t ldx,
+                             float* y, int64_t ldy, bool accumulate) {
+  __m512 acc0[T], acc1[T];
+  const __mmask16 m0 = tail_mask16(nr), m1 = nr > 16 ? tail_mask16(nr - 16) : __mmask16(0);
+#pragma GCC unroll 16
+  for (int i = 0; i < T; ++i) {
+    acc0[i] = accumulate ? _mm512_maskz_loadu_ps(m0, y + i * ldy) : _mm512_setzero_ps();
+    acc1[i] = accumulate ? _mm512_maskz_loadu_ps(m1, y + i * ldy + 16) : _mm512_setzero_ps();
+  }
+  const uint16_t* p = pack;
+  for (int64_t g = 0; g < pairs; ++g, p += 64) {
+    const __m512bh w0 = (__m512bh)_mm512_load_si512(p), w1 = (__m512bh)_mm512_load_si512(p + 32);
+#pragma GCC unroll 16
+    for (int i = 0; i < T; ++i) {
+      const __m512bh b = (__m512bh)_mm512_set1_epi32(static_cast<int>(load_u32(x + i * ldx + 2 * g)));
+      acc0[i] = _mm512_dpbf16_ps(acc0[i], w0, b);
+      acc1[i] = _mm512_dpbf16_ps(acc1[i], w1, b);
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < T; ++i) {
+    _mm512_mask_storeu_ps(y + i * ldy, m0, acc0[i]);
+    if (nr > 16) _mm512_mask_storeu_ps(y + i * ldy + 16, m1, acc1[i]);
+  }
+}
+
 // ---- bf16 -------------------------------------------------------------------
 template <int R, int T>
 inline void bf16_tile(const uint16_t* w, int64_t cols, const uint16_t* x, int64_t ldx, float out[R][T]) {
@@ -457,6 +494,54 @@ void quantize_int8(const float* x, int64_t n_tokens, int64_t cols, int8_t* q, fl
     }
     sums[t] = _mm512_reduce_add_epi32(vsum);
   }
+}
+
+void bf16_pack_panel(const uint16_t* w, int64_t ldw, int64_t k, int64_t nr, uint16_t* pack) {
+  for (int64_t c = 0; c < k; c += 32) {
+    const __mmask32 m = tail_mask32(k - c);
+    for (int h = 0; h < 2; ++h) {
+      __m512i in[16], out[16];
+      for (int i = 0; i < 16; ++i) {
+        const int64_t r = 16 * h + i;
+        in[i] = r < nr ? _mm512_maskz_loadu_epi16(m, w + r * ldw + c) : _mm512_setzero_si512();
+      }
+      transpose16_epi32(in, out);
+      uint16_t* dst = pack + (c / 2) * 64 + 32 * h;
+      const int64_t groups = (k - c + 1) / 2 < 16 ? (k - c + 1) / 2 : 16;
+      for (int64_t g = 0; g < groups; ++g) _mm512_store_si512(dst + g * 64, out[g]);
+    }
+  }
+}
+
+void bf16_pack_panel_kmajor(const uint16_t* v, int64_t ldv, int64_t k, int64_t nr, uint16_t* pack) {
+  const __mmask16 m0 = tail_mask16(nr), m1 = nr > 16 ? tail_mask16(nr - 16) : __mmask16(0);
+  for (int64_t g = 0; g < (k + 1) / 2; ++g) {
+    const uint16_t* lo = v + 2 * g * ldv;
+    const bool has_hi = 2 * g + 1 < k;
+    for (int h = 0; h < 2; ++h) {
+      const __mmask16 m = h ? m1 : m0;
+      const __m512i a = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, lo + 16 * h));
+      const __m512i b = has_hi ? _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, lo + ldv + 16 * h))
+                               : _mm512_setzero_si512();
+      _mm512_store_si512(pack + g * 64 + 32 * h, _mm512_or_si512(a, _mm512_slli_epi32(b, 16)));
+    }
+  }
+}
+
+void bf16_panel_rows(const uint16_t* pack, int64_t k, int64_t nr, const uint16_t* x, int64_t ldx, int64_t n_tokens,
+                     float* y, int64_t ldy, bool accumulate) {
+  const int64_t pairs = (k + 1) / 2;
+  int64_t t = 0;
+  for (; t + 12 <= n_tokens; t += 12) bf16_panel_block<12>(pack, pairs, nr, x + t * ldx, ldx, y + t * ldy, ldy, accumulate);
+#define DSINFER_PANEL_CASE(n) \
+  case n: bf16_panel_block<n>(pack, pairs, nr, x + t * ldx, ldx, y + t * ldy, ldy, accumulate); break;
+  switch (n_tokens - t) {
+    DSINFER_PANEL_CASE(11) DSINFER_PANEL_CASE(10) DSINFER_PANEL_CASE(9) DSINFER_PANEL_CASE(8)
+    DSINFER_PANEL_CASE(7) DSINFER_PANEL_CASE(6) DSINFER_PANEL_CASE(5) DSINFER_PANEL_CASE(4)
+    DSINFER_PANEL_CASE(3) DSINFER_PANEL_CASE(2) DSINFER_PANEL_CASE(1)
+    default: break;
+  }
+#undef DSINFER_PANEL_CASE
 }
 
 void to_bf16(const float* x, int64_t n, uint16_t* out) {

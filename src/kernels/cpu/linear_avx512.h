@@ -41,6 +41,23 @@ void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const
 void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint16_t* xb, int64_t t0, int64_t t1,
                float* y, int64_t ldy, int64_t out_row0);
 
+// BF16 x bf16 GEMM for many tokens (prefill linears, attention scores and
+// values), broadcast form as the int8 panels: 32 output rows packed as
+// [ceil(k/2)][32] dwords, dword = (w[r][2g], w[r][2g+1]); pack is 64-byte
+// aligned, bf16_panel_elems(k) uint16 long, padding 0.
+constexpr int64_t kBf16PanelRows = 32;
+inline int64_t bf16_panel_elems(int64_t k) { return (k + 1) / 2 * 2 * kBf16PanelRows; }
+// From row-major w (row r at w + r * ldw, k elements), rows [0, nr), nr <= 32.
+void bf16_pack_panel(const uint16_t* w, int64_t ldw, int64_t k, int64_t nr, uint16_t* pack);
+// From k-major v (k-th vector at v + k * ldv holding the nr row values), e.g.
+// the value matrix [keys][v_dim] of attention with rows = v_dim.
+void bf16_pack_panel_kmajor(const uint16_t* v, int64_t ldv, int64_t k, int64_t nr, uint16_t* pack);
+// y[t * ldy + r] (+)= sum_k x[t * ldx + k] * w[r][k] for t < n_tokens, r < nr,
+// float32 accumulation. x rows are read in pairs: when k is odd, x[t][k] must
+// be readable and finite (the packed weight there is 0).
+void bf16_panel_rows(const uint16_t* pack, int64_t k, int64_t nr, const uint16_t* x, int64_t ldx, int64_t n_tokens,
+                     float* y, int64_t ldy, bool accumulate);
+
 // FP8 e4m3 block-scaled weights x float32 activations. The e4m3 bits are placed
 // into a float32 (value * 2^-120, exact incl. subnormals) and 2^120 is folded
 // into the block scale; scale * 2^120 must be finite (see fp8_scales_foldable).

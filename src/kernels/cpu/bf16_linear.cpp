@@ -1,0 +1,74 @@
+#include "kernels/cpu/bf16_linear.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu/linear_avx512.h"
+#include "kernels/cpu/row_blocks.h"
+
+namespace dsinfer::cpu {
+
+namespace {
+
+// A 64-byte aligned scratch of n uint16 per thread call site.
+struct PanelBuffer {
+  explicit PanelBuffer(int64_t elems) : storage(static_cast<size_t>(elems) + 32) {}
+  uint16_t* data() {
+    const auto mis = reinterpret_cast<uintptr_t>(storage.data()) % 64;
+    return storage.data() + (mis ? (64 - mis) / 2 : 0);
+  }
+  std::vector<uint16_t> storage;
+};
+
+}  // namespace
+
+void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
+                      float* y, int64_t y_stride) {
+  const int64_t cols = w.cols;
+  std::vector<uint16_t> xb(static_cast<size_t>(n_tokens * cols));
+  avx512::to_bf16(x, n_tokens * cols, xb.data());
+  const auto* wd = static_cast<const uint16_t*>(w.data);
+  // The panel kernel reads x in pairs: odd widths (no model has them) stay on
+  // the dot-form tiles.
+  if (n_tokens < kBf16MinTokens || cols % 2) {
+    for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 2, 12), n_rows * n_tokens * cols,
+                   [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+                     avx512::bf16_rows(wd, cols, row_begin + r0, row_begin + r1, xb.data(), t0, t1, y, y_stride,
+                                       row_begin);
+                   });
+    return;
+  }
+  // Panels over the team; activation blocks stay in L3 and each panel is
+  // packed once per block (<= 1 MB at K = 16384).
+  const int64_t n_panels = (n_rows + avx512::kBf16PanelRows - 1) / avx512::kBf16PanelRows;
+  const int64_t tb = token_block(8 << 20, cols * 2, 48);
+#pragma omp parallel
+  {
+    PanelBuffer pack(avx512::bf16_panel_elems(cols));
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
+      const int64_t t1 = std::min(n_tokens, t0 + tb);
+#pragma omp for schedule(dynamic, 1) nowait
+      for (int64_t p = 0; p < n_panels; ++p) {
+        const int64_t r0 = p * avx512::kBf16PanelRows;
+        const int64_t nr = std::min(avx512::kBf16PanelRows, n_rows - r0);
+        avx512::bf16_pack_panel(wd + (row_begin + r0) * cols, cols, cols, nr, pack.data());
+        avx512::bf16_panel_rows(pack.data(), cols, nr, xb.data() + t0 * cols, cols, t1 - t0, y + t0 * y_stride + r0,
+                                y_stride, false);
+      }
+    }
+  }
+}
+
+void gemm_bf16_nt(int64_t m, int64_t n, int64_t k, const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb,
+                  float* c, int64_t ldc, bool accumulate) {
+  PanelBuffer pack(avx512::bf16_panel_elems(k));
+  for (int64_t j = 0; j < n; j += avx512::kBf16PanelRows) {
+    const int64_t nr = std::min(avx512::kBf16PanelRows, n - j);
+    avx512::bf16_pack_panel(b + j * ldb, ldb, k, nr, pack.data());
+    avx512::bf16_panel_rows(pack.data(), k, nr, a, lda, m, c + j, ldc, accumulate);
+  }
+}
+
+}  // namespace dsinfer::cpu
