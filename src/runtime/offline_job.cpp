@@ -101,7 +101,7 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   const MemoryPlan plan = plan_memory(mc, safetensors_bytes(model_dir), batch, prefill_tokens, max_len, page_size);
   check_fits(plan);
 
-  auto model = DeepseekModel::load(model_dir);
+  auto model = DeepseekModel::load(model_dir, opt.precision);
   const PromptEncoder encoder(model_dir, mc.vocab_size);
   if (!encoder.has_tokenizer())
     notes.push_back("no tokenizer files in " + model_dir + ": prompts use raw-byte ids (id = byte % vocab_size)");
@@ -149,6 +149,7 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
                   {"random_weights", is_random_checkpoint(model_dir)},
                   {"weights", weights_kind(mc)},
                   {"kv_cache", mc.quant.kv_cache_int8 ? "int8" : "float32"},
+                  {"compute_precision", compute_precision_name(model->compute_precision())},
                   {"layers", mc.num_hidden_layers},
                   {"hidden_size", mc.hidden_size},
                   {"n_routed_experts", mc.n_routed_experts}};

@@ -5,9 +5,11 @@
 // and produces the report (text + JSON).
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "io/run_config.h"
+#include "kernels/compute_precision.h"
 
 namespace dsinfer {
 
@@ -18,6 +20,7 @@ struct OfflineJobOptions {
   bool warmup = true;
   int64_t show_sequences = 2;       // decoded texts printed in the report
   std::string label;                // e.g. "built-in demo (random weights)"
+  std::optional<ComputePrecision> precision;  // nullopt: the model's default
 };
 
 // Runs the job and returns the results JSON (also written to output_json).

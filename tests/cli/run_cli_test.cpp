@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "support/golden.h"
 #include "support/test_support.h"
 
 namespace dsinfer {
@@ -25,6 +26,24 @@ TEST(RunCli, TinyConfigFromAnyDirectoryWritesResults) {
   const auto j = nlohmann::json::parse(f);
   EXPECT_EQ(j["outputs"].size(), 4u);
   EXPECT_EQ(j["model"]["model_type"], "kimi_k2");
+  EXPECT_EQ(j["model"]["compute_precision"], "fp32");  // an FP8 release: exact by default
+  fs::remove_all(dir);
+}
+
+TEST(RunCli, PrecisionFlagIsReportedAndValidated) {
+  const std::string dir = test::make_temp_dir("runprec");
+  const std::string cfg = test::source_root() + "/configs/tiny/kimi_k2_tiny.yaml";
+  auto r = test::run_dsinfer("run --config " + cfg + " --precision bf16 --no-warmup --quiet --output " + dir + "/r.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream f(dir + "/r.json");
+  EXPECT_EQ(nlohmann::json::parse(f)["model"]["compute_precision"], "bf16");
+  for (const char* cmd : {"run --config ", "logits --ids 1,2 --out x.npy --model ", "generate --ids 1,2 --model "}) {
+    const std::string target = std::string(cmd).find("run") == 0 ? cfg : test::golden("kimi-k2-tiny").model_dir;
+    auto bad = test::run_dsinfer(std::string(cmd) + target + " --precision fp16");
+    EXPECT_EQ(bad.exit_code, 2) << cmd << bad.output;
+    EXPECT_NE(bad.output.find("--precision"), std::string::npos) << bad.output;
+    EXPECT_NE(bad.output.find("'fp16'"), std::string::npos) << bad.output;
+  }
   fs::remove_all(dir);
 }
 
@@ -47,7 +66,7 @@ TEST(RunCli, BadConfigIsOneLineExitTwo) {
 TEST(RunCli, HelpDocumentsFlags) {
   auto r = test::run_dsinfer("run --help");
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* f : {"--config", "--output", "--no-warmup", "--quiet"}) EXPECT_NE(r.output.find(f), std::string::npos) << f;
+  for (const char* f : {"--config", "--output", "--no-warmup", "--quiet", "--precision", "--no-pin"}) EXPECT_NE(r.output.find(f), std::string::npos) << f;
 }
 
 TEST(RunCli, BuiltInDemoReportsWithinTwoMinutes) {

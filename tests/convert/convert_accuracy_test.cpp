@@ -53,6 +53,9 @@ TEST_P(Accuracy, AgreesWithGoldenLogits) {
   const test::Golden& g = test::golden(name);
   const auto model = DeepseekModel::load(test::converted_checkpoint(name, mode));
   ASSERT_EQ(model->config().quant.kv_cache_int8, mode == QuantMode::W8A8C8);
+  // Converted checkpoints run at bf16 compute precision by default (what the
+  // figures below measure): prefill GEMMs and attention in bf16.
+  ASSERT_EQ(model->compute_precision(), ComputePrecision::BF16);
   Agreement prompt, decode;
   for (const auto& p : g.prompts) {
     const int64_t n = static_cast<int64_t>(p.ids.size());

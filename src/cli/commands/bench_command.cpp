@@ -11,6 +11,7 @@
 #include "bench/machine_ceilings.h"
 #include "bench/synthetic_model.h"
 #include "cli/commands/command.h"
+#include "cli/commands/engine_options.h"
 #include "io/error.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
@@ -25,8 +26,8 @@ struct BenchOpts {
   int64_t layers = 1, experts = 16;
   std::vector<int64_t> batches{1, 8, 32}, contexts{1024, 8192}, prefill{512, 2048};
   int reps = 3;
-  bool quick = false, scaling = false, no_pin = false;
-  std::string precision = "auto";
+  bool quick = false, scaling = false;
+  EngineOptions engine;
   size_t read_buffer_mb = 1024;
 };
 
@@ -47,9 +48,8 @@ std::unique_ptr<bench::BenchModel> load_real(const std::string& dir, std::option
 
 int run_bench(const BenchOpts& o) {
   if (o.model.empty() == o.synthetic.empty()) throw Error("bench: give exactly one of --model DIR or --synthetic r1|k2");
-  std::fprintf(stderr, "bench: %s; isa: %s\n", o.no_pin ? "threads not pinned" : cpu::pin_worker_threads().c_str(),
-               cpu::cpu_features().describe().c_str());
-  const std::optional<ComputePrecision> precision = parse_compute_precision(o.precision, "bench --precision");
+  const std::optional<ComputePrecision> precision = apply_engine_options(o.engine, "bench", true);
+  std::fprintf(stderr, "bench: isa: %s\n", cpu::cpu_features().describe().c_str());
   const int reps = o.quick ? 1 : o.reps;
   const bench::Ceilings ceil = bench::measure_ceilings(o.quick ? 256 : o.read_buffer_mb, o.quick);
   std::fprintf(stderr, "bench: ceilings read %.1f GB/s, int8 %.3f TOPS, bf16 %.3f TFLOPS, fp32 %.3f TFLOPS\n",
@@ -109,7 +109,7 @@ int run_bench(const BenchOpts& o) {
                                     {"model", o.model.empty() ? "synthetic " + o.synthetic : o.model},
                                     {"layers", o.layers},
                                     {"experts", o.experts},
-                                    {"compute_precision", o.precision}};
+                                    {"compute_precision", o.engine.precision}};
     std::ofstream f(o.json);
     if (!f) throw Error("bench: cannot write --json file " + o.json);
     f << bench::report_json(ceil, results, machine).dump(2) << "\n";
@@ -137,9 +137,7 @@ void register_bench_command(CLI::App& app, Action& action) {
   cmd->add_option("--read-buffer-mb", o->read_buffer_mb, "Buffer of the bandwidth ceiling (>> last-level cache)");
   cmd->add_flag("--scaling", o->scaling, "Add decode cases over context length and active experts (first format)");
   cmd->add_flag("--quick", o->quick, "One timed step per case, shorter ceiling runs");
-  cmd->add_flag("--no-pin", o->no_pin, "Do not pin worker threads to cores");
-  cmd->add_option("--precision", o->precision,
-                  "Compute precision: auto (fp32 for FP8 weights, bf16 for bf16/W8A8) | fp32 | bf16");
+  add_engine_options(cmd, o->engine);
   cmd->callback([&action, o] { action = [o] { return run_bench(*o); }; });
 }
 

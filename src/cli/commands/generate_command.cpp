@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/commands/command.h"
+#include "cli/commands/engine_options.h"
 #include "cli/commands/token_ids.h"
 #include "io/error.h"
 #include "runtime/greedy_generator.h"
@@ -19,6 +20,7 @@ void register_generate_command(CLI::App& app, Action& action) {
     int64_t max_new_tokens = 16;
     bool stop_at_eos = false;
     int64_t page_size = 128;
+    EngineOptions engine;
   };
   auto opts = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("generate", "Greedy generation from prompt token ids");
@@ -37,9 +39,11 @@ void register_generate_command(CLI::App& app, Action& action) {
   cmd->add_option("--page-size", opts->page_size, "KV cache page size in tokens")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  add_engine_options(cmd, opts->engine);
   cmd->callback([&action, opts] {
     action = [opts] {
       if (opts->ids.empty() && opts->prompt.empty()) throw Error("generate: give the prompt with --ids or --prompt");
+      const auto precision = apply_engine_options(opts->engine, "generate", false);
       std::unique_ptr<Tokenizer> tokenizer;
       GenerationRequest req;
       if (!opts->prompt.empty()) {
@@ -51,7 +55,7 @@ void register_generate_command(CLI::App& app, Action& action) {
       }
       req.max_new_tokens = opts->max_new_tokens;
       req.stop_at_eos = opts->stop_at_eos;
-      auto model = DeepseekModel::load(opts->model);
+      auto model = DeepseekModel::load(opts->model, precision);
       GenerationOptions go;
       go.page_size = opts->page_size;
       const auto results = generate_greedy(*model, {req}, go);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli/commands/command.h"
+#include "cli/commands/engine_options.h"
 #include "cli/commands/token_ids.h"
 #include "io/npy_writer.h"
 #include "runtime/greedy_generator.h"
@@ -12,16 +13,19 @@ namespace dsinfer::cli {
 void register_logits_command(CLI::App& app, Action& action) {
   struct Opts {
     std::string model, ids, out;
+    EngineOptions engine;
   };
   auto opts = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("logits", "Write float32 logits [n_ids, vocab] for every prompt position (.npy)");
   cmd->add_option("--model", opts->model, "Model directory (config.json + safetensors)")->required();
   cmd->add_option("--ids", opts->ids, "Comma-separated prompt token ids, e.g. 5,17,9")->required();
   cmd->add_option("--out", opts->out, "Output .npy path (NumPy v1.0, '<f4', C order)")->required();
+  add_engine_options(cmd, opts->engine);
   cmd->callback([&action, opts] {
     action = [opts] {
       const auto ids = parse_token_ids(opts->ids, "--ids");
-      auto model = DeepseekModel::load(opts->model);
+      const auto precision = apply_engine_options(opts->engine, "logits", false);
+      auto model = DeepseekModel::load(opts->model, precision);
       const auto logits = prompt_logits(*model, ids);
       write_npy_f32(opts->out, {static_cast<int64_t>(ids.size()), model->config().vocab_size}, logits.data());
       return 0;

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "cli/commands/command.h"
+#include "cli/commands/engine_options.h"
 #include "io/run_config.h"
-#include "kernels/cpu/thread_pinning.h"
 #include "runtime/offline_job.h"
 
 namespace dsinfer::cli {
@@ -14,7 +14,8 @@ namespace dsinfer::cli {
 void register_run_command(CLI::App& app, Action& action) {
   struct Opts {
     std::string config, output;
-    bool no_warmup = false, quiet = false, no_pin = false;
+    bool no_warmup = false, quiet = false;
+    EngineOptions engine;
     int64_t show = 2;
   };
   auto opts = std::make_shared<Opts>();
@@ -25,7 +26,7 @@ void register_run_command(CLI::App& app, Action& action) {
   cmd->add_option("--output", opts->output, "Write the results JSON here (schema in README)");
   cmd->add_flag("--no-warmup", opts->no_warmup, "Skip the warm-up pass (prefill + one decode step)");
   cmd->add_flag("--quiet", opts->quiet, "No progress bar / progress lines");
-  cmd->add_flag("--no-pin", opts->no_pin, "Do not pin worker threads to cores");
+  add_engine_options(cmd, opts->engine);
   cmd->add_option("--show-outputs", opts->show, "How many decoded sequences to print")->capture_default_str();
   cmd->callback([&action, opts] {
     action = [opts] {
@@ -48,10 +49,7 @@ void register_run_command(CLI::App& app, Action& action) {
                                std::filesystem::absolute(opts->config).parent_path().string());
       }
       // A measured run: each worker thread keeps its core and caches.
-      if (!opts->no_pin) {
-        const std::string pinned = cpu::pin_worker_threads();
-        if (!opts->quiet) std::fprintf(stderr, "dsinfer: %s\n", pinned.c_str());
-      }
+      jo.precision = apply_engine_options(opts->engine, "run", !opts->quiet);
       run_offline_job(cfg, jo);
       return 0;
     };
