@@ -13,8 +13,19 @@ double compute_fraction(const Ceilings& c, const std::string& weights, double fl
   return ms > 0 && peak > 0 ? flops / (ms * 1e-3) / peak : 0.0;
 }
 
+// Fraction of the read ceiling a phase could reach at best (1 when memory-bound
+// on the roofline, less when its FLOPs take longer than its bytes).
+double max_bw_fraction(const Ceilings& c, const std::string& weights, const PhaseResult& p) {
+  const double roof = roofline_ms(c, weights, p);
+  return roof > 0 ? bw_fraction(c, p.bytes, roof) : 0.0;
+}
+
 nlohmann::json phase_json(const Ceilings& c, const std::string& weights, const PhaseResult& p) {
+  const double roof = roofline_ms(c, weights, p);
   return {{"name", p.name},
+          {"roofline_ms", roof},
+          {"roofline_fraction", p.time_ms > 0 ? roof / p.time_ms : 0.0},
+          {"max_bw_fraction", max_bw_fraction(c, weights, p)},
           {"time_ms", p.time_ms},
           {"bytes", p.bytes},
           {"flops", p.flops},
@@ -37,6 +48,8 @@ nlohmann::json report_json(const Ceilings& c, const std::vector<CaseResult>& cas
   for (const auto& r : cases) {
     std::string peak_name;
     compute_peak(c, r.weights, &peak_name);
+    double roof = 0;
+    for (const auto& p : r.phases) roof += roofline_ms(c, r.weights, p);
     nlohmann::json j = {{"phase", r.spec.phase},
                         {"weights", r.weights},
                         {"batch", r.spec.batch},
@@ -49,7 +62,9 @@ nlohmann::json report_json(const Ceilings& c, const std::vector<CaseResult>& cas
                         {"gb_per_s", r.time_ms > 0 ? r.bytes / (r.time_ms * 1e-3) / 1e9 : 0.0},
                         {"bw_fraction", bw_fraction(c, r.bytes, r.time_ms)},
                         {"compute_fraction", compute_fraction(c, r.weights, r.flops, r.time_ms)},
-                        {"compute_peak", peak_name}};
+                        {"compute_peak", peak_name},
+                        {"roofline_ms", roof},
+                        {"roofline_fraction", r.time_ms > 0 ? roof / r.time_ms : 0.0}};
     j["phases"] = nlohmann::json::array();
     for (const auto& p : r.phases) j["phases"].push_back(phase_json(c, r.weights, p));
     out["cases"].push_back(std::move(j));
@@ -64,20 +79,26 @@ std::string report_table(const Ceilings& c, const std::vector<CaseResult>& cases
                 "ceilings: read %.1f GB/s | int8 %.3f TOPS | bf16 %.3f TFLOPS | fp32 %.3f TFLOPS\n", c.read_gb_per_s,
                 c.int8_tops, c.bf16_tflops, c.fp32_tflops);
   s += line;
-  s += "phase   weights batch context top_k | part            time_ms      GB     GFLOP   GB/s  bw%   compute%\n";
+  s += "phase   weights batch context top_k | part            time_ms      GB     GFLOP   GB/s  bw%   compute%       "
+       "roof%  max-bw%\n";
   for (const auto& r : cases) {
     std::string peak;
     compute_peak(c, r.weights, &peak);
-    auto row = [&](const std::string& part, double ms, double bytes, double flops) {
-      std::snprintf(line, sizeof line, "%-7s %-7s %5lld %7lld %5lld | %-14s %9.2f %7.3f %9.2f %6.1f %5.1f %6.1f (%s)\n",
+    auto row = [&](const std::string& part, double ms, double bytes, double flops, double roof) {
+      const double max_bw = roof > 0 ? 100 * bw_fraction(c, bytes, roof) : 0.0;
+      std::snprintf(line, sizeof line,
+                    "%-7s %-7s %5lld %7lld %5lld | %-14s %9.2f %7.3f %9.2f %6.1f %5.1f %6.1f (%-4s) %6.1f %6.1f\n",
                     r.spec.phase.c_str(), r.weights.c_str(), static_cast<long long>(r.spec.batch),
                     static_cast<long long>(r.spec.context), static_cast<long long>(r.spec.top_k), part.c_str(), ms,
                     bytes / 1e9, flops / 1e9, ms > 0 ? bytes / ms / 1e6 : 0.0, 100 * bw_fraction(c, bytes, ms),
-                    100 * compute_fraction(c, r.weights, flops, ms), peak.c_str());
+                    100 * compute_fraction(c, r.weights, flops, ms), peak.c_str(), ms > 0 ? 100 * roof / ms : 0.0,
+                    max_bw);
       s += line;
     };
-    row("TOTAL", r.time_ms, r.bytes, r.flops);
-    for (const auto& p : r.phases) row("  " + p.name, p.time_ms, p.bytes, p.flops);
+    double roof = 0;
+    for (const auto& p : r.phases) roof += roofline_ms(c, r.weights, p);
+    row("TOTAL", r.time_ms, r.bytes, r.flops, roof);
+    for (const auto& p : r.phases) row("  " + p.name, p.time_ms, p.bytes, p.flops, roofline_ms(c, r.weights, p));
   }
   return s;
 }

@@ -15,6 +15,11 @@ namespace dsinfer::bench {
 struct PhaseResult {
   std::string name;  // attention | router | routed_experts | shared_expert | lm_head
   double time_ms = 0, bytes = 0, flops = 0;
+  // Of `flops`, those done on float32 (or bf16) activations rather than by
+  // the weight format's kernels: attention scores/values, the latent
+  // absorption and kv_b expansion. They meet the fp32 (or bf16) peak.
+  double core_flops = 0;
+  bool core_bf16 = false;
 };
 
 struct CaseSpec {
@@ -37,5 +42,10 @@ CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps);
 
 // Peak (ops/s) the case's FLOPs are compared with, and its name.
 double compute_peak(const Ceilings& c, const std::string& weights, std::string* name = nullptr);
+
+// Roofline: the least time a phase can take on these ceilings, the longer of
+// reading its bytes at the read bandwidth and doing its FLOPs at the peaks of
+// the units they run on (weight-format kernels; float32/bf16 attention core).
+double roofline_ms(const Ceilings& c, const std::string& weights, const PhaseResult& p);
 
 }  // namespace dsinfer::bench
