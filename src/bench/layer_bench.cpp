@@ -210,7 +210,7 @@ CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps) {
     }
     // Prefill scores/values run in bf16 under BF16 precision (kv_b stays exact:
     // counted at the fp32 peak with them, a slightly generous roofline).
-    pa.core_bf16 = !decode && model.precision == ComputePrecision::BF16 && cpu::cpu_features().avx512_bf16;
+    pa.core_bf16 = model.precision == ComputePrecision::BF16 && cpu::cpu_features().avx512_bf16;
     r.phases = {pa, pr, pe, ps, pl};
     r.time_ms = total;
     for (const auto& p : r.phases) {

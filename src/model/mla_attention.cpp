@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/linear_avx512.h"
+#include "kernels/numeric_formats.h"
 #include "kernels/cpu/gemm_f32.h"
 #include "kernels/cpu/head_gemm.h"
 
@@ -67,6 +69,119 @@ void MlaAttention::forward(const AttentionWeights& w, int64_t layer, const float
   cpu::linear(w.o_proj, o.data(), T, out);
 }
 
+namespace {
+
+// One block of the online softmax over a block of n scores per head,
+// sc[p][h] (row stride hp): scales, updates the running max m and sum l, and
+// leaves exp(score - max) in sc; alpha[h] = exp(old max - new max) rescales
+// what was accumulated before (0 on the first block).
+void online_softmax_block(float* sc, int64_t n, int64_t hp, float scale, bool first, float* m, float* l,
+                          float* alpha) {
+  for (int64_t h = 0; h < hp; ++h) {
+    float bm = m[h];
+    for (int64_t i = 0; i < n; ++i) bm = std::max(bm, sc[i * hp + h] * scale);
+    alpha[h] = first ? 0.f : std::exp(m[h] - bm);
+    m[h] = bm;
+    for (int64_t i = 0; i < n; ++i) sc[i * hp + h] = sc[i * hp + h] * scale - bm;
+  }
+  cpu::exp_inplace(sc, n * hp);
+  for (int64_t h = 0; h < hp; ++h) {
+    float ps = 0.f;
+    for (int64_t i = 0; i < n; ++i) ps += sc[i * hp + h];
+    l[h] = l[h] * alpha[h] + ps;
+  }
+}
+
+// The absorbed flash-decoding loop of one token over positions [p0, p1) with
+// bf16 operands (ComputePrecision::BF16): per block of kBlock cached
+// positions, scores = packed query panels (32 heads each) x the block's bf16
+// latents, values = the block packed k-major (32 latent dims per panel) x the
+// transposed bf16 probabilities, into a[h][d]; float32 softmax and sums.
+class LatentBlocksBf16 {
+ public:
+  static constexpr int64_t kBlock = 64;
+
+  LatentBlocksBf16(int64_t heads, int64_t kw, int64_t rank)
+      : heads_(heads), kw_(kw), rank_(rank), hp_((heads + 15) / 16 * 16), hpan_((heads + 31) / 32),
+        dpan_((rank + 31) / 32) {
+    q_panel_ = cpu::avx512::bf16_panel_elems(kw);
+    v_panel_ = cpu::avx512::bf16_panel_elems(kBlock);
+    storage_.resize(static_cast<size_t>(hpan_ * q_panel_ + dpan_ * v_panel_ + 32));
+    qrows_.resize(static_cast<size_t>(heads * kw));
+    lat_.resize(static_cast<size_t>(kBlock * kw));
+    blk_.resize(static_cast<size_t>(kBlock * kw));
+    pt_.resize(static_cast<size_t>(hp_ * kBlock));
+    sc_.resize(static_cast<size_t>(kBlock * hp_));
+    alpha_.resize(static_cast<size_t>(hp_));
+    ahd_.resize(static_cast<size_t>(hp_ * rank));
+  }
+
+  // q_lat: head h's absorbed latent query at q_lat + h * q_lat_head_stride;
+  // q_pe: head h's rope part at q_pe + h * q_pe_head_stride. Writes the
+  // unnormalized output a[d][h] (row stride hp), running max m and sum l.
+  void attend(const float* q_lat, int64_t q_lat_head_stride, const float* q_pe, int64_t q_pe_head_stride,
+              const PagedLatentCache& cache, SequenceId s, int64_t layer, int64_t p0, int64_t p1, float scale,
+              float* a, int64_t hp, float* m, float* l) {
+    const int64_t rope_dim = kw_ - rank_;
+    for (int64_t h = 0; h < heads_; ++h) {
+      cpu::avx512::to_bf16(q_lat + h * q_lat_head_stride, rank_, qrows_.data() + h * kw_);
+      cpu::avx512::to_bf16(q_pe + h * q_pe_head_stride, rope_dim, qrows_.data() + h * kw_ + rank_);
+    }
+    for (int64_t i = 0; i < hpan_; ++i)
+      cpu::avx512::bf16_pack_panel(qrows_.data() + 32 * i * kw_, kw_, kw_, std::min<int64_t>(32, heads_ - 32 * i),
+                                   q_pack(i));
+    std::fill(ahd_.begin(), ahd_.end(), 0.f);
+    bool first = true;
+    for (int64_t b0 = p0; b0 < p1; b0 += kBlock) {
+      const int64_t n = std::min(kBlock, p1 - b0), n2 = (n + 1) / 2 * 2;
+      for (int64_t i = 0; i < n; ++i) {
+        cache.load_latent(s, layer, b0 + i, lat_.data() + i * kw_);
+        const float* kpe = cache.k_pe(s, layer, b0 + i);
+        std::copy(kpe, kpe + rope_dim, lat_.data() + i * kw_ + rank_);
+      }
+      cpu::avx512::to_bf16(lat_.data(), n * kw_, blk_.data());
+      // sc[p][h] = blk[p] . q_h
+      for (int64_t i = 0; i < hpan_; ++i)
+        cpu::avx512::bf16_panel_rows(q_pack(i), kw_, std::min<int64_t>(32, heads_ - 32 * i), blk_.data(), kw_, n,
+                                     sc_.data() + 32 * i, hp_, false);
+      online_softmax_block(sc_.data(), n, hp_, scale, first, m, l, alpha_.data());
+      // Rescale what was accumulated when a head's max moved.
+      if (!first)
+        for (int64_t h = 0; h < heads_; ++h)
+          if (alpha_[h] != 1.f)
+            for (int64_t d = 0; d < rank_; ++d) ahd_[h * rank_ + d] *= alpha_[h];
+      // pt[h][p] = bf16(sc[p][h]), zero past n (pairs).
+      for (int64_t h = 0; h < heads_; ++h) {
+        for (int64_t p = 0; p < n; ++p) pt_[h * n2 + p] = float_to_bf16(sc_[p * hp_ + h]);
+        if (n2 > n) pt_[h * n2 + n] = 0;
+      }
+      // a[h][d] += sum_p pt[h][p] blk[p][d]
+      for (int64_t j = 0; j < dpan_; ++j) {
+        const int64_t nr = std::min<int64_t>(32, rank_ - 32 * j);
+        cpu::avx512::bf16_pack_panel_kmajor(blk_.data() + 32 * j, kw_, n, nr, v_pack(j));
+        cpu::avx512::bf16_panel_rows(v_pack(j), n, nr, pt_.data(), n2, heads_, ahd_.data() + 32 * j, rank_, true);
+      }
+      first = false;
+    }
+    for (int64_t d = 0; d < rank_; ++d)
+      for (int64_t h = 0; h < heads_; ++h) a[d * hp + h] = ahd_[h * rank_ + d];
+  }
+
+ private:
+  uint16_t* aligned() {
+    const auto mis = reinterpret_cast<uintptr_t>(storage_.data()) % 64;
+    return storage_.data() + (mis ? (64 - mis) / 2 : 0);
+  }
+  uint16_t* q_pack(int64_t i) { return aligned() + i * q_panel_; }
+  uint16_t* v_pack(int64_t j) { return aligned() + hpan_ * q_panel_ + j * v_panel_; }
+
+  int64_t heads_, kw_, rank_, hp_, hpan_, dpan_, q_panel_ = 0, v_panel_ = 0;
+  std::vector<uint16_t> storage_, qrows_, blk_, pt_;
+  std::vector<float> lat_, sc_, alpha_, ahd_;
+};
+
+}  // namespace
+
 // Latent-space attention: score_t = (W_UK^T q_nope) . c_t + q_pe . k_pe_t, the
 // value is sum_t p_t c_t, and W_UV maps it to the head output. The cache is
 // read once per head and never expanded.
@@ -98,6 +213,7 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
   constexpr int64_t kBlock = 32;
   const int64_t kw = rank + rope_dim;  // latent and k_pe side by side
   const int64_t hp = (heads + 15) / 16 * 16;
+  const bool bf16 = precision_ == ComputePrecision::BF16 && cpu::cpu_features().avx512_bf16;
   struct Item {
     size_t b;
     int64_t j, p0, p1;
@@ -122,11 +238,23 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
   {
     std::vector<float> qt(static_cast<size_t>(kw * hp), 0.f), blk(static_cast<size_t>(kBlock * kw)),
         sc(static_cast<size_t>(kBlock * hp)), alpha(static_cast<size_t>(hp));
+    std::unique_ptr<LatentBlocksBf16> bf16_blocks;
+    if (bf16) bf16_blocks = std::make_unique<LatentBlocksBf16>(heads, kw, rank);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t it = 0; it < n_items; ++it) {
       const Item& item = items[static_cast<size_t>(it)];
       const int64_t t = layout.row_begin[item.b] + item.j;
       const SequenceId s = batch[item.b].seq;
+      float* a = acc.data() + it * rank * hp;
+      float* m = mx.data() + it * hp;
+      float* l = sum.data() + it * hp;
+      std::fill(m, m + hp, -INFINITY);
+      std::fill(l, l + hp, 0.f);
+      if (bf16) {
+        bf16_blocks->attend(q_lat.data() + t * rank, T * rank, q + t * heads * qk + nope, qk, cache, s, layer,
+                            item.p0, item.p1, scale, a, hp, m, l);
+        continue;
+      }
       // qt[k][h]: the absorbed query (latent part, then rope part), transposed.
       for (int64_t h = 0; h < heads; ++h) {
         const float* ql = q_lat.data() + (h * T + t) * rank;
@@ -134,11 +262,6 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
         for (int64_t k = 0; k < rank; ++k) qt[k * hp + h] = ql[k];
         for (int64_t k = 0; k < rope_dim; ++k) qt[(rank + k) * hp + h] = qpe[k];
       }
-      float* a = acc.data() + it * rank * hp;
-      float* m = mx.data() + it * hp;
-      float* l = sum.data() + it * hp;
-      std::fill(m, m + hp, -INFINITY);
-      std::fill(l, l + hp, 0.f);
       bool first = true;
       for (int64_t p0 = item.p0; p0 < item.p1; p0 += kBlock) {
         const int64_t n = std::min(kBlock, item.p1 - p0);
@@ -149,19 +272,7 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
         }
         // sc[p][h] = blk[p] . qt[:, h]
         cpu::head_gemm(n, kw, blk.data(), kw, 1, qt.data(), hp, sc.data(), nullptr, false);
-        for (int64_t h = 0; h < hp; ++h) {
-          float bm = m[h];
-          for (int64_t i = 0; i < n; ++i) bm = std::max(bm, sc[i * hp + h] * scale);
-          alpha[h] = first ? 0.f : std::exp(m[h] - bm);
-          m[h] = bm;
-          for (int64_t i = 0; i < n; ++i) sc[i * hp + h] = sc[i * hp + h] * scale - bm;
-        }
-        cpu::exp_inplace(sc.data(), n * hp);
-        for (int64_t h = 0; h < hp; ++h) {
-          float ps = 0.f;
-          for (int64_t i = 0; i < n; ++i) ps += sc[i * hp + h];
-          l[h] = l[h] * alpha[h] + ps;
-        }
+        online_softmax_block(sc.data(), n, hp, scale, first, m, l, alpha.data());
         // a[d][h] = a[d][h] * alpha[h] + sum_p blk[p][d] * sc[p][h]
         cpu::head_gemm(rank, n, blk.data(), 1, kw, sc.data(), hp, a, alpha.data(), !first);
         first = false;

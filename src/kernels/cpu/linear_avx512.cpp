@@ -264,7 +264,10 @@ inline void bf16_strip(const uint16_t* w, int64_t cols, int64_t r, const uint16_
 // ---- bf16 weights x float32 activations (exact products) --------------------
 // bf16 -> f32 is a 16-bit shift; products and sums in float32 as the
 // reference does, so bf16 checkpoints (and FP8 checkpoints' bf16 lm_head) keep
-// their accuracy. Half the peak rate of vdpbf16ps.
+// their accuracy. Half the peak rate of vdpbf16ps. A 64-byte load of 32 bf16
+// gives the even elements as float32 by a 16-bit left shift and the odd ones
+// by masking the low halves: no cross-lane widening, so a core keeps up with
+// the memory stream. x is pre-permuted to match (bf16f32_permute_x).
 template <int R, int T>
 inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_t ldx, float out[R][T]) {
   __m512 acc[R][T];
@@ -272,18 +275,21 @@ inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < cols; k += 16) {
-    const __mmask16 m = tail_mask16(cols - k);
-    __m512 wv[R];
+  const __m512i hi_mask = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  for (int64_t k = 0; k < cols; k += 32) {
+    const __mmask32 m = tail_mask32(cols - k);
+    __m512 we[R], wo[R];
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-      wv[r] = _mm512_castsi512_ps(
-          _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w + r * cols + k)), 16));
+    for (int r = 0; r < R; ++r) {
+      const __m512i v = _mm512_maskz_loadu_epi16(m, w + r * cols + k);
+      we[r] = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+      wo[r] = _mm512_castsi512_ps(_mm512_and_si512(v, hi_mask));
+    }
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      const __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + k);
+      const __m512 xe = _mm512_loadu_ps(x + t * ldx + k), xo = _mm512_loadu_ps(x + t * ldx + k + 16);
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wo[r], xo, _mm512_fmadd_ps(we[r], xe, acc[r][t]));
     }
   }
 #pragma GCC unroll 8
@@ -296,7 +302,8 @@ template <int R, int T>
 inline void bf16f32_block(const uint16_t* w, int64_t cols, int64_t r, const float* x, int64_t t, float* y,
                           int64_t ldy, int64_t out_row0) {
   float out[R][T];
-  bf16f32_tile<R, T>(w + r * cols, cols, x + t * cols, cols, out);
+  const int64_t ldx = bf16f32_x_stride(cols);
+  bf16f32_tile<R, T>(w + r * cols, cols, x + t * ldx, ldx, out);
   for (int rr = 0; rr < R; ++rr)
     for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + rr - out_row0)] = out[rr][tt];
 }
@@ -332,6 +339,18 @@ struct Fp8Weight {
   int64_t scale_cols, block_rows, block_cols;
 };
 
+// The j-th byte of each dword moved to the top (shift left 24 - 8j), then an
+// arithmetic shift right by 4 puts e4m3's exponent+mantissa at the float32
+// exponent LSBs with the sign in bit 31, as fp8_to_scaled_f32 does: no
+// cross-lane widening. Lane i of group j holds column 4i + j of the 64.
+template <int J>
+inline __m512 fp8_group_to_scaled_f32(__m512i v) {
+  const __m512i top = J == 3 ? v : _mm512_slli_epi32(v, 24 - 8 * J);
+  return _mm512_castsi512_ps(
+      _mm512_and_si512(_mm512_srai_epi32(top, 4), _mm512_set1_epi32(static_cast<int>(0x87F00000u))));
+}
+
+// x is pre-permuted (fp8_permute_x) to match the groups; block_cols % 64 == 0.
 template <int R, int T>
 inline void fp8_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
   __m512 tot[R][T];
@@ -352,17 +371,22 @@ inline void fp8_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx,
     for (int i = 0; i < R; ++i)
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) blk[i][t] = _mm512_setzero_ps();
-    for (int64_t k = c0; k < c1; k += 16) {
-      const __mmask16 m = tail_mask16(c1 - k);
-      __m512 wf[R];
+    for (int64_t k = c0; k < c1; k += 64) {
+      const __mmask64 m = tail_mask64(c1 - k);
+      __m512i v[R];
 #pragma GCC unroll 8
-      for (int i = 0; i < R; ++i) wf[i] = fp8_to_scaled_f32(_mm_maskz_loadu_epi8(m, rows[i] + k));
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        const __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + k);
-#pragma GCC unroll 8
-        for (int i = 0; i < R; ++i) blk[i][t] = _mm512_fmadd_ps(wf[i], xv, blk[i][t]);
-      }
+      for (int i = 0; i < R; ++i) v[i] = _mm512_maskz_loadu_epi8(m, rows[i] + k);
+#define DSINFER_FP8_GROUP(J)                                                                 \
+  {                                                                                          \
+    __m512 wf[R];                                                                            \
+    for (int i = 0; i < R; ++i) wf[i] = fp8_group_to_scaled_f32<J>(v[i]);                    \
+    for (int t = 0; t < T; ++t) {                                                            \
+      const __m512 xv = _mm512_loadu_ps(x + t * ldx + k + 16 * J);                           \
+      for (int i = 0; i < R; ++i) blk[i][t] = _mm512_fmadd_ps(wf[i], xv, blk[i][t]);         \
+    }                                                                                        \
+  }
+      DSINFER_FP8_GROUP(0) DSINFER_FP8_GROUP(1) DSINFER_FP8_GROUP(2) DSINFER_FP8_GROUP(3)
+#undef DSINFER_FP8_GROUP
     }
 #pragma GCC unroll 8
     for (int i = 0; i < R; ++i) {
@@ -381,7 +405,8 @@ template <int R, int T>
 inline void fp8_block(const Fp8Weight& w, int64_t r, const float* x, int64_t t, float* y, int64_t ldy,
                       int64_t out_row0) {
   float out[R][T];
-  fp8_tile<R, T>(w, r, x + t * w.cols, w.cols, out);
+  const int64_t ldx = fp8_x_stride(w.cols);
+  fp8_tile<R, T>(w, r, x + t * ldx, ldx, out);
   for (int i = 0; i < R; ++i)
     for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + i - out_row0)] = out[i][tt];
 }
@@ -550,6 +575,32 @@ void bf16_panel_rows(const uint16_t* pack, int64_t k, int64_t nr, const uint16_t
     default: break;
   }
 #undef DSINFER_PANEL_CASE
+}
+
+void bf16f32_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out) {
+  const int64_t ld = bf16f32_x_stride(cols);
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t k = 0; k < cols; k += 32) {
+      const int64_t left = cols - k;
+      const __m512 a = _mm512_maskz_loadu_ps(tail_mask16(left), x + t * cols + k);
+      const __m512 b = left > 16 ? _mm512_maskz_loadu_ps(tail_mask16(left - 16), x + t * cols + k + 16)
+                                 : _mm512_setzero_ps();
+      _mm512_storeu_ps(out + t * ld + k, _mm512_permutex2var_ps(a, even, b));
+      _mm512_storeu_ps(out + t * ld + k + 16, _mm512_permutex2var_ps(a, odd, b));
+    }
+}
+
+void fp8_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out) {
+  const int64_t ld = fp8_x_stride(cols);
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t k = 0; k < ld; k += 64)
+      for (int j = 0; j < 4; ++j)
+        for (int i = 0; i < 16; ++i) {
+          const int64_t c = k + 4 * i + j;
+          out[t * ld + k + 16 * j + i] = c < cols ? x[t * cols + c] : 0.f;
+        }
 }
 
 void to_bf16(const float* x, int64_t n, uint16_t* out) {
