@@ -67,6 +67,41 @@ TEST_P(PrecisionTest, Bf16StaysNearGoldenAndDiffersFromFloat32) {
   EXPECT_GE(top1, 0.96);
 }
 
+// Decode under BF16: the absorbed path runs scores and values over bf16
+// latents (packed panels). Teacher-forced through the cache, against the
+// golden gen_logits, with the same aggregate bounds.
+TEST_P(PrecisionTest, Bf16AbsorbedDecodeStaysNearGolden) {
+  if (!cpu::cpu_features().avx512_bf16) GTEST_SKIP() << "no AVX512_BF16: BF16 precision runs the exact kernels";
+  const auto bf16 = DeepseekModel::load(g_->model_dir, ComputePrecision::BF16);
+  double diff = 0, ref = 0;
+  int64_t rows = 0, same = 0;
+  for (const auto& p : g_->prompts) {
+    PagedLatentCache cache = bf16->make_cache(16, 64);
+    const SequenceId s = cache.add_sequence();
+    const BatchEntry pre{s, p.ids, false};
+    bf16->forward(std::span<const BatchEntry>(&pre, 1), cache);
+    for (size_t t = 1; t < p.gen_ids.size(); ++t) {
+      const int32_t tok = p.gen_ids[t - 1];
+      const BatchEntry step{s, std::span<const int32_t>(&tok, 1), false};
+      const auto logits = bf16->forward(std::span<const BatchEntry>(&step, 1), cache, ForwardOptions{AttentionPath::Absorbed});
+      const float* want = p.gen_logits.data() + t * g_->vocab;
+      for (int64_t k = 0; k < g_->vocab; ++k) {
+        diff += double(logits[k] - want[k]) * double(logits[k] - want[k]);
+        ref += double(want[k]) * double(want[k]);
+      }
+      same += std::max_element(logits.begin(), logits.end()) - logits.begin() ==
+              std::max_element(want, want + g_->vocab) - want;
+      ++rows;
+    }
+  }
+  const double rel = std::sqrt(diff / ref), top1 = double(same) / double(rows);
+  std::printf("[precision] %s bf16 absorbed decode vs golden: top-1 %.3f rel-L2 %.2e over %ld steps\n",
+              GetParam().c_str(), top1, rel, static_cast<long>(rows));
+  EXPECT_GT(rel, 1e-6) << "bf16 path not taken";
+  EXPECT_LE(rel, 0.05);
+  EXPECT_GE(top1, 0.96);
+}
+
 INSTANTIATE_TEST_SUITE_P(TinyCheckpoints, PrecisionTest, ::testing::Values("deepseek-r1-tiny", "kimi-k2-tiny"),
                          test::checkpoint_param_name);
 
