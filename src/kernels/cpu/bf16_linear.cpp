@@ -61,14 +61,4 @@ void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, 
   }
 }
 
-void gemm_bf16_nt(int64_t m, int64_t n, int64_t k, const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb,
-                  float* c, int64_t ldc, bool accumulate) {
-  PanelBuffer pack(avx512::bf16_panel_elems(k));
-  for (int64_t j = 0; j < n; j += avx512::kBf16PanelRows) {
-    const int64_t nr = std::min(avx512::kBf16PanelRows, n - j);
-    avx512::bf16_pack_panel(b + j * ldb, ldb, k, nr, pack.data());
-    avx512::bf16_panel_rows(pack.data(), k, nr, a, lda, m, c + j, ldc, accumulate);
-  }
-}
-
 }  // namespace dsinfer::cpu

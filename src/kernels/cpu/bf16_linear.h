@@ -18,10 +18,4 @@ inline constexpr int64_t kBf16MinTokens = 48;
 void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                       float* y, int64_t y_stride);
 
-// C[t * ldc + j] (+)= sum_k a[t * lda + k] * b[j * ldb + k] for t < m, j < n, in
-// bf16 products with float32 sums (Q K^T of attention: b = keys, row-major).
-// a and b are bf16; when k is odd a[t][k] must be readable and finite.
-void gemm_bf16_nt(int64_t m, int64_t n, int64_t k, const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb,
-                  float* c, int64_t ldc, bool accumulate);
-
 }  // namespace dsinfer::cpu

@@ -52,22 +52,30 @@ void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const
   }
   if (w.format == WeightFormat::BF16 && isa.avx512) {
     const auto* wd = static_cast<const uint16_t*>(w.data);
-    std::vector<float> xp(static_cast<size_t>(n_tokens * avx512::bf16f32_x_stride(cols)));
-    avx512::bf16f32_permute_x(x, n_tokens, cols, xp.data());
-    x = xp.data();
+    const bool permuted = n_tokens <= avx512::kPermutedMaxTokens;
+    std::vector<float> xp;
+    if (permuted) {
+      xp.resize(static_cast<size_t>(n_tokens * avx512::bf16f32_x_stride(cols)));
+      avx512::bf16f32_permute_x(x, n_tokens, cols, xp.data());
+    }
+    const float* xs = permuted ? xp.data() : x;
     for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 4, 12), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-      avx512::bf16f32_rows(wd, cols, row_begin + r0, row_begin + r1, x, t0, t1, y, y_stride, row_begin);
+      avx512::bf16f32_rows(wd, cols, row_begin + r0, row_begin + r1, xs, permuted, t0, t1, y, y_stride, row_begin);
     });
     return;
   }
-  if (w.format == WeightFormat::Fp8Block && isa.avx512 && w.block_cols % 64 == 0 && fp8_scales_foldable(w)) {
+  if (w.format == WeightFormat::Fp8Block && isa.avx512 && fp8_scales_foldable(w)) {
     const auto* wd = static_cast<const uint8_t*>(w.data);
-    std::vector<float> xp(static_cast<size_t>(n_tokens * avx512::fp8_x_stride(cols)));
-    avx512::fp8_permute_x(x, n_tokens, cols, xp.data());
-    x = xp.data();
+    const bool permuted = n_tokens <= avx512::kPermutedMaxTokens && w.block_cols % 64 == 0;
+    std::vector<float> xp;
+    if (permuted) {
+      xp.resize(static_cast<size_t>(n_tokens * avx512::fp8_x_stride(cols)));
+      avx512::fp8_permute_x(x, n_tokens, cols, xp.data());
+    }
+    const float* xs = permuted ? xp.data() : x;
     for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 4, 12), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx512::fp8_rows(wd, cols, w.scale, w.scale_cols(), w.block_rows, w.block_cols, row_begin + r0,
-                       row_begin + r1, x, t0, t1, y, y_stride, row_begin);
+                       row_begin + r1, xs, permuted, t0, t1, y, y_stride, row_begin);
     });
     return;
   }

@@ -269,7 +269,7 @@ inline void bf16_strip(const uint16_t* w, int64_t cols, int64_t r, const uint16_
 // by masking the low halves: no cross-lane widening, so a core keeps up with
 // the memory stream. x is pre-permuted to match (bf16f32_permute_x).
 template <int R, int T>
-inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_t ldx, float out[R][T]) {
+inline void bf16f32_tile_evenodd(const uint16_t* w, int64_t cols, const float* x, int64_t ldx, float out[R][T]) {
   __m512 acc[R][T];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
@@ -298,27 +298,57 @@ inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_
     for (int t = 0; t < T; ++t) out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
+// Plain-x form (cross-lane widening): for many tokens, where permuting x would
+// cost more than the widening it saves.
 template <int R, int T>
+inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_t ldx, float out[R][T]) {
+  __m512 acc[R][T];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < cols; k += 16) {
+    const __mmask16 m = tail_mask16(cols - k);
+    __m512 wv[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+      wv[r] = _mm512_castsi512_ps(
+          _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w + r * cols + k)), 16));
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + k);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+template <int R, int T, bool Permuted>
 inline void bf16f32_block(const uint16_t* w, int64_t cols, int64_t r, const float* x, int64_t t, float* y,
                           int64_t ldy, int64_t out_row0) {
   float out[R][T];
-  const int64_t ldx = bf16f32_x_stride(cols);
-  bf16f32_tile<R, T>(w + r * cols, cols, x + t * ldx, ldx, out);
+  const int64_t ldx = Permuted ? bf16f32_x_stride(cols) : cols;
+  if constexpr (Permuted) bf16f32_tile_evenodd<R, T>(w + r * cols, cols, x + t * ldx, ldx, out);
+  else bf16f32_tile<R, T>(w + r * cols, cols, x + t * ldx, ldx, out);
   for (int rr = 0; rr < R; ++rr)
     for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + rr - out_row0)] = out[rr][tt];
 }
 
-template <int R>
+template <int R, bool P>
 inline void bf16f32_strip(const uint16_t* w, int64_t cols, int64_t r, const float* x, int64_t t0, int64_t t1,
                           float* y, int64_t ldy, int64_t out_row0) {
   int64_t t = t0;
-  for (; t + 6 <= t1; t += 6) bf16f32_block<R, 6>(w, cols, r, x, t, y, ldy, out_row0);
+  for (; t + 6 <= t1; t += 6) bf16f32_block<R, 6, P>(w, cols, r, x, t, y, ldy, out_row0);
   switch (t1 - t) {
-    case 5: bf16f32_block<R, 5>(w, cols, r, x, t, y, ldy, out_row0); break;
-    case 4: bf16f32_block<R, 4>(w, cols, r, x, t, y, ldy, out_row0); break;
-    case 3: bf16f32_block<R, 3>(w, cols, r, x, t, y, ldy, out_row0); break;
-    case 2: bf16f32_block<R, 2>(w, cols, r, x, t, y, ldy, out_row0); break;
-    case 1: bf16f32_block<R, 1>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 5: bf16f32_block<R, 5, P>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 4: bf16f32_block<R, 4, P>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 3: bf16f32_block<R, 3, P>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 2: bf16f32_block<R, 2, P>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 1: bf16f32_block<R, 1, P>(w, cols, r, x, t, y, ldy, out_row0); break;
     default: break;
   }
 }
@@ -352,7 +382,7 @@ inline __m512 fp8_group_to_scaled_f32(__m512i v) {
 
 // x is pre-permuted (fp8_permute_x) to match the groups; block_cols % 64 == 0.
 template <int R, int T>
-inline void fp8_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
+inline void fp8_tile_groups(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
   __m512 tot[R][T];
 #pragma GCC unroll 8
   for (int i = 0; i < R; ++i)
@@ -401,25 +431,72 @@ inline void fp8_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx,
     for (int t = 0; t < T; ++t) out[i][t] = _mm512_reduce_add_ps(tot[i][t]);
 }
 
+// Plain-x form, as for bf16f32_tile.
 template <int R, int T>
+inline void fp8_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
+  __m512 tot[R][T];
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) tot[i][t] = _mm512_setzero_ps();
+  const uint8_t* rows[R];
+  const float* srow[R];
+  for (int i = 0; i < R; ++i) {
+    rows[i] = w.data + (r + i) * w.cols;
+    srow[i] = w.scale + ((r + i) / w.block_rows) * w.scale_cols;
+  }
+  for (int64_t c0 = 0, b = 0; c0 < w.cols; c0 += w.block_cols, ++b) {
+    const int64_t c1 = c0 + w.block_cols < w.cols ? c0 + w.block_cols : w.cols;
+    __m512 blk[R][T];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) blk[i][t] = _mm512_setzero_ps();
+    for (int64_t k = c0; k < c1; k += 16) {
+      const __mmask16 m = tail_mask16(c1 - k);
+      __m512 wf[R];
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) wf[i] = fp8_to_scaled_f32(_mm_maskz_loadu_epi8(m, rows[i] + k));
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + k);
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) blk[i][t] = _mm512_fmadd_ps(wf[i], xv, blk[i][t]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) {
+      const __m512 s = _mm512_set1_ps(srow[i][b] * kFp8Fold);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) tot[i][t] = _mm512_fmadd_ps(blk[i][t], s, tot[i][t]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) out[i][t] = _mm512_reduce_add_ps(tot[i][t]);
+}
+
+template <int R, int T, bool Permuted>
 inline void fp8_block(const Fp8Weight& w, int64_t r, const float* x, int64_t t, float* y, int64_t ldy,
                       int64_t out_row0) {
   float out[R][T];
-  const int64_t ldx = fp8_x_stride(w.cols);
-  fp8_tile<R, T>(w, r, x + t * ldx, ldx, out);
+  const int64_t ldx = Permuted ? fp8_x_stride(w.cols) : w.cols;
+  if constexpr (Permuted) fp8_tile_groups<R, T>(w, r, x + t * ldx, ldx, out);
+  else fp8_tile<R, T>(w, r, x + t * ldx, ldx, out);
   for (int i = 0; i < R; ++i)
     for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + i - out_row0)] = out[i][tt];
 }
 
-template <int R>
+template <int R, bool P>
 inline void fp8_strip(const Fp8Weight& w, int64_t r, const float* x, int64_t t0, int64_t t1, float* y, int64_t ldy,
                       int64_t out_row0) {
   int64_t t = t0;
-  for (; t + 4 <= t1; t += 4) fp8_block<R, 4>(w, r, x, t, y, ldy, out_row0);
+  for (; t + 4 <= t1; t += 4) fp8_block<R, 4, P>(w, r, x, t, y, ldy, out_row0);
   switch (t1 - t) {
-    case 3: fp8_block<R, 3>(w, r, x, t, y, ldy, out_row0); break;
-    case 2: fp8_block<R, 2>(w, r, x, t, y, ldy, out_row0); break;
-    case 1: fp8_block<R, 1>(w, r, x, t, y, ldy, out_row0); break;
+    case 3: fp8_block<R, 3, P>(w, r, x, t, y, ldy, out_row0); break;
+    case 2: fp8_block<R, 2, P>(w, r, x, t, y, ldy, out_row0); break;
+    case 1: fp8_block<R, 1, P>(w, r, x, t, y, ldy, out_row0); break;
     default: break;
   }
 }
@@ -478,20 +555,30 @@ void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const ui
   for (; r < r1; ++r) bf16_strip<1>(w, cols, r, xb, t0, t1, y, ldy, out_row0);
 }
 
-void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1,
-                  float* y, int64_t ldy, int64_t out_row0) {
+void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, bool permuted_x,
+                  int64_t t0, int64_t t1, float* y, int64_t ldy, int64_t out_row0) {
   int64_t r = r0;
-  for (; r + kRows <= r1; r += kRows) bf16f32_strip<kRows>(w, cols, r, x, t0, t1, y, ldy, out_row0);
-  for (; r < r1; ++r) bf16f32_strip<1>(w, cols, r, x, t0, t1, y, ldy, out_row0);
+  if (permuted_x) {
+    for (; r + kRows <= r1; r += kRows) bf16f32_strip<kRows, true>(w, cols, r, x, t0, t1, y, ldy, out_row0);
+    for (; r < r1; ++r) bf16f32_strip<1, true>(w, cols, r, x, t0, t1, y, ldy, out_row0);
+    return;
+  }
+  for (; r + kRows <= r1; r += kRows) bf16f32_strip<kRows, false>(w, cols, r, x, t0, t1, y, ldy, out_row0);
+  for (; r < r1; ++r) bf16f32_strip<1, false>(w, cols, r, x, t0, t1, y, ldy, out_row0);
 }
 
 void fp8_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols, int64_t block_rows,
-              int64_t block_cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1, float* y,
-              int64_t ldy, int64_t out_row0) {
+              int64_t block_cols, int64_t r0, int64_t r1, const float* x, bool permuted_x, int64_t t0, int64_t t1,
+              float* y, int64_t ldy, int64_t out_row0) {
   const Fp8Weight fw{w, cols, scale, scale_cols, block_rows, block_cols};
   int64_t r = r0;
-  for (; r + kRows <= r1; r += kRows) fp8_strip<kRows>(fw, r, x, t0, t1, y, ldy, out_row0);
-  for (; r < r1; ++r) fp8_strip<1>(fw, r, x, t0, t1, y, ldy, out_row0);
+  if (permuted_x) {
+    for (; r + kRows <= r1; r += kRows) fp8_strip<kRows, true>(fw, r, x, t0, t1, y, ldy, out_row0);
+    for (; r < r1; ++r) fp8_strip<1, true>(fw, r, x, t0, t1, y, ldy, out_row0);
+    return;
+  }
+  for (; r + kRows <= r1; r += kRows) fp8_strip<kRows, false>(fw, r, x, t0, t1, y, ldy, out_row0);
+  for (; r < r1; ++r) fp8_strip<1, false>(fw, r, x, t0, t1, y, ldy, out_row0);
 }
 
 void quantize_int8(const float* x, int64_t n_tokens, int64_t cols, int8_t* q, float* scales, int32_t* sums) {
