@@ -32,7 +32,7 @@ void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, 
   const auto* wd = static_cast<const uint16_t*>(w.data);
   // The panel kernel reads x in pairs: odd widths (no model has them) stay on
   // the dot-form tiles.
-  if (n_tokens < kBf16MinTokens || cols % 2) {
+  if (n_tokens < kBf16PanelMinTokens || cols % 2) {
     for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 2, 12), n_rows * n_tokens * cols,
                    [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
                      avx512::bf16_rows(wd, cols, row_begin + r0, row_begin + r1, xb.data(), t0, t1, y, y_stride,

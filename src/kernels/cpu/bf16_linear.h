@@ -8,11 +8,15 @@
 
 namespace dsinfer::cpu {
 
-// Below this many tokens a linear is memory-bound: bf16 products would buy
-// nothing, so linear_rows keeps exact float32 products there (decode) even
-// for weights marked bf16_inputs. From here on packing 32-row panels pays
-// for itself too (as for the int8 panels).
-inline constexpr int64_t kBf16MinTokens = 48;
+// Below this many tokens a bf16 linear is memory-bound (one token is 1 FLOP
+// per weight byte; these machines do ~7 float32 FLOP per byte of read
+// bandwidth): bf16 products would buy nothing, so linear_rows keeps exact
+// float32 products there (decode of small batches) even for weights marked
+// bf16_inputs.
+inline constexpr int64_t kBf16MinTokens = 8;
+// From this many tokens on, packing 32-row panels pays for itself (as for
+// the int8 panels); below it the dot-form tiles read the weights in place.
+inline constexpr int64_t kBf16PanelMinTokens = 16;
 
 // Same contract as linear_rows; needs AVX512_BF16 (callers check).
 void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
