@@ -300,7 +300,10 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
     }
   }
 
-  // o[t, h] = W_UV_h lat_out[h][t]
+  // o[t, h] = W_UV_h lat_out[h][t]; heads over the team (the nested
+  // linear_rows then runs on its calling thread: 128 small GEMVs would
+  // otherwise each open a parallel region).
+#pragma omp parallel for schedule(dynamic, 1)
   for (int64_t h = 0; h < heads; ++h)
     cpu::linear_rows(w.kv_b_proj, h * kv_rows + nope, vdim, lat_out.data() + h * T * rank, T, o + h * vdim,
                      heads * vdim);
