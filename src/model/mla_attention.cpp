@@ -74,21 +74,34 @@ namespace {
 // One block of the online softmax over a block of n scores per head,
 // sc[p][h] (row stride hp): scales, updates the running max m and sum l, and
 // leaves exp(score - max) in sc; alpha[h] = exp(old max - new max) rescales
-// what was accumulated before (0 on the first block).
+// what was accumulated before (0 on the first block). Heads are the inner,
+// contiguous loop so every step vectorizes; block_max holds hp floats.
 void online_softmax_block(float* sc, int64_t n, int64_t hp, float scale, bool first, float* m, float* l,
-                          float* alpha) {
+                          float* alpha, float* block_max) {
+  for (int64_t h = 0; h < hp; ++h) block_max[h] = m[h];
+  for (int64_t i = 0; i < n; ++i) {
+    float* row = sc + i * hp;
+#pragma omp simd
+    for (int64_t h = 0; h < hp; ++h) {
+      row[h] *= scale;
+      block_max[h] = std::max(block_max[h], row[h]);
+    }
+  }
   for (int64_t h = 0; h < hp; ++h) {
-    float bm = m[h];
-    for (int64_t i = 0; i < n; ++i) bm = std::max(bm, sc[i * hp + h] * scale);
-    alpha[h] = first ? 0.f : std::exp(m[h] - bm);
-    m[h] = bm;
-    for (int64_t i = 0; i < n; ++i) sc[i * hp + h] = sc[i * hp + h] * scale - bm;
+    alpha[h] = first ? 0.f : std::exp(m[h] - block_max[h]);
+    m[h] = block_max[h];
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    float* row = sc + i * hp;
+#pragma omp simd
+    for (int64_t h = 0; h < hp; ++h) row[h] -= block_max[h];
   }
   cpu::exp_inplace(sc, n * hp);
-  for (int64_t h = 0; h < hp; ++h) {
-    float ps = 0.f;
-    for (int64_t i = 0; i < n; ++i) ps += sc[i * hp + h];
-    l[h] = l[h] * alpha[h] + ps;
+  for (int64_t h = 0; h < hp; ++h) l[h] *= alpha[h];
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = sc + i * hp;
+#pragma omp simd
+    for (int64_t h = 0; h < hp; ++h) l[h] += row[h];
   }
 }
 
@@ -108,11 +121,13 @@ class LatentBlocksBf16 {
     v_panel_ = cpu::avx512::bf16_panel_elems(kBlock);
     storage_.resize(static_cast<size_t>(hpan_ * q_panel_ + dpan_ * v_panel_ + 32));
     qrows_.resize(static_cast<size_t>(heads * kw));
-    lat_.resize(static_cast<size_t>(kBlock * kw));
+    lat_.resize(static_cast<size_t>(kw));
+    scb_.resize(static_cast<size_t>(kBlock * hp_));
     blk_.resize(static_cast<size_t>(kBlock * kw));
     pt_.resize(static_cast<size_t>(hp_ * kBlock));
     sc_.resize(static_cast<size_t>(kBlock * hp_));
     alpha_.resize(static_cast<size_t>(hp_));
+    block_max_.resize(static_cast<size_t>(hp_));
     ahd_.resize(static_cast<size_t>(hp_ * rank));
   }
 
@@ -135,24 +150,29 @@ class LatentBlocksBf16 {
     for (int64_t b0 = p0; b0 < p1; b0 += kBlock) {
       const int64_t n = std::min(kBlock, p1 - b0), n2 = (n + 1) / 2 * 2;
       for (int64_t i = 0; i < n; ++i) {
-        cache.load_latent(s, layer, b0 + i, lat_.data() + i * kw_);
+        if (const float* row = cache.float_row(s, layer, b0 + i)) {  // converted in place
+          cpu::avx512::to_bf16(row, kw_, blk_.data() + i * kw_);
+          continue;
+        }
+        cache.load_latent(s, layer, b0 + i, lat_.data());  // C8: dequantize first
         const float* kpe = cache.k_pe(s, layer, b0 + i);
-        std::copy(kpe, kpe + rope_dim, lat_.data() + i * kw_ + rank_);
+        std::copy(kpe, kpe + rope_dim, lat_.data() + rank_);
+        cpu::avx512::to_bf16(lat_.data(), kw_, blk_.data() + i * kw_);
       }
-      cpu::avx512::to_bf16(lat_.data(), n * kw_, blk_.data());
       // sc[p][h] = blk[p] . q_h
       for (int64_t i = 0; i < hpan_; ++i)
         cpu::avx512::bf16_panel_rows(q_pack(i), kw_, std::min<int64_t>(32, heads_ - 32 * i), blk_.data(), kw_, n,
                                      sc_.data() + 32 * i, hp_, false);
-      online_softmax_block(sc_.data(), n, hp_, scale, first, m, l, alpha_.data());
+      online_softmax_block(sc_.data(), n, hp_, scale, first, m, l, alpha_.data(), block_max_.data());
       // Rescale what was accumulated when a head's max moved.
       if (!first)
         for (int64_t h = 0; h < heads_; ++h)
           if (alpha_[h] != 1.f)
             for (int64_t d = 0; d < rank_; ++d) ahd_[h * rank_ + d] *= alpha_[h];
-      // pt[h][p] = bf16(sc[p][h]), zero past n (pairs).
+      // pt[h][p] = bf16(sc[p][h]), zero past n (pairs): convert, then transpose.
+      cpu::avx512::to_bf16(sc_.data(), n * hp_, scb_.data());
       for (int64_t h = 0; h < heads_; ++h) {
-        for (int64_t p = 0; p < n; ++p) pt_[h * n2 + p] = float_to_bf16(sc_[p * hp_ + h]);
+        for (int64_t p = 0; p < n; ++p) pt_[h * n2 + p] = scb_[p * hp_ + h];
         if (n2 > n) pt_[h * n2 + n] = 0;
       }
       // a[h][d] += sum_p pt[h][p] blk[p][d]
@@ -176,8 +196,8 @@ class LatentBlocksBf16 {
   uint16_t* v_pack(int64_t j) { return aligned() + hpan_ * q_panel_ + j * v_panel_; }
 
   int64_t heads_, kw_, rank_, hp_, hpan_, dpan_, q_panel_ = 0, v_panel_ = 0;
-  std::vector<uint16_t> storage_, qrows_, blk_, pt_;
-  std::vector<float> lat_, sc_, alpha_, ahd_;
+  std::vector<uint16_t> storage_, qrows_, blk_, pt_, scb_;
+  std::vector<float> lat_, sc_, alpha_, block_max_, ahd_;
 };
 
 }  // namespace
@@ -237,7 +257,7 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
 #pragma omp parallel
   {
     std::vector<float> qt(static_cast<size_t>(kw * hp), 0.f), blk(static_cast<size_t>(kBlock * kw)),
-        sc(static_cast<size_t>(kBlock * hp)), alpha(static_cast<size_t>(hp));
+        sc(static_cast<size_t>(kBlock * hp)), alpha(static_cast<size_t>(hp)), block_max(static_cast<size_t>(hp));
     std::unique_ptr<LatentBlocksBf16> bf16_blocks;
     if (bf16) bf16_blocks = std::make_unique<LatentBlocksBf16>(heads, kw, rank);
 #pragma omp for schedule(dynamic, 1)
@@ -272,7 +292,7 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
         }
         // sc[p][h] = blk[p] . qt[:, h]
         cpu::head_gemm(n, kw, blk.data(), kw, 1, qt.data(), hp, sc.data(), nullptr, false);
-        online_softmax_block(sc.data(), n, hp, scale, first, m, l, alpha.data());
+        online_softmax_block(sc.data(), n, hp, scale, first, m, l, alpha.data(), block_max.data());
         // a[d][h] = a[d][h] * alpha[h] + sum_p blk[p][d] * sc[p][h]
         cpu::head_gemm(rank, n, blk.data(), 1, kw, sc.data(), hp, a, alpha.data(), !first);
         first = false;

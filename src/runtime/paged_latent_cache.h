@@ -44,6 +44,11 @@ class PagedLatentCache {
   void store_latent(SequenceId s, int64_t layer, int64_t pos, const float* latent);
   // Copies the (dequantized) latent out.
   void load_latent(SequenceId s, int64_t layer, int64_t pos, float* out) const;
+  // Float32 caches: one position's row, latent then k_pe side by side
+  // (latent_dim + rope_dim floats), in place. nullptr under C8.
+  const float* float_row(SequenceId s, int64_t layer, int64_t pos) const {
+    return g_.latent_int8 ? nullptr : reinterpret_cast<const float*>(row(s, layer, pos));
+  }
   // q . latent and y += a * latent, without materializing a float copy.
   float latent_dot(SequenceId s, int64_t layer, int64_t pos, const float* q) const;
   void latent_axpy(SequenceId s, int64_t layer, int64_t pos, float a, float* y) const;
