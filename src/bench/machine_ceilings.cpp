@@ -44,11 +44,9 @@ volatile uint64_t g_sink64;
 
 }  // namespace
 
-Ceilings measure_ceilings(size_t buffer_mb, bool quick) {
-  Ceilings c;
-  const bool avx512 = cpu::cpu_features().avx512;  // else the portable loops (read, fp32)
+double measure_read_gb_per_s(size_t buffer_mb, bool quick) {
+  const bool avx512 = cpu::cpu_features().avx512;  // else the portable loop
   const size_t n = buffer_mb << 20;
-  c.buffer_bytes = n;
   auto* buf = static_cast<uint8_t*>(std::aligned_alloc(4096, n));
   std::unique_ptr<uint8_t, decltype(&std::free)> hold(buf, &std::free);
   // First touch by the thread that later reads each half (NUMA / page placement).
@@ -64,7 +62,19 @@ Ceilings measure_ceilings(size_t buffer_mb, bool quick) {
     const size_t len = t == nt - 1 ? n - part * t : part;
     g_sink64 = avx512 ? stream_read(p, len) : stream_read_portable(p, len);
   });
-  c.read_gb_per_s = static_cast<double>(n) / rd / 1e9;
+  return static_cast<double>(n) / rd / 1e9;
+}
+
+void Ceilings::add_read_sample(double gb_per_s) {
+  read_samples.push_back(gb_per_s);
+  read_gb_per_s = std::max(read_gb_per_s, gb_per_s);
+}
+
+Ceilings measure_ceilings(size_t buffer_mb, bool quick) {
+  Ceilings c;
+  const bool avx512 = cpu::cpu_features().avx512;  // else the portable loops (read, fp32)
+  c.buffer_bytes = buffer_mb << 20;
+  c.add_read_sample(measure_read_gb_per_s(buffer_mb, quick));
 
   const int64_t iters = quick ? 2'000'000 : 10'000'000;
   const double nthreads = omp_get_max_threads();
