@@ -31,6 +31,9 @@ struct CaseSpec {
 
 struct CaseResult {
   CaseSpec spec;
+  // The read ceiling measured just before and just after this case (the
+  // higher of the two): the case's bandwidth fractions are taken against it.
+  double read_gb_per_s = 0;
   std::string weights;
   int64_t active_experts = 0;
   double time_ms = 0, bytes = 0, flops = 0;

@@ -44,19 +44,24 @@ volatile uint64_t g_sink64;
 
 }  // namespace
 
-double measure_read_gb_per_s(size_t buffer_mb, bool quick) {
-  const bool avx512 = cpu::cpu_features().avx512;  // else the portable loop
-  const size_t n = buffer_mb << 20;
-  auto* buf = static_cast<uint8_t*>(std::aligned_alloc(4096, n));
-  std::unique_ptr<uint8_t, decltype(&std::free)> hold(buf, &std::free);
-  // First touch by the thread that later reads each half (NUMA / page placement).
+ReadProbe::ReadProbe(size_t buffer_mb) : bytes_(buffer_mb << 20) {
+  auto* buf = static_cast<uint8_t*>(std::aligned_alloc(4096, bytes_));
+  if (!buf) throw std::bad_alloc();
+  buf_.reset(buf);
+  // First touch by the thread that later reads each part (NUMA / page placement).
 #pragma omp parallel
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const size_t part = n / nt / 64 * 64;
-    std::memset(buf + part * t, t + 1, t == nt - 1 ? n - part * t : part);
+    const size_t part = bytes_ / nt / 64 * 64;
+    std::memset(buf + part * t, t + 1, t == nt - 1 ? bytes_ - part * t : part);
   }
-  const double rd = best_parallel_seconds(quick ? 3 : 6, [&](int t, int nt) {
+}
+
+double ReadProbe::measure(int passes) const {
+  const bool avx512 = cpu::cpu_features().avx512;  // else the portable loop
+  const uint8_t* buf = buf_.get();
+  const size_t n = bytes_;
+  const double rd = best_parallel_seconds(passes, [&](int t, int nt) {
     const size_t part = n / nt / 64 * 64;
     const uint8_t* p = buf + part * t;
     const size_t len = t == nt - 1 ? n - part * t : part;
@@ -74,7 +79,7 @@ Ceilings measure_ceilings(size_t buffer_mb, bool quick) {
   Ceilings c;
   const bool avx512 = cpu::cpu_features().avx512;  // else the portable loops (read, fp32)
   c.buffer_bytes = buffer_mb << 20;
-  c.add_read_sample(measure_read_gb_per_s(buffer_mb, quick));
+  c.add_read_sample(ReadProbe(buffer_mb).measure(quick ? 3 : 6));
 
   const int64_t iters = quick ? 2'000'000 : 10'000'000;
   const double nthreads = omp_get_max_threads();

@@ -4,15 +4,16 @@
 // multi-threaded streaming read bandwidth over a buffer >> last-level cache,
 // and the peak rate of the dot-product instructions the kernels use.
 #include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <vector>
 
 namespace dsinfer::bench {
 
 struct Ceilings {
-  // All worker threads, best of several passes; re-measured during a long
-  // run (add_read_sample) and the highest kept: on a shared machine the
-  // bandwidth left by neighbours moves by +-30% within minutes, and the
-  // ceiling is what the machine can do, not what it did at the start.
+  // All worker threads, best of several passes; re-measured around every
+  // case (add_read_sample), the highest kept here.
   double read_gb_per_s = 0;
   std::vector<double> read_samples;
   void add_read_sample(double gb_per_s);
@@ -24,6 +25,22 @@ struct Ceilings {
 
 // buffer_mb: size of the read buffer (default 1 GiB; use >= 16x the LLC).
 Ceilings measure_ceilings(size_t buffer_mb = 1024, bool quick = false);
-double measure_read_gb_per_s(size_t buffer_mb = 1024, bool quick = false);
+
+// The read-bandwidth measurement on its own, with its buffer kept, so the
+// bench can re-measure next to every case: on a shared machine the
+// bandwidth neighbours leave moves by +-30% within seconds, so each case's
+// fraction is taken against the ceiling measured around it.
+class ReadProbe {
+ public:
+  explicit ReadProbe(size_t buffer_mb);
+  double measure(int passes) const;  // GB/s, best of `passes`
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  size_t bytes_;
+  std::unique_ptr<uint8_t, Free> buf_;
+};
 
 }  // namespace dsinfer::bench

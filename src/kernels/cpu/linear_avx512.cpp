@@ -380,59 +380,11 @@ inline __m512 fp8_group_to_scaled_f32(__m512i v) {
       _mm512_and_si512(_mm512_srai_epi32(top, 4), _mm512_set1_epi32(static_cast<int>(0x87F00000u))));
 }
 
-// x is pre-permuted (fp8_permute_x) to match the groups; block_cols % 64 == 0.
-template <int R, int T>
-inline void fp8_tile_groups(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
-  __m512 tot[R][T];
-#pragma GCC unroll 8
-  for (int i = 0; i < R; ++i)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) tot[i][t] = _mm512_setzero_ps();
-  const uint8_t* rows[R];
-  const float* srow[R];
-  for (int i = 0; i < R; ++i) {
-    rows[i] = w.data + (r + i) * w.cols;
-    srow[i] = w.scale + ((r + i) / w.block_rows) * w.scale_cols;
-  }
-  for (int64_t c0 = 0, b = 0; c0 < w.cols; c0 += w.block_cols, ++b) {
-    const int64_t c1 = c0 + w.block_cols < w.cols ? c0 + w.block_cols : w.cols;
-    __m512 blk[R][T];
-#pragma GCC unroll 8
-    for (int i = 0; i < R; ++i)
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) blk[i][t] = _mm512_setzero_ps();
-    for (int64_t k = c0; k < c1; k += 64) {
-      const __mmask64 m = tail_mask64(c1 - k);
-      __m512i v[R];
-#pragma GCC unroll 8
-      for (int i = 0; i < R; ++i) v[i] = _mm512_maskz_loadu_epi8(m, rows[i] + k);
-#define DSINFER_FP8_GROUP(J)                                                                 \
-  {                                                                                          \
-    __m512 wf[R];                                                                            \
-    for (int i = 0; i < R; ++i) wf[i] = fp8_group_to_scaled_f32<J>(v[i]);                    \
-    for (int t = 0; t < T; ++t) {                                                            \
-      const __m512 xv = _mm512_loadu_ps(x + t * ldx + k + 16 * J);                           \
-      for (int i = 0; i < R; ++i) blk[i][t] = _mm512_fmadd_ps(wf[i], xv, blk[i][t]);         \
-    }                                                                                        \
-  }
-      DSINFER_FP8_GROUP(0) DSINFER_FP8_GROUP(1) DSINFER_FP8_GROUP(2) DSINFER_FP8_GROUP(3)
-#undef DSINFER_FP8_GROUP
-    }
-#pragma GCC unroll 8
-    for (int i = 0; i < R; ++i) {
-      const __m512 s = _mm512_set1_ps(srow[i][b] * kFp8Fold);
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) tot[i][t] = _mm512_fmadd_ps(blk[i][t], s, tot[i][t]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < R; ++i)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) out[i][t] = _mm512_reduce_add_ps(tot[i][t]);
-}
-
-// Plain-x form, as for bf16f32_tile.
-template <int R, int T>
+// Plain x: 16 columns at a time, widened by fp8_to_scaled_f32. Permuted x
+// (fp8_permute_x; block_cols % 64 == 0): 64 columns at a time in four byte
+// groups, no cross-lane widening (for few tokens, where widening is the
+// bottleneck).
+template <int R, int T, bool Permuted>
 inline void fp8_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
   __m512 tot[R][T];
 #pragma GCC unroll 8
@@ -452,16 +404,42 @@ inline void fp8_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx,
     for (int i = 0; i < R; ++i)
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) blk[i][t] = _mm512_setzero_ps();
-    for (int64_t k = c0; k < c1; k += 16) {
-      const __mmask16 m = tail_mask16(c1 - k);
-      __m512 wf[R];
-#pragma GCC unroll 8
-      for (int i = 0; i < R; ++i) wf[i] = fp8_to_scaled_f32(_mm_maskz_loadu_epi8(m, rows[i] + k));
+    // blk += the weights' float32 vector wf (16 columns) times x at column offset xo.
+    auto fma_all = [&](const __m512 (&wf)[R], int64_t xo, __mmask16 xm) {
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) {
-        const __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + k);
+        const __m512 xv = _mm512_maskz_loadu_ps(xm, x + t * ldx + xo);
 #pragma GCC unroll 8
         for (int i = 0; i < R; ++i) blk[i][t] = _mm512_fmadd_ps(wf[i], xv, blk[i][t]);
+      }
+    };
+    if constexpr (Permuted) {
+      for (int64_t k = c0; k < c1; k += 64) {
+        const __mmask64 m = tail_mask64(c1 - k);
+        __m512i v[R];
+        __m512 wf[R];
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) v[i] = _mm512_maskz_loadu_epi8(m, rows[i] + k);
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) wf[i] = fp8_group_to_scaled_f32<0>(v[i]);
+        fma_all(wf, k, 0xffff);
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) wf[i] = fp8_group_to_scaled_f32<1>(v[i]);
+        fma_all(wf, k + 16, 0xffff);
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) wf[i] = fp8_group_to_scaled_f32<2>(v[i]);
+        fma_all(wf, k + 32, 0xffff);
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) wf[i] = fp8_group_to_scaled_f32<3>(v[i]);
+        fma_all(wf, k + 48, 0xffff);
+      }
+    } else {
+      for (int64_t k = c0; k < c1; k += 16) {
+        const __mmask16 m = tail_mask16(c1 - k);
+        __m512 wf[R];
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) wf[i] = fp8_to_scaled_f32(_mm_maskz_loadu_epi8(m, rows[i] + k));
+        fma_all(wf, k, m);
       }
     }
 #pragma GCC unroll 8
@@ -482,8 +460,7 @@ inline void fp8_block(const Fp8Weight& w, int64_t r, const float* x, int64_t t, 
                       int64_t out_row0) {
   float out[R][T];
   const int64_t ldx = Permuted ? fp8_x_stride(w.cols) : w.cols;
-  if constexpr (Permuted) fp8_tile_groups<R, T>(w, r, x + t * ldx, ldx, out);
-  else fp8_tile<R, T>(w, r, x + t * ldx, ldx, out);
+  fp8_tile<R, T, Permuted>(w, r, x + t * ldx, ldx, out);
   for (int i = 0; i < R; ++i)
     for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + i - out_row0)] = out[i][tt];
 }
