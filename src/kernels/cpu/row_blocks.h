@@ -1,8 +1,10 @@
 #pragma once
 // Work split shared by the GEMV/GEMM kernels: rows over the OpenMP team in
-// chunks of 16 (4 register tiles), tokens in blocks whose activations stay in
+// chunks of 16-256 rows, tokens in blocks whose activations stay in
 // L2 while each thread's weight strip streams past them, so a weight byte is
 // read once per token block.
+#include <omp.h>
+
 #include <algorithm>
 #include <cstdint>
 
@@ -18,7 +20,11 @@ inline int64_t token_block(int64_t l2_budget_bytes, int64_t x_bytes_per_token, i
 // parallel when `work` (rows x tokens x cols) is worth a team.
 template <class Kernel>
 void for_row_blocks(int64_t n_rows, int64_t n_tokens, int64_t tokens_per_block, int64_t work, Kernel&& kernel) {
-  constexpr int64_t kChunk = 16;
+  // Chunks of 16 rows (4 register tiles) up to 256 for tall matrices: each
+  // chunk is one contiguous run of weights for the prefetchers, and >= 16
+  // chunks per thread keep the dynamic schedule balanced.
+  const int64_t per_thread = n_rows / (16 * std::max(1, omp_get_max_threads()));
+  const int64_t kChunk = std::clamp<int64_t>(per_thread / 16 * 16, 16, 256);
   const int64_t n_chunks = (n_rows + kChunk - 1) / kChunk;
 #pragma omp parallel if (work > 32768)
   for (int64_t t0 = 0; t0 < n_tokens; t0 += tokens_per_block) {
