@@ -4,6 +4,7 @@
 // bytes each phase must read and the FLOPs it performs, so both can be set
 // against the machine ceilings measured in the same run.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,7 @@ struct CaseSpec {
 
 struct CaseResult {
   CaseSpec spec;
-  // The read ceiling measured just before and just after this case (the
+  // The read ceiling measured just before and just after the kept step (the
   // higher of the two): the case's bandwidth fractions are taken against it.
   double read_gb_per_s = 0;
   std::string weights;
@@ -40,8 +41,13 @@ struct CaseResult {
   std::vector<PhaseResult> phases;
 };
 
-// Runs `reps` timed steps after one warm-up and keeps the fastest.
-CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps);
+// Runs `reps` timed steps after one warm-up. With a read_probe (returns the
+// machine's read GB/s), each step is bracketed by two probes and judged
+// against the higher (its local ceiling; the machine is shared and its
+// bandwidth moves within seconds); the step with the best bandwidth
+// fraction (smallest time x local ceiling) is kept. Without, the fastest.
+CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps,
+                    const std::function<double()>& read_probe = {});
 
 // Peak (ops/s) the case's FLOPs are compared with, and its name.
 double compute_peak(const Ceilings& c, const std::string& weights, std::string* name = nullptr);

@@ -69,23 +69,23 @@ int run_bench(const BenchOpts& o) {
   }
 
   std::vector<bench::CaseResult> results;
-  const bench::ReadProbe probe(o.quick ? 256 : o.read_buffer_mb);
-  const int read_passes = o.quick ? 2 : 4;
+  const bench::ReadProbe probe_buffer(o.quick ? 256 : o.read_buffer_mb);
+  const int read_passes = o.quick ? 2 : 3;
   auto run_all = [&](const bench::BenchModel& m, bool with_scaling) {
     std::fprintf(stderr, "bench: %s weights, %s compute, %lld layer(s), %.2f GB of weights\n", m.weights.c_str(),
                  compute_precision_name(m.precision), static_cast<long long>(m.config.num_hidden_layers),
                  static_cast<double>(m.weight_bytes) / 1e9);
     auto one = [&](const bench::CaseSpec& s) {
-      const double before = probe.measure(read_passes);
-      results.push_back(bench::run_case(m, s, reps));
-      auto& r = results.back();
-      const double after = probe.measure(read_passes);
-      r.read_gb_per_s = std::max(before, after);
-      ceil.add_read_sample(before);
-      ceil.add_read_sample(after);
-      std::fprintf(stderr, "bench:   %s %s batch %lld context %lld top_k %lld: %.2f ms (read ceiling around it %.1f / %.1f GB/s)\n",
+      auto probe = [&] {
+        const double gb = probe_buffer.measure(read_passes);
+        ceil.add_read_sample(gb);
+        return gb;
+      };
+      results.push_back(bench::run_case(m, s, reps, probe));
+      const auto& r = results.back();
+      std::fprintf(stderr, "bench:   %s %s batch %lld context %lld top_k %lld: %.2f ms (read ceiling around it %.1f GB/s)\n",
                    s.phase.c_str(), m.weights.c_str(), static_cast<long long>(s.batch),
-                   static_cast<long long>(s.context), static_cast<long long>(s.top_k), r.time_ms, before, after);
+                   static_cast<long long>(s.context), static_cast<long long>(s.top_k), r.time_ms, r.read_gb_per_s);
     };
     for (const auto& s : specs) one(s);
     if (with_scaling)
