@@ -32,6 +32,28 @@ inline __mmask64 tail_mask64(int64_t n) { return n >= 64 ? ~__mmask64{0} : (__mm
 inline __mmask32 tail_mask32(int64_t n) { return n >= 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1; }
 inline __mmask16 tail_mask16(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1); }
 
+// Runs tile.template operator()<T>(t) over tokens [t0, t1): tiles of 12
+// tokens, then one tile of the remaining 1-11 (the panel kernels' widths).
+template <class Tile>
+inline void tiles_of_12(int64_t t0, int64_t t1, Tile&& tile) {
+  int64_t t = t0;
+  for (; t + 12 <= t1; t += 12) tile.template operator()<12>(t);
+  switch (t1 - t) {
+    case 11: tile.template operator()<11>(t); break;
+    case 10: tile.template operator()<10>(t); break;
+    case 9: tile.template operator()<9>(t); break;
+    case 8: tile.template operator()<8>(t); break;
+    case 7: tile.template operator()<7>(t); break;
+    case 6: tile.template operator()<6>(t); break;
+    case 5: tile.template operator()<5>(t); break;
+    case 4: tile.template operator()<4>(t); break;
+    case 3: tile.template operator()<3>(t); break;
+    case 2: tile.template operator()<2>(t); break;
+    case 1: tile.template operator()<1>(t); break;
+    default: break;
+  }
+}
+
 // ---- int8 (VNNI) ----------------------------------------------------------
 // vpdpbusd multiplies unsigned by signed bytes: the weight is made unsigned by
 // flipping its sign bit (w + 128) and the excess 128 * sum(x) is removed after.
@@ -264,61 +286,44 @@ inline void bf16_strip(const uint16_t* w, int64_t cols, int64_t r, const uint16_
 // ---- bf16 weights x float32 activations (exact products) --------------------
 // bf16 -> f32 is a 16-bit shift; products and sums in float32 as the
 // reference does, so bf16 checkpoints (and FP8 checkpoints' bf16 lm_head) keep
-// their accuracy. Half the peak rate of vdpbf16ps. A 64-byte load of 32 bf16
-// gives the even elements as float32 by a 16-bit left shift and the odd ones
-// by masking the low halves: no cross-lane widening, so a core keeps up with
-// the memory stream. x is pre-permuted to match (bf16f32_permute_x).
-template <int R, int T>
-inline void bf16f32_tile_evenodd(const uint16_t* w, int64_t cols, const float* x, int64_t ldx, float out[R][T]) {
-  __m512 acc[R][T];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
-  const __m512i hi_mask = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
-  for (int64_t k = 0; k < cols; k += 32) {
-    const __mmask32 m = tail_mask32(cols - k);
-    __m512 we[R], wo[R];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m512i v = _mm512_maskz_loadu_epi16(m, w + r * cols + k);
-      we[r] = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-      wo[r] = _mm512_castsi512_ps(_mm512_and_si512(v, hi_mask));
-    }
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) {
-      const __m512 xe = _mm512_loadu_ps(x + t * ldx + k), xo = _mm512_loadu_ps(x + t * ldx + k + 16);
-#pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wo[r], xo, _mm512_fmadd_ps(we[r], xe, acc[r][t]));
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
-}
-
-// Plain-x form (cross-lane widening): for many tokens, where permuting x would
-// cost more than the widening it saves.
-template <int R, int T>
+// their accuracy. Half the peak rate of vdpbf16ps. Plain x: 16 columns at a
+// time, widened across lanes. Permuted x (bf16f32_permute_x, for few tokens,
+// where the widening is the bottleneck): a 64-byte load of 32 bf16 gives the
+// even elements as float32 by a 16-bit left shift and the odd ones by
+// masking the low halves, no cross-lane shuffle.
+template <int R, int T, bool Permuted>
 inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_t ldx, float out[R][T]) {
   __m512 acc[R][T];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < cols; k += 16) {
-    const __mmask16 m = tail_mask16(cols - k);
-    __m512 wv[R];
+  const __m512i hi_mask = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  constexpr int64_t kStep = Permuted ? 32 : 16;
+  for (int64_t k = 0; k < cols; k += kStep) {
+    __m512 w0[R], w1[R];  // permuted: even / odd elements; plain: w0 only
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-      wv[r] = _mm512_castsi512_ps(
-          _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w + r * cols + k)), 16));
+    for (int r = 0; r < R; ++r) {
+      if constexpr (Permuted) {
+        const __m512i v = _mm512_maskz_loadu_epi16(tail_mask32(cols - k), w + r * cols + k);
+        w0[r] = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+        w1[r] = _mm512_castsi512_ps(_mm512_and_si512(v, hi_mask));
+      } else {
+        w0[r] = _mm512_castsi512_ps(_mm512_slli_epi32(
+            _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(tail_mask16(cols - k), w + r * cols + k)), 16));
+      }
+    }
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      const __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + k);
+      if constexpr (Permuted) {
+        const __m512 xe = _mm512_loadu_ps(x + t * ldx + k), xo = _mm512_loadu_ps(x + t * ldx + k + 16);
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+        for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w1[r], xo, _mm512_fmadd_ps(w0[r], xe, acc[r][t]));
+      } else {
+        const __m512 xv = _mm512_maskz_loadu_ps(tail_mask16(cols - k), x + t * ldx + k);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w0[r], xv, acc[r][t]);
+      }
     }
   }
 #pragma GCC unroll 8
@@ -332,8 +337,7 @@ inline void bf16f32_block(const uint16_t* w, int64_t cols, int64_t r, const floa
                           int64_t ldy, int64_t out_row0) {
   float out[R][T];
   const int64_t ldx = Permuted ? bf16f32_x_stride(cols) : cols;
-  if constexpr (Permuted) bf16f32_tile_evenodd<R, T>(w + r * cols, cols, x + t * ldx, ldx, out);
-  else bf16f32_tile<R, T>(w + r * cols, cols, x + t * ldx, ldx, out);
+  bf16f32_tile<R, T, Permuted>(w + r * cols, cols, x + t * ldx, ldx, out);
   for (int rr = 0; rr < R; ++rr)
     for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + rr - out_row0)] = out[rr][tt];
 }
@@ -512,17 +516,9 @@ void int8_pack_panel(const int8_t* w, int64_t cols, int64_t r0, int64_t nr, uint
 void int8_panel_rows(const uint8_t* pack, int64_t cols, int64_t r0, int64_t nr, const int8_t* xq, int64_t ldx,
                      const int32_t* xsum, int64_t t0, int64_t t1, const float* xs, const float* ws, float* y,
                      int32_t* acc32, int64_t ldy, int64_t out_row0) {
-  int64_t t = t0;
-  for (; t + 12 <= t1; t += 12) int8_panel_block<12>(pack, cols, r0, nr, xq, ldx, xsum, t, xs, ws, y, acc32, ldy, out_row0);
-#define DSINFER_PANEL_CASE(n) \
-  case n: int8_panel_block<n>(pack, cols, r0, nr, xq, ldx, xsum, t, xs, ws, y, acc32, ldy, out_row0); break;
-  switch (t1 - t) {
-    DSINFER_PANEL_CASE(11) DSINFER_PANEL_CASE(10) DSINFER_PANEL_CASE(9) DSINFER_PANEL_CASE(8)
-    DSINFER_PANEL_CASE(7) DSINFER_PANEL_CASE(6) DSINFER_PANEL_CASE(5) DSINFER_PANEL_CASE(4)
-    DSINFER_PANEL_CASE(3) DSINFER_PANEL_CASE(2) DSINFER_PANEL_CASE(1)
-    default: break;
-  }
-#undef DSINFER_PANEL_CASE
+  tiles_of_12(t0, t1, [&]<int T>(int64_t t) {
+    int8_panel_block<T>(pack, cols, r0, nr, xq, ldx, xsum, t, xs, ws, y, acc32, ldy, out_row0);
+  });
 }
 
 void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint16_t* xb, int64_t t0, int64_t t1,
@@ -628,17 +624,9 @@ void bf16_pack_panel_kmajor(const uint16_t* v, int64_t ldv, int64_t k, int64_t n
 void bf16_panel_rows(const uint16_t* pack, int64_t k, int64_t nr, const uint16_t* x, int64_t ldx, int64_t n_tokens,
                      float* y, int64_t ldy, bool accumulate) {
   const int64_t pairs = (k + 1) / 2;
-  int64_t t = 0;
-  for (; t + 12 <= n_tokens; t += 12) bf16_panel_block<12>(pack, pairs, nr, x + t * ldx, ldx, y + t * ldy, ldy, accumulate);
-#define DSINFER_PANEL_CASE(n) \
-  case n: bf16_panel_block<n>(pack, pairs, nr, x + t * ldx, ldx, y + t * ldy, ldy, accumulate); break;
-  switch (n_tokens - t) {
-    DSINFER_PANEL_CASE(11) DSINFER_PANEL_CASE(10) DSINFER_PANEL_CASE(9) DSINFER_PANEL_CASE(8)
-    DSINFER_PANEL_CASE(7) DSINFER_PANEL_CASE(6) DSINFER_PANEL_CASE(5) DSINFER_PANEL_CASE(4)
-    DSINFER_PANEL_CASE(3) DSINFER_PANEL_CASE(2) DSINFER_PANEL_CASE(1)
-    default: break;
-  }
-#undef DSINFER_PANEL_CASE
+  tiles_of_12(0, n_tokens, [&]<int T>(int64_t t) {
+    bf16_panel_block<T>(pack, pairs, nr, x + t * ldx, ldx, y + t * ldy, ldy, accumulate);
+  });
 }
 
 void bf16f32_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out) {
