@@ -20,6 +20,10 @@ namespace dsinfer::cpu::avx512 {
 namespace {
 
 constexpr int kRows = 4;  // weight rows per register tile
+// bf16 and FP8 GEMVs of one token take 8 rows per tile: their per-byte
+// widening work then overlaps across more independent rows (measured
+// 0.93-0.99 of the read ceiling against 0.72-0.90 with 4 rows).
+constexpr int kGemvRows = 8;
 // int8 GEMVs of up to this many tokens (decode) take one row at a time: a
 // thread then reads one sequential stream (a chunk's rows are contiguous),
 // which the prefetchers follow at ~99% of the read ceiling; four rows at once
@@ -532,6 +536,8 @@ void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const
                   int64_t t0, int64_t t1, float* y, int64_t ldy, int64_t out_row0) {
   int64_t r = r0;
   if (permuted_x) {
+    if (t1 - t0 == 1)
+      for (; r + kGemvRows <= r1; r += kGemvRows) bf16f32_strip<kGemvRows, true>(w, cols, r, x, t0, t1, y, ldy, out_row0);
     for (; r + kRows <= r1; r += kRows) bf16f32_strip<kRows, true>(w, cols, r, x, t0, t1, y, ldy, out_row0);
     for (; r < r1; ++r) bf16f32_strip<1, true>(w, cols, r, x, t0, t1, y, ldy, out_row0);
     return;
@@ -546,6 +552,8 @@ void fp8_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_
   const Fp8Weight fw{w, cols, scale, scale_cols, block_rows, block_cols};
   int64_t r = r0;
   if (permuted_x) {
+    if (t1 - t0 == 1)
+      for (; r + kGemvRows <= r1; r += kGemvRows) fp8_strip<kGemvRows, true>(fw, r, x, t0, t1, y, ldy, out_row0);
     for (; r + kRows <= r1; r += kRows) fp8_strip<kRows, true>(fw, r, x, t0, t1, y, ldy, out_row0);
     for (; r < r1; ++r) fp8_strip<1, true>(fw, r, x, t0, t1, y, ldy, out_row0);
     return;
