@@ -230,7 +230,7 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
   // dimension (padded to hp); scores and the value sum are small GEMMs
   // (head_gemm) over blocks of kBlock positions kept in L1/L2, with an online
   // softmax; ranges of one token are merged at the end.
-  constexpr int64_t kBlock = 32;
+  constexpr int64_t kBlock = 64;
   const int64_t kw = rank + rope_dim;  // latent and k_pe side by side
   const int64_t hp = (heads + 15) / 16 * 16;
   const bool bf16 = precision_ == ComputePrecision::BF16 && cpu::cpu_features().avx512_bf16;
