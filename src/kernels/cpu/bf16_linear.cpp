@@ -5,24 +5,11 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/cpu/aligned_buffer.h"
 #include "kernels/cpu/linear_avx512.h"
 #include "kernels/cpu/row_blocks.h"
 
 namespace dsinfer::cpu {
-
-namespace {
-
-// A 64-byte aligned scratch of n uint16 per thread call site.
-struct PanelBuffer {
-  explicit PanelBuffer(int64_t elems) : storage(static_cast<size_t>(elems) + 32) {}
-  uint16_t* data() {
-    const auto mis = reinterpret_cast<uintptr_t>(storage.data()) % 64;
-    return storage.data() + (mis ? (64 - mis) / 2 : 0);
-  }
-  std::vector<uint16_t> storage;
-};
-
-}  // namespace
 
 void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                       float* y, int64_t y_stride) {
@@ -46,7 +33,7 @@ void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, 
   const int64_t tb = token_block(8 << 20, cols * 2, 48);
 #pragma omp parallel
   {
-    PanelBuffer pack(avx512::bf16_panel_elems(cols));
+    Aligned64<uint16_t> pack(static_cast<size_t>(avx512::bf16_panel_elems(cols)));
     for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
       const int64_t t1 = std::min(n_tokens, t0 + tb);
 #pragma omp for schedule(dynamic, 1) nowait

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu/aligned_buffer.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear_avx512.h"
 #include "kernels/cpu/row_blocks.h"
@@ -56,8 +57,8 @@ void int8_panels(const int8_t* w, int64_t cols, int64_t row_begin, int64_t n_row
   }
 #pragma omp parallel
   {
-    std::vector<uint8_t> buf(pack_bytes + 64);
-    uint8_t* pack = buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) % 64;
+    Aligned64<uint8_t> buf(pack_bytes);
+    uint8_t* pack = buf.data();
     for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
       const int64_t t1 = std::min(n_tokens, t0 + tb);
 #pragma omp for schedule(dynamic, 1) nowait

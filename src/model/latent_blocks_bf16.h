@@ -1,0 +1,107 @@
+#pragma once
+// Absorbed MLA decode over bf16 operands (ComputePrecision::BF16): the
+// flash-decoding loop of one query token over a range of cached positions.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/cpu/aligned_buffer.h"
+#include "kernels/cpu/linear_avx512.h"
+#include "model/online_softmax.h"
+#include "runtime/paged_latent_cache.h"
+
+namespace dsinfer {
+
+// The absorbed flash-decoding loop of one token over positions [p0, p1) with
+// bf16 operands (ComputePrecision::BF16): per block of kBlock cached
+// positions, scores = packed query panels (32 heads each) x the block's bf16
+// latents, values = the block packed k-major (32 latent dims per panel) x the
+// transposed bf16 probabilities, into a[h][d]; float32 softmax and sums.
+class LatentBlocksBf16 {
+ public:
+  static constexpr int64_t kBlock = 64;
+
+  LatentBlocksBf16(int64_t heads, int64_t kw, int64_t rank)
+      : heads_(heads), kw_(kw), rank_(rank), hp_((heads + 15) / 16 * 16), hpan_((heads + 31) / 32),
+        dpan_((rank + 31) / 32) {
+    q_panel_ = cpu::avx512::bf16_panel_elems(kw);
+    v_panel_ = cpu::avx512::bf16_panel_elems(kBlock);
+    packs_.resize(static_cast<size_t>(hpan_ * q_panel_ + dpan_ * v_panel_));
+    qrows_.resize(static_cast<size_t>(heads * kw));
+    lat_.resize(static_cast<size_t>(kw));
+    scb_.resize(static_cast<size_t>(kBlock * hp_));
+    blk_.resize(static_cast<size_t>(kBlock * kw));
+    pt_.resize(static_cast<size_t>(hp_ * kBlock));
+    sc_.resize(static_cast<size_t>(kBlock * hp_));
+    alpha_.resize(static_cast<size_t>(hp_));
+    block_max_.resize(static_cast<size_t>(hp_));
+    ahd_.resize(static_cast<size_t>(hp_ * rank));
+  }
+
+  // q_lat: head h's absorbed latent query at q_lat + h * q_lat_head_stride;
+  // q_pe: head h's rope part at q_pe + h * q_pe_head_stride. Writes the
+  // unnormalized output a[d][h] (row stride hp), running max m and sum l.
+  void attend(const float* q_lat, int64_t q_lat_head_stride, const float* q_pe, int64_t q_pe_head_stride,
+              const PagedLatentCache& cache, SequenceId s, int64_t layer, int64_t p0, int64_t p1, float scale,
+              float* a, int64_t hp, float* m, float* l) {
+    const int64_t rope_dim = kw_ - rank_;
+    for (int64_t h = 0; h < heads_; ++h) {
+      cpu::avx512::to_bf16(q_lat + h * q_lat_head_stride, rank_, qrows_.data() + h * kw_);
+      cpu::avx512::to_bf16(q_pe + h * q_pe_head_stride, rope_dim, qrows_.data() + h * kw_ + rank_);
+    }
+    for (int64_t i = 0; i < hpan_; ++i)
+      cpu::avx512::bf16_pack_panel(qrows_.data() + 32 * i * kw_, kw_, kw_, std::min<int64_t>(32, heads_ - 32 * i),
+                                   q_pack(i));
+    std::fill(ahd_.begin(), ahd_.end(), 0.f);
+    bool first = true;
+    for (int64_t b0 = p0; b0 < p1; b0 += kBlock) {
+      const int64_t n = std::min(kBlock, p1 - b0), n2 = (n + 1) / 2 * 2;
+      for (int64_t i = 0; i < n; ++i) {
+        if (const float* row = cache.float_row(s, layer, b0 + i)) {  // converted in place
+          cpu::avx512::to_bf16(row, kw_, blk_.data() + i * kw_);
+          continue;
+        }
+        cache.load_latent(s, layer, b0 + i, lat_.data());  // C8: dequantize first
+        const float* kpe = cache.k_pe(s, layer, b0 + i);
+        std::copy(kpe, kpe + rope_dim, lat_.data() + rank_);
+        cpu::avx512::to_bf16(lat_.data(), kw_, blk_.data() + i * kw_);
+      }
+      // sc[p][h] = blk[p] . q_h
+      for (int64_t i = 0; i < hpan_; ++i)
+        cpu::avx512::bf16_panel_rows(q_pack(i), kw_, std::min<int64_t>(32, heads_ - 32 * i), blk_.data(), kw_, n,
+                                     sc_.data() + 32 * i, hp_, false);
+      online_softmax_block(sc_.data(), n, hp_, scale, first, m, l, alpha_.data(), block_max_.data());
+      // Rescale what was accumulated when a head's max moved.
+      if (!first)
+        for (int64_t h = 0; h < heads_; ++h)
+          if (alpha_[h] != 1.f)
+            for (int64_t d = 0; d < rank_; ++d) ahd_[h * rank_ + d] *= alpha_[h];
+      // pt[h][p] = bf16(sc[p][h]), zero past n (pairs): convert, then transpose.
+      cpu::avx512::to_bf16(sc_.data(), n * hp_, scb_.data());
+      for (int64_t h = 0; h < heads_; ++h) {
+        for (int64_t p = 0; p < n; ++p) pt_[h * n2 + p] = scb_[p * hp_ + h];
+        if (n2 > n) pt_[h * n2 + n] = 0;
+      }
+      // a[h][d] += sum_p pt[h][p] blk[p][d]
+      for (int64_t j = 0; j < dpan_; ++j) {
+        const int64_t nr = std::min<int64_t>(32, rank_ - 32 * j);
+        cpu::avx512::bf16_pack_panel_kmajor(blk_.data() + 32 * j, kw_, n, nr, v_pack(j));
+        cpu::avx512::bf16_panel_rows(v_pack(j), n, nr, pt_.data(), n2, heads_, ahd_.data() + 32 * j, rank_, true);
+      }
+      first = false;
+    }
+    for (int64_t d = 0; d < rank_; ++d)
+      for (int64_t h = 0; h < heads_; ++h) a[d * hp + h] = ahd_[h * rank_ + d];
+  }
+
+ private:
+  uint16_t* q_pack(int64_t i) { return packs_.data() + i * q_panel_; }
+  uint16_t* v_pack(int64_t j) { return packs_.data() + hpan_ * q_panel_ + j * v_panel_; }
+
+  int64_t heads_, kw_, rank_, hp_, hpan_, dpan_, q_panel_ = 0, v_panel_ = 0;
+  cpu::Aligned64<uint16_t> packs_;
+  std::vector<uint16_t> qrows_, blk_, pt_, scb_;
+  std::vector<float> lat_, sc_, alpha_, block_max_, ahd_;
+};
+
+}  // namespace dsinfer
