@@ -36,6 +36,16 @@ bool fp8_scales_foldable(const LinearWeight& w) {
   return true;
 }
 
+// The activations as the few-token GEMV tiles read them (permuted into buf,
+// rows `stride` apart), or x itself when the plain tiles run.
+const float* permuted_x(bool permuted, const float* x, int64_t n_tokens, int64_t cols, int64_t stride,
+                        std::vector<float>& buf, void (*permute)(const float*, int64_t, int64_t, float*)) {
+  if (!permuted) return x;
+  buf.resize(static_cast<size_t>(n_tokens * stride));
+  permute(x, n_tokens, cols, buf.data());
+  return buf.data();
+}
+
 }  // namespace
 
 void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
@@ -54,11 +64,8 @@ void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const
     const auto* wd = static_cast<const uint16_t*>(w.data);
     const bool permuted = n_tokens <= avx512::kPermutedMaxTokens;
     std::vector<float> xp;
-    if (permuted) {
-      xp.resize(static_cast<size_t>(n_tokens * avx512::bf16f32_x_stride(cols)));
-      avx512::bf16f32_permute_x(x, n_tokens, cols, xp.data());
-    }
-    const float* xs = permuted ? xp.data() : x;
+    const float* xs = permuted_x(permuted, x, n_tokens, cols, avx512::bf16f32_x_stride(cols), xp,
+                                 avx512::bf16f32_permute_x);
     for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 4, 12), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx512::bf16f32_rows(wd, cols, row_begin + r0, row_begin + r1, xs, permuted, t0, t1, y, y_stride, row_begin);
     });
@@ -68,11 +75,8 @@ void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const
     const auto* wd = static_cast<const uint8_t*>(w.data);
     const bool permuted = n_tokens <= avx512::kPermutedMaxTokens && w.block_cols % 64 == 0;
     std::vector<float> xp;
-    if (permuted) {
-      xp.resize(static_cast<size_t>(n_tokens * avx512::fp8_x_stride(cols)));
-      avx512::fp8_permute_x(x, n_tokens, cols, xp.data());
-    }
-    const float* xs = permuted ? xp.data() : x;
+    const float* xs =
+        permuted_x(permuted, x, n_tokens, cols, avx512::fp8_x_stride(cols), xp, avx512::fp8_permute_x);
     for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 4, 12), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx512::fp8_rows(wd, cols, w.scale, w.scale_cols(), w.block_rows, w.block_cols, row_begin + r0,
                        row_begin + r1, xs, permuted, t0, t1, y, y_stride, row_begin);
