@@ -214,8 +214,10 @@ CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps, con
         ps.flops += mlp_flops(*L.moe->shared, T);
       }
     }
-    // Prefill scores/values run in bf16 under BF16 precision (kv_b stays exact:
-    // counted at the fp32 peak with them, a slightly generous roofline).
+    // Under BF16 precision the attention core (prefill scores/values, decode
+    // latent blocks) runs on vdpbf16ps. kv_b expansion and the latent
+    // absorption stay exact but are counted at the bf16 peak with it: a
+    // slightly generous roofline.
     pa.core_bf16 = model.precision == ComputePrecision::BF16 && cpu::cpu_features().avx512_bf16;
     r.phases = {pa, pr, pe, ps, pl};
     r.time_ms = total;

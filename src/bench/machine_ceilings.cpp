@@ -75,11 +75,11 @@ void Ceilings::add_read_sample(double gb_per_s) {
   read_gb_per_s = std::max(read_gb_per_s, gb_per_s);
 }
 
-Ceilings measure_ceilings(size_t buffer_mb, bool quick) {
+Ceilings measure_ceilings(const ReadProbe& probe, bool quick) {
   Ceilings c;
   const bool avx512 = cpu::cpu_features().avx512;  // else the portable loops (read, fp32)
-  c.buffer_bytes = buffer_mb << 20;
-  c.add_read_sample(ReadProbe(buffer_mb).measure(quick ? 3 : 6));
+  c.buffer_bytes = probe.bytes();
+  c.add_read_sample(probe.measure(quick ? 3 : 6));
 
   const int64_t iters = quick ? 2'000'000 : 10'000'000;
   const double nthreads = omp_get_max_threads();

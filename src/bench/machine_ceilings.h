@@ -23,9 +23,6 @@ struct Ceilings {
   size_t buffer_bytes = 0;
 };
 
-// buffer_mb: size of the read buffer (default 1 GiB; use >= 16x the LLC).
-Ceilings measure_ceilings(size_t buffer_mb = 1024, bool quick = false);
-
 // The read-bandwidth measurement on its own, with its buffer kept, so the
 // bench can re-measure next to every case: on a shared machine the
 // bandwidth neighbours leave moves by +-30% within seconds, so each case's
@@ -34,6 +31,7 @@ class ReadProbe {
  public:
   explicit ReadProbe(size_t buffer_mb);
   double measure(int passes) const;  // GB/s, best of `passes`
+  size_t bytes() const { return bytes_; }
 
  private:
   struct Free {
@@ -42,5 +40,9 @@ class ReadProbe {
   size_t bytes_;
   std::unique_ptr<uint8_t, Free> buf_;
 };
+
+// The read ceiling through `probe` (its buffer >= 16x the LLC; 1 GiB by
+// default in the bench) and the instruction peaks.
+Ceilings measure_ceilings(const ReadProbe& probe, bool quick = false);
 
 }  // namespace dsinfer::bench

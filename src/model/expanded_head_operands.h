@@ -25,7 +25,7 @@ class HeadOperands {
     }
     k_panel_ = cpu::avx512::bf16_panel_elems(qk);
     v_panel_ = cpu::avx512::bf16_panel_elems(C);
-    staging_.resize(static_cast<size_t>(C * std::max(qk, vdim) + 2));
+    staging_.resize(static_cast<size_t>(C * std::max(qk, vdim)));
     packs_.resize(static_cast<size_t>(ceil32(C) * k_panel_ + ceil32(vdim) * v_panel_));
     qb_.resize(static_cast<size_t>(max_queries * qk));
     pb_.resize(static_cast<size_t>(max_queries * ((C + 1) / 2 * 2)));
@@ -34,7 +34,8 @@ class HeadOperands {
   // Head h of the expanded chunk: kv [C][heads][kv_rows] (nope dims, then v),
   // k_pe [C][rope_dim] shared by all heads.
   void load_keys_values(const float* kv, int64_t heads, int64_t kv_rows, int64_t h, int64_t nope, const float* k_pe,
-                        int64_t rope_dim, int64_t C) {
+                        int64_t rope_dim) {
+    const int64_t C = C_;
     if (!bf16_) {
       for (int64_t p = 0; p < C; ++p) {
         const float* kn = kv + (p * heads + h) * kv_rows;

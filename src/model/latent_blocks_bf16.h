@@ -40,10 +40,11 @@ class LatentBlocksBf16 {
 
   // q_lat: head h's absorbed latent query at q_lat + h * q_lat_head_stride;
   // q_pe: head h's rope part at q_pe + h * q_pe_head_stride. Writes the
-  // unnormalized output a[d][h] (row stride hp), running max m and sum l.
+  // unnormalized output a[d][h] (rows padded to hp = heads rounded up to 16),
+  // running max m and sum l (hp each).
   void attend(const float* q_lat, int64_t q_lat_head_stride, const float* q_pe, int64_t q_pe_head_stride,
               const PagedLatentCache& cache, SequenceId s, int64_t layer, int64_t p0, int64_t p1, float scale,
-              float* a, int64_t hp, float* m, float* l) {
+              float* a, float* m, float* l) {
     const int64_t rope_dim = kw_ - rank_;
     for (int64_t h = 0; h < heads_; ++h) {
       cpu::avx512::to_bf16(q_lat + h * q_lat_head_stride, rank_, qrows_.data() + h * kw_);
@@ -91,7 +92,7 @@ class LatentBlocksBf16 {
       first = false;
     }
     for (int64_t d = 0; d < rank_; ++d)
-      for (int64_t h = 0; h < heads_; ++h) a[d * hp + h] = ahd_[h * rank_ + d];
+      for (int64_t h = 0; h < heads_; ++h) a[d * hp_ + h] = ahd_[h * rank_ + d];
   }
 
  private:

@@ -141,7 +141,7 @@ void MlaAttention::attend_absorbed(const AttentionWeights& w, int64_t layer, con
       std::fill(l, l + hp, 0.f);
       if (bf16) {
         bf16_blocks->attend(q_lat.data() + t * rank, T * rank, q + t * heads * qk + nope, qk, cache, s, layer,
-                            item.p0, item.p1, scale, a, hp, m, l);
+                            item.p0, item.p1, scale, a, m, l);
         continue;
       }
       // qt[k][h]: the absorbed query (latent part, then rope part), transposed.
@@ -246,7 +246,7 @@ void MlaAttention::attend_expanded(const AttentionWeights& w, int64_t layer, con
         std::vector<float> scores(static_cast<size_t>(kQueryBlock * C));
 #pragma omp for schedule(dynamic, 1)
         for (int64_t h = 0; h < heads; ++h) {
-          ops.load_keys_values(kv.data(), heads, kv_rows, h, nope, k_pe.data(), rope_dim, C);
+          ops.load_keys_values(kv.data(), heads, kv_rows, h, nope, k_pe.data(), rope_dim);
           // Query blocks that see at least one key of this chunk.
           for (int64_t j0 = first_block; j0 < n; j0 += kQueryBlock) {
             const int64_t bm = std::min(kQueryBlock, n - j0);

@@ -51,7 +51,9 @@ int run_bench(const BenchOpts& o) {
   const std::optional<ComputePrecision> precision = apply_engine_options(o.engine, "bench", true);
   std::fprintf(stderr, "bench: isa: %s\n", cpu::cpu_features().describe().c_str());
   const int reps = o.quick ? 1 : o.reps;
-  bench::Ceilings ceil = bench::measure_ceilings(o.quick ? 256 : o.read_buffer_mb, o.quick);
+  // One read buffer for the start-up ceiling and every probe around the cases.
+  const bench::ReadProbe probe_buffer(o.quick ? 256 : o.read_buffer_mb);
+  bench::Ceilings ceil = bench::measure_ceilings(probe_buffer, o.quick);
   std::fprintf(stderr, "bench: ceilings read %.1f GB/s, int8 %.3f TOPS, bf16 %.3f TFLOPS, fp32 %.3f TFLOPS\n",
                ceil.read_gb_per_s, ceil.int8_tops, ceil.bf16_tflops, ceil.fp32_tflops);
 
@@ -69,7 +71,6 @@ int run_bench(const BenchOpts& o) {
   }
 
   std::vector<bench::CaseResult> results;
-  const bench::ReadProbe probe_buffer(o.quick ? 256 : o.read_buffer_mb);
   const int read_passes = o.quick ? 2 : 3;
   auto run_all = [&](const bench::BenchModel& m, bool with_scaling) {
     std::fprintf(stderr, "bench: %s weights, %s compute, %lld layer(s), %.2f GB of weights\n", m.weights.c_str(),

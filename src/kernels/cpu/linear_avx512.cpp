@@ -58,6 +58,22 @@ inline void tiles_of_12(int64_t t0, int64_t t1, Tile&& tile) {
   }
 }
 
+// Rows [r0, r1) of the float-activation kernels (bf16 x f32, FP8):
+// strip.template operator()<R, Permuted>(r) over tiles of kGemvRows rows for
+// one token with permuted x, else kRows, then single rows.
+template <class Strip>
+inline void float_row_tiles(int64_t r0, int64_t r1, bool permuted, int64_t n_tokens, Strip&& strip) {
+  auto run = [&]<bool P>() {
+    int64_t r = r0;
+    if (P && n_tokens == 1)
+      for (; r + kGemvRows <= r1; r += kGemvRows) strip.template operator()<kGemvRows, P>(r);
+    for (; r + kRows <= r1; r += kRows) strip.template operator()<kRows, P>(r);
+    for (; r < r1; ++r) strip.template operator()<1, P>(r);
+  };
+  if (permuted) run.template operator()<true>();
+  else run.template operator()<false>();
+}
+
 // ---- int8 (VNNI) ----------------------------------------------------------
 // vpdpbusd multiplies unsigned by signed bytes: the weight is made unsigned by
 // flipping its sign bit (w + 128) and the excess 128 * sum(x) is removed after.
@@ -534,32 +550,18 @@ void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const ui
 
 void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, bool permuted_x,
                   int64_t t0, int64_t t1, float* y, int64_t ldy, int64_t out_row0) {
-  int64_t r = r0;
-  if (permuted_x) {
-    if (t1 - t0 == 1)
-      for (; r + kGemvRows <= r1; r += kGemvRows) bf16f32_strip<kGemvRows, true>(w, cols, r, x, t0, t1, y, ldy, out_row0);
-    for (; r + kRows <= r1; r += kRows) bf16f32_strip<kRows, true>(w, cols, r, x, t0, t1, y, ldy, out_row0);
-    for (; r < r1; ++r) bf16f32_strip<1, true>(w, cols, r, x, t0, t1, y, ldy, out_row0);
-    return;
-  }
-  for (; r + kRows <= r1; r += kRows) bf16f32_strip<kRows, false>(w, cols, r, x, t0, t1, y, ldy, out_row0);
-  for (; r < r1; ++r) bf16f32_strip<1, false>(w, cols, r, x, t0, t1, y, ldy, out_row0);
+  float_row_tiles(r0, r1, permuted_x, t1 - t0, [&]<int R, bool P>(int64_t r) {
+    bf16f32_strip<R, P>(w, cols, r, x, t0, t1, y, ldy, out_row0);
+  });
 }
 
 void fp8_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols, int64_t block_rows,
               int64_t block_cols, int64_t r0, int64_t r1, const float* x, bool permuted_x, int64_t t0, int64_t t1,
               float* y, int64_t ldy, int64_t out_row0) {
   const Fp8Weight fw{w, cols, scale, scale_cols, block_rows, block_cols};
-  int64_t r = r0;
-  if (permuted_x) {
-    if (t1 - t0 == 1)
-      for (; r + kGemvRows <= r1; r += kGemvRows) fp8_strip<kGemvRows, true>(fw, r, x, t0, t1, y, ldy, out_row0);
-    for (; r + kRows <= r1; r += kRows) fp8_strip<kRows, true>(fw, r, x, t0, t1, y, ldy, out_row0);
-    for (; r < r1; ++r) fp8_strip<1, true>(fw, r, x, t0, t1, y, ldy, out_row0);
-    return;
-  }
-  for (; r + kRows <= r1; r += kRows) fp8_strip<kRows, false>(fw, r, x, t0, t1, y, ldy, out_row0);
-  for (; r < r1; ++r) fp8_strip<1, false>(fw, r, x, t0, t1, y, ldy, out_row0);
+  float_row_tiles(r0, r1, permuted_x, t1 - t0, [&]<int R, bool P>(int64_t r) {
+    fp8_strip<R, P>(fw, r, x, t0, t1, y, ldy, out_row0);
+  });
 }
 
 void quantize_int8(const float* x, int64_t n_tokens, int64_t cols, int8_t* q, float* scales, int32_t* sums) {
