@@ -17,19 +17,19 @@ Ceilings case_ceilings(const Ceilings& all, const CaseResult& r) {
 double bw_fraction(const Ceilings& c, double bytes, double ms) {
   return ms > 0 && c.read_gb_per_s > 0 ? bytes / (ms * 1e-3) / (c.read_gb_per_s * 1e9) : 0.0;
 }
-double compute_fraction(const Ceilings& c, const std::string& weights, double flops, double ms) {
+double compute_fraction(const Ceilings& c, BenchWeights weights, double flops, double ms) {
   const double peak = compute_peak(c, weights);
   return ms > 0 && peak > 0 ? flops / (ms * 1e-3) / peak : 0.0;
 }
 
 // Fraction of the read ceiling a phase could reach at best (1 when memory-bound
 // on the roofline, less when its FLOPs take longer than its bytes).
-double max_bw_fraction(const Ceilings& c, const std::string& weights, const PhaseResult& p) {
+double max_bw_fraction(const Ceilings& c, BenchWeights weights, const PhaseResult& p) {
   const double roof = roofline_ms(c, weights, p);
   return roof > 0 ? bw_fraction(c, p.bytes, roof) : 0.0;
 }
 
-nlohmann::json phase_json(const Ceilings& c, const std::string& weights, const PhaseResult& p) {
+nlohmann::json phase_json(const Ceilings& c, BenchWeights weights, const PhaseResult& p) {
   const double roof = roofline_ms(c, weights, p);
   return {{"name", p.name},
           {"roofline_ms", roof},
@@ -61,8 +61,8 @@ nlohmann::json report_json(const Ceilings& all, const std::vector<CaseResult>& c
     compute_peak(c, r.weights, &peak_name);
     double roof = 0;
     for (const auto& p : r.phases) roof += roofline_ms(c, r.weights, p);
-    nlohmann::json j = {{"phase", r.spec.phase},
-                        {"weights", r.weights},
+    nlohmann::json j = {{"phase", case_phase_name(r.spec.phase)},
+                        {"weights", weights_label(r.weights)},
                         {"batch", r.spec.batch},
                         {"context", r.spec.context},
                         {"top_k", r.spec.top_k},
@@ -108,7 +108,7 @@ std::string report_table(const Ceilings& all, const std::vector<CaseResult>& cas
       const double max_bw = roof > 0 ? 100 * bw_fraction(c, bytes, roof) : 0.0;
       std::snprintf(line, sizeof line,
                     "%-7s %-7s %5lld %7lld %5lld | %-14s %9.2f %7.3f %9.2f %6.1f %5.1f %6.1f (%-4s) %6.1f %6.1f %5.1f\n",
-                    r.spec.phase.c_str(), r.weights.c_str(), static_cast<long long>(r.spec.batch),
+                    case_phase_name(r.spec.phase), weights_label(r.weights), static_cast<long long>(r.spec.batch),
                     static_cast<long long>(r.spec.context), static_cast<long long>(r.spec.top_k), part.c_str(), ms,
                     bytes / 1e9, flops / 1e9, ms > 0 ? bytes / ms / 1e6 : 0.0, 100 * bw_fraction(c, bytes, ms),
                     100 * compute_fraction(c, r.weights, flops, ms), peak.c_str(), ms > 0 ? 100 * roof / ms : 0.0,

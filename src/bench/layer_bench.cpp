@@ -7,11 +7,6 @@
 #include <set>
 
 #include "kernels/cpu/cpu_features.h"
-#include "kernels/cpu/cpu_ops.h"
-#include "model/gated_mlp.h"
-#include "model/mla_attention.h"
-#include "model/moe_layer.h"
-#include "model/yarn_rope.h"
 
 namespace dsinfer::bench {
 namespace {
@@ -38,9 +33,42 @@ void fill_random(float* p, int64_t n, uint64_t seed) {
   }
 }
 
+// Accumulates each phase's wall time from the model's observer callbacks:
+// a phase lasts from the end of the previous one (or the start) to its end.
+class PhaseTimer final : public ForwardObserver {
+ public:
+  void start() {
+    last_ = now_ms();
+    for (double& t : ms_) t = 0;
+    active_.clear();
+    assignments_ = 0;
+  }
+  void phase_done(StepPhase phase, int64_t) override {
+    const double t = now_ms();
+    ms_[static_cast<size_t>(phase)] += t - last_;
+    last_ = t;
+  }
+  void routed(int64_t, const RoutingResult& route) override {
+    if (!active_.empty()) return;  // the first MoE layer stands for all
+    active_.insert(route.experts.begin(), route.experts.end());
+    assignments_ = static_cast<int64_t>(route.experts.size());
+  }
+  double ms(StepPhase p) const { return ms_[static_cast<size_t>(p)]; }
+  const std::set<int32_t>& active() const { return active_; }
+  int64_t assignments() const { return assignments_; }
+
+ private:
+  double last_ = 0;
+  double ms_[6] = {};
+  std::set<int32_t> active_;
+  int64_t assignments_ = 0;
+};
+
 }  // namespace
 
-double roofline_ms(const Ceilings& c, const std::string& weights, const PhaseResult& p) {
+const char* case_phase_name(CasePhase p) { return p == CasePhase::Decode ? "decode" : "prefill"; }
+
+double roofline_ms(const Ceilings& c, BenchWeights weights, const PhaseResult& p) {
   const double format_peak = compute_peak(c, weights), core_peak = (p.core_bf16 ? c.bf16_tflops : c.fp32_tflops) * 1e12;
   const double read_s = c.read_gb_per_s > 0 ? p.bytes / (c.read_gb_per_s * 1e9) : 0.0;
   double compute_s = 0;
@@ -49,33 +77,31 @@ double roofline_ms(const Ceilings& c, const std::string& weights, const PhaseRes
   return 1e3 * std::max(read_s, compute_s);
 }
 
-double compute_peak(const Ceilings& c, const std::string& weights, std::string* name) {
+double compute_peak(const Ceilings& c, BenchWeights weights, std::string* name) {
   auto pick = [&](double v, const char* n) {
     if (name) *name = n;
     return v * 1e12;
   };
-  if (weights == "w8a8") return pick(c.int8_tops, "int8");
-  if (weights == "bf16") return pick(c.bf16_tflops, "bf16");
+  if (weights == BenchWeights::W8A8) return pick(c.int8_tops, "int8");
+  if (weights == BenchWeights::BF16) return pick(c.bf16_tflops, "bf16");
   return pick(c.fp32_tflops, "fp32");
 }
 
-CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps, const std::function<double()>& read_probe) {
-  ModelConfig cfg = model.config;
-  if (spec.top_k > 0) cfg.num_experts_per_tok = spec.top_k;
-  const YarnRope rope(cfg);
-  const MlaAttention attention(cfg, rope, model.precision);
+CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const CaseSpec& spec, int reps,
+                    const std::function<double()>& read_probe) {
+  const ModelConfig& cfg = model.config();
+  const ModelWeights& mw = model.weights();
   const int64_t H = cfg.hidden_size, layers = cfg.num_hidden_layers;
-  const bool decode = spec.phase == "decode";
+  const bool decode = spec.phase == CasePhase::Decode;
   const int64_t B = decode ? spec.batch : 1;
   const int64_t ctx = spec.context;
   const int64_t new_per_seq = decode ? 1 : ctx;
   const int64_t T = B * new_per_seq;
+  const int64_t top_k = spec.top_k > 0 ? spec.top_k : cfg.num_experts_per_tok;
 
   constexpr int64_t kPage = 128;
   const int64_t pages_per_seq = (ctx + new_per_seq + kPage - 1) / kPage + 1;
-  PagedLatentCache cache(CacheGeometry{layers, cfg.kv_lora_rank, cfg.qk_rope_head_dim, kPage, B * pages_per_seq,
-                                       cfg.quant.kv_cache_int8});
-  if (cfg.quant.kv_cache_int8) cache.set_latent_scales(std::vector<float>(static_cast<size_t>(layers), 0.05f));
+  PagedLatentCache cache = model.make_cache(kPage, B * pages_per_seq);
   std::vector<SequenceId> seqs;
   {
     std::vector<float> lat(static_cast<size_t>(cfg.kv_lora_rank));
@@ -96,70 +122,31 @@ CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps, con
   std::vector<int32_t> ids(static_cast<size_t>(new_per_seq), 1);
   std::vector<BatchEntry> batch;
   for (int64_t b = 0; b < B; ++b) batch.push_back({seqs[static_cast<size_t>(b)], ids, false});
-
-  ForwardOptions opts;
-  opts.perfect_eplb = true;  // balanced expert load, as in a large served batch
-  const AttentionPath path = decode ? AttentionPath::Absorbed : AttentionPath::Expanded;
   const int64_t base_len = decode ? ctx : 0;
 
   std::vector<float> x0(static_cast<size_t>(T * H));
   fill_random(x0.data(), T * H, 42);
-  std::vector<float> x(x0.size()), h(x0.size()), y(x0.size());
+  PhaseTimer timer;
+  ForwardOptions opts;
+  opts.attention = decode ? AttentionPath::Absorbed : AttentionPath::Expanded;
+  opts.perfect_eplb = true;  // balanced expert load, as in a large served batch
+  opts.experts_per_token = spec.top_k;
+  opts.observer = &timer;
+  opts.input_hidden = x0.data();  // random hidden states: the embedding is not timed
   CaseResult best;
   double best_score = 1e300;  // time x local read ceiling (time alone without a probe)
   for (int rep = 0; rep <= reps; ++rep) {
     const double ceiling_before = rep > 0 && read_probe ? read_probe() : 0.0;
-    for (SequenceId s : seqs) cache.truncate(s, base_len);
-    BatchLayout layout;
-    for (int64_t b = 0; b < B; ++b) {
-      layout.row_begin.push_back(layout.total_tokens);
-      layout.n_tokens.push_back(new_per_seq);
-      layout.start_pos.push_back(base_len);
-      layout.total_tokens += new_per_seq;
-      cache.extend(seqs[static_cast<size_t>(b)], base_len + new_per_seq);
+    for (SequenceId s : seqs) {
+      cache.truncate(s, base_len);
+      cache.reserve(s, base_len + new_per_seq);
     }
-    std::copy(x0.begin(), x0.end(), x.begin());
-    double t_attn = 0, t_router = 0, t_routed = 0, t_shared = 0;
-    std::set<int32_t> active;
-    int64_t assignments = 0;
-    MlaWorkspace workspace;  // one per forward, as DeepseekModel::forward does
-    for (int64_t l = 0; l < layers; ++l) {
-      const LayerWeights& L = (*model.layers)[static_cast<size_t>(l)];
-      double t0 = now_ms();
-      cpu::rms_norm(x.data(), L.input_layernorm.data(), T, H, cfg.rms_norm_eps, h.data());
-      attention.forward(L.attn, l, h.data(), batch, layout, cache, path, y.data(), &workspace);
-      for (int64_t k = 0; k < T * H; ++k) x[k] += y[k];
-      double t1 = now_ms();
-      t_attn += t1 - t0;
-      cpu::rms_norm(x.data(), L.post_attention_layernorm.data(), T, H, cfg.rms_norm_eps, h.data());
-      if (!L.moe) {  // dense layer of a real checkpoint: counted with the shared expert
-        gated_mlp_forward(*L.dense_mlp, h.data(), T, y.data());
-        for (int64_t k = 0; k < T * H; ++k) x[k] += y[k];
-        t_shared += now_ms() - t1;
-        continue;
-      }
-      const RoutingResult route = moe_route(cfg, *L.moe, h.data(), T, opts);
-      double t2 = now_ms();
-      t_router += t2 - t1;
-      moe_routed_experts(cfg, *L.moe, route, h.data(), T, y.data(), opts);
-      double t3 = now_ms();
-      t_routed += t3 - t2;
-      moe_add_shared(*L.moe, h.data(), T, H, y.data());
-      for (int64_t k = 0; k < T * H; ++k) x[k] += y[k];
-      t_shared += now_ms() - t3;
-      if (active.empty()) {
-        active.insert(route.experts.begin(), route.experts.end());
-        assignments = static_cast<int64_t>(route.experts.size());
-      }
-    }
-    // lm_head on the last token of every sequence.
-    double t4 = now_ms();
-    std::vector<float> hr(static_cast<size_t>(B * H)), logits(static_cast<size_t>(B * cfg.vocab_size));
-    for (int64_t b = 0; b < B; ++b)
-      cpu::rms_norm(x.data() + (layout.row_begin[b] + new_per_seq - 1) * H, model.final_norm->data(), 1, H,
-                    cfg.rms_norm_eps, hr.data() + b * H);
-    cpu::linear(model.lm_head, hr.data(), B, logits.data());
-    const double t_lm = now_ms() - t4;
+    timer.start();
+    model.forward(batch, cache, opts);
+    const double t_attn = timer.ms(StepPhase::Attention), t_router = timer.ms(StepPhase::Router);
+    const double t_routed = timer.ms(StepPhase::RoutedExperts);
+    const double t_shared = timer.ms(StepPhase::SharedExpert) + timer.ms(StepPhase::Mlp);  // dense layers with it
+    const double t_lm = timer.ms(StepPhase::LmHead);
     const double total = t_attn + t_router + t_routed + t_shared + t_lm;
     if (rep == 0) continue;  // warm-up
     const double ceiling = read_probe ? std::max(ceiling_before, read_probe()) : 0.0;
@@ -170,20 +157,24 @@ CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps, con
     // Bytes that must be read and FLOPs done, summed over layers.
     CaseResult r;
     r.spec = spec;
-    r.weights = model.weights;
-    r.active_experts = static_cast<int64_t>(active.size());
+    r.weights = weights;
+    r.active_experts = static_cast<int64_t>(timer.active().size());
+    const int64_t assignments = timer.assignments();
     PhaseResult pa{"attention", t_attn, 0, 0}, pr{"router", t_router, 0, 0}, pe{"routed_experts", t_routed, 0, 0},
-        ps{"shared_expert", t_shared, 0, 0}, pl{"lm_head", t_lm, linear_bytes(model.lm_head),
-                                                 linear_flops(model.lm_head, B)};
+        ps{"shared_expert", t_shared, 0, 0}, pl{"lm_head", t_lm, linear_bytes(mw.lm_head), linear_flops(mw.lm_head, B)};
     const int64_t heads = cfg.num_attention_heads, rank = cfg.kv_lora_rank, rope_d = cfg.qk_rope_head_dim;
     const int64_t nope = cfg.qk_nope_head_dim, vdim = cfg.v_head_dim;
     const double cache_row = static_cast<double>(cache.bytes_per_token()) / static_cast<double>(layers);
     for (int64_t l = 0; l < layers; ++l) {
-      const LayerWeights& L = (*model.layers)[static_cast<size_t>(l)];
+      const LayerWeights& L = mw.layers[static_cast<size_t>(l)];
       const AttentionWeights& a = L.attn;
-      for (const LinearWeight* w : {&*a.q_a_proj, &a.q_b_proj, &a.kv_a_proj_with_mqa, &a.o_proj}) {
+      for (const LinearWeight* w : {&a.q_b_proj, &a.kv_a_proj_with_mqa, &a.o_proj}) {
         pa.bytes += linear_bytes(*w);
         pa.flops += linear_flops(*w, T);
+      }
+      if (a.q_a_proj) {
+        pa.bytes += linear_bytes(*a.q_a_proj);
+        pa.flops += linear_flops(*a.q_a_proj, T);
       }
       pa.bytes += linear_bytes(a.kv_b_proj);
       for (int64_t b = 0; b < B; ++b) {
@@ -207,8 +198,8 @@ CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps, con
       }
       pr.bytes += linear_bytes(L.moe->router);
       pr.flops += linear_flops(L.moe->router, T);
-      for (int32_t e : active) pe.bytes += mlp_bytes(L.moe->experts[static_cast<size_t>(e)]);
-      pe.flops += mlp_flops(L.moe->experts[0], assignments);
+      for (int32_t e : timer.active()) pe.bytes += mlp_bytes(L.moe->experts[static_cast<size_t>(e)]);
+      pe.flops += mlp_flops(L.moe->experts[0], assignments > 0 ? assignments : T * top_k);
       if (L.moe->shared) {
         ps.bytes += mlp_bytes(*L.moe->shared);
         ps.flops += mlp_flops(*L.moe->shared, T);
@@ -218,7 +209,7 @@ CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps, con
     // latent blocks) runs on vdpbf16ps. kv_b expansion and the latent
     // absorption stay exact but are counted at the bf16 peak with it: a
     // slightly generous roofline.
-    pa.core_bf16 = model.precision == ComputePrecision::BF16 && cpu::cpu_features().avx512_bf16;
+    pa.core_bf16 = model.compute_precision() == ComputePrecision::BF16 && cpu::cpu_features().avx512_bf16;
     r.phases = {pa, pr, pe, ps, pl};
     r.time_ms = total;
     r.read_gb_per_s = ceiling;

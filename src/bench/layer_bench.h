@@ -1,8 +1,9 @@
 #pragma once
-// Times the engine's layer code (MLA attention, MoE router, routed experts,
-// shared expert, lm_head) on a BenchModel, phase by phase, and counts the
-// bytes each phase must read and the FLOPs it performs, so both can be set
-// against the machine ceilings measured in the same run.
+// Times the model's own forward (DeepseekModel::forward, the one decoder
+// loop) phase by phase through its ForwardObserver hook: MLA attention, MoE
+// router, routed experts, shared expert, lm_head. Counts the bytes each
+// phase must read and the FLOPs it performs, so both can be set against the
+// machine ceilings measured in the same run.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "bench/machine_ceilings.h"
 #include "bench/synthetic_model.h"
+#include "model/deepseek_model.h"
 
 namespace dsinfer::bench {
 
@@ -23,11 +25,14 @@ struct PhaseResult {
   bool core_bf16 = false;
 };
 
+enum class CasePhase : uint8_t { Decode, Prefill };
+const char* case_phase_name(CasePhase p);
+
 struct CaseSpec {
-  std::string phase;  // "decode" | "prefill"
-  int64_t batch = 1;  // sequences (decode: one new token each)
+  CasePhase phase = CasePhase::Decode;
+  int64_t batch = 1;    // sequences (decode: one new token each)
   int64_t context = 0;  // decode: cached positions per sequence; prefill: prompt length
-  int64_t top_k = 0;  // 0: the config's num_experts_per_tok
+  int64_t top_k = 0;    // 0: the config's num_experts_per_tok
 };
 
 struct CaseResult {
@@ -35,7 +40,7 @@ struct CaseResult {
   // The read ceiling measured just before and just after the kept step (the
   // higher of the two): the case's bandwidth fractions are taken against it.
   double read_gb_per_s = 0;
-  std::string weights;
+  BenchWeights weights = BenchWeights::BF16;
   int64_t active_experts = 0;
   double time_ms = 0, bytes = 0, flops = 0;
   std::vector<PhaseResult> phases;
@@ -46,15 +51,15 @@ struct CaseResult {
 // against the higher (its local ceiling; the machine is shared and its
 // bandwidth moves within seconds); the step with the best bandwidth
 // fraction (smallest time x local ceiling) is kept. Without, the fastest.
-CaseResult run_case(const BenchModel& model, const CaseSpec& spec, int reps,
+CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const CaseSpec& spec, int reps,
                     const std::function<double()>& read_probe = {});
 
 // Peak (ops/s) the case's FLOPs are compared with, and its name.
-double compute_peak(const Ceilings& c, const std::string& weights, std::string* name = nullptr);
+double compute_peak(const Ceilings& c, BenchWeights weights, std::string* name = nullptr);
 
 // Roofline: the least time a phase can take on these ceilings, the longer of
 // reading its bytes at the read bandwidth and doing its FLOPs at the peaks of
 // the units they run on (weight-format kernels; float32/bf16 attention core).
-double roofline_ms(const Ceilings& c, const std::string& weights, const PhaseResult& p);
+double roofline_ms(const Ceilings& c, BenchWeights weights, const PhaseResult& p);
 
 }  // namespace dsinfer::bench

@@ -37,7 +37,7 @@ void parallel_fill(uint8_t* p, size_t n, uint64_t seed, Gen&& gen) {
 
 class Builder {
  public:
-  Builder(BenchModel& m, uint64_t seed) : m_(m), seed_(seed) {}
+  Builder(SyntheticWeights& m, uint64_t seed) : m_(m), seed_(seed) {}
 
   LinearWeight linear(const std::string& name, int64_t rows, int64_t cols, WeightFormat f) {
     LinearWeight w;
@@ -105,7 +105,7 @@ class Builder {
     m_.storage.emplace_back(new uint8_t[(n + 63) / 64 * 64 + 64]);
     return m_.storage.back().get();
   }
-  BenchModel& m_;
+  SyntheticWeights& m_;
   uint64_t seed_;
 };
 
@@ -145,11 +145,11 @@ nlohmann::json reference_config(const std::string& kind, int64_t layers, int64_t
   return c;
 }
 
-std::unique_ptr<BenchModel> make_synthetic_model(const nlohmann::json& json, BenchWeights format, uint64_t seed) {
-  auto m = std::make_unique<BenchModel>();
+std::unique_ptr<SyntheticWeights> make_synthetic_weights(const nlohmann::json& json, BenchWeights format,
+                                                         uint64_t seed) {
+  auto m = std::make_unique<SyntheticWeights>();
   m->config = parse_model_config(json.dump(), "synthetic " + std::string(json["model_type"]));
   const ModelConfig& c = m->config;
-  m->weights = weights_label(format);
   Builder b(*m, seed);
   const WeightFormat main = format == BenchWeights::W8A8   ? WeightFormat::Int8Channel
                             : format == BenchWeights::BF16 ? WeightFormat::BF16
@@ -185,18 +185,14 @@ std::unique_ptr<BenchModel> make_synthetic_model(const nlohmann::json& json, Ben
       moe.shared = MlpWeights{b.linear(p + ".shared.gate_proj", SI, H, main), b.linear(p + ".shared.up_proj", SI, H, main),
                               b.linear(p + ".shared.down_proj", H, SI, main)};
     L.moe = std::move(moe);
-    m->owned_layers.push_back(std::move(L));
+    m->weights.layers.push_back(std::move(L));
   }
-  m->layers = &m->owned_layers;
-  m->owned_final_norm.assign(static_cast<size_t>(H), 1.f);
-  m->final_norm = &m->owned_final_norm;
-  m->lm_head = b.linear("lm_head", c.vocab_size, H, WeightFormat::BF16);
+  m->weights.final_norm.assign(static_cast<size_t>(H), 1.f);
+  m->weights.lm_head = b.linear("lm_head", c.vocab_size, H, WeightFormat::BF16);
+  m->weights.bytes = m->weight_bytes;
   return m;
 }
 
-void set_compute_precision(BenchModel& m, ComputePrecision p) {
-  apply_compute_precision(m.owned_layers, m.lm_head, p);
-  m.precision = p;
-}
+
 
 }  // namespace dsinfer::bench

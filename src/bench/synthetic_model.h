@@ -24,24 +24,16 @@ const char* weights_label(BenchWeights w);
 nlohmann::json reference_config(const std::string& kind, int64_t layers, int64_t experts);
 
 // Weights of one benchmark model (the layers, final norm and lm_head; the
-// embedding is not needed: the benchmark feeds hidden states).
-struct BenchModel {
+// embedding is not needed: the benchmark feeds hidden states), backed by
+// `storage`. DeepseekModel runs them as it runs a loaded checkpoint.
+struct SyntheticWeights {
   ModelConfig config;
-  std::string weights;  // "w8a8" | "bf16" | "fp8" (or the checkpoint's format)
-  std::vector<LayerWeights> owned_layers;
-  const std::vector<LayerWeights>* layers = nullptr;
-  std::vector<float> owned_final_norm;
-  const std::vector<float>* final_norm = nullptr;
-  LinearWeight lm_head;
-  std::vector<std::unique_ptr<uint8_t[]>> storage;  // backing memory of the synthetic weights
+  ModelWeights weights;
+  std::vector<std::unique_ptr<uint8_t[]>> storage;
   size_t weight_bytes = 0;
-  ComputePrecision precision = ComputePrecision::Float32;
-  std::shared_ptr<const void> owner;  // keeps a loaded checkpoint alive (--model)
 };
 
-// Sets the precision of a synthetic model's weights (flags) and attention.
-void set_compute_precision(BenchModel& m, ComputePrecision p);
-
-std::unique_ptr<BenchModel> make_synthetic_model(const nlohmann::json& config, BenchWeights format, uint64_t seed);
+std::unique_ptr<SyntheticWeights> make_synthetic_weights(const nlohmann::json& config, BenchWeights format,
+                                                         uint64_t seed);
 
 }  // namespace dsinfer::bench

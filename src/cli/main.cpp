@@ -1,7 +1,5 @@
 // dsinfer: command-line front end. Errors with context become one line on
 // stderr and exit code 2.
-#include <malloc.h>
-
 #include <cstdio>
 #include <exception>
 
@@ -9,13 +7,6 @@
 #include "io/error.h"
 
 int main(int argc, char** argv) {
-  // Kernels allocate per-call scratch of up to tens of MB (quantized
-  // activations, expert batches). glibc would mmap each and unmap it on free,
-  // so every layer re-faults and the kernel re-zeroes those pages (~7% of a
-  // prefill). Keep them in the heap and keep freed memory for reuse instead.
-  // (Weights are file mappings and do not go through malloc.)
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   CLI::App app{"dsinfer: inference engine for DeepSeek-R1/V3 and Kimi-K2 (MLA + DeepSeekMoE, FP8 checkpoints)"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");

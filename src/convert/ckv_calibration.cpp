@@ -10,7 +10,7 @@
 
 #include "io/error.h"
 #include "io/safetensors.h"
-#include "kernels/numeric_formats.h"
+#include "backend/numeric_formats.h"
 
 namespace dsinfer::convert {
 namespace fs = std::filesystem;
@@ -122,7 +122,8 @@ std::vector<float> calibrate_ckv_scales(const DeepseekModel& model, const Calibr
     // The model is loaded as W8A8C16, so the cache holds the float latent.
     PagedLatentCache cache = model.make_cache(kPage, (n + kPage - 1) / kPage);
     const SequenceId s = cache.add_sequence();
-    const BatchEntry entry{s, ids, false};
+    cache.reserve(s, n);
+    const BatchEntry entry{s, ids, false, false};
     model.forward(std::span<const BatchEntry>(&entry, 1), cache);
     for (int64_t l = 0; l < n_layers; ++l)
       for (int64_t pos = 0; pos < n; ++pos) {

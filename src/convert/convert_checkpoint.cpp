@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "convert/ckv_calibration.h"
+#include "runtime/load_model.h"
 #include "runtime/prompt_encoder.h"
 #include "convert/conversion_plan.h"
 #include "convert/mapped_pages.h"
@@ -150,7 +151,7 @@ ConvertReport convert_checkpoint(const ConvertOptions& opt) {
   if (c8) {
     if (given_scales.empty()) {
       progress.log("calibrating ckv_scale on " + calib.source);
-      const auto model = DeepseekModel::load(staging.path());
+      const auto model = load_model(staging.path());
       report.ckv_scales = calibrate_ckv_scales(*model, calib, opt.calib_percentile);
     } else {
       progress.log("ckv_scale taken from " + opt.quant_param_path);

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/numeric_formats.h"
+#include "backend/numeric_formats.h"
 
 namespace dsinfer::convert {
 

@@ -119,12 +119,15 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   }
   c.routed_scaling_factor = r.opt_num(j, "routed_scaling_factor", 1.0);
   c.norm_topk_prob = r.opt_bool("norm_topk_prob", true);
-  c.scoring_func = r.opt_str("scoring_func", "sigmoid");
-  if (c.scoring_func != "sigmoid" && c.scoring_func != "softmax")
-    r.fail("scoring_func", "unsupported '" + c.scoring_func + "' (sigmoid or softmax)");
-  c.topk_method = r.opt_str("topk_method", "noaux_tc");
-  if (c.topk_method != "noaux_tc" && c.topk_method != "greedy" && c.topk_method != "group_limited_greedy")
-    r.fail("topk_method", "unsupported '" + c.topk_method + "'");
+  const std::string scoring = r.opt_str("scoring_func", "sigmoid");
+  if (scoring == "sigmoid") c.scoring_func = ScoringFunc::Sigmoid;
+  else if (scoring == "softmax") c.scoring_func = ScoringFunc::Softmax;
+  else r.fail("scoring_func", "unsupported '" + scoring + "' (sigmoid or softmax)");
+  const std::string method = r.opt_str("topk_method", "noaux_tc");
+  if (method == "noaux_tc") c.topk_method = TopkMethod::NoauxTc;
+  else if (method == "group_limited_greedy") c.topk_method = TopkMethod::GroupLimitedGreedy;
+  else if (method == "greedy") c.topk_method = TopkMethod::Greedy;
+  else r.fail("topk_method", "unsupported '" + method + "'");
   c.rms_norm_eps = r.opt_num(j, "rms_norm_eps", 1e-6);
   c.rope_theta = r.opt_num(j, "rope_theta", 10000.0);
   c.max_position_embeddings = r.opt_int("max_position_embeddings", 4096);

@@ -26,6 +26,12 @@ enum class WeightQuant {
   Int8Channel  // int8 + float32 weight_scale per output channel (W8A8)
 };
 
+// MoE router scoring (config.json scoring_func).
+enum class ScoringFunc : uint8_t { Sigmoid, Softmax };
+// Expert selection (config.json topk_method): noaux_tc = group score from
+// the top-2 biased scores; group_limited_greedy = group max; greedy = no groups.
+enum class TopkMethod : uint8_t { NoauxTc, GroupLimitedGreedy, Greedy };
+
 struct QuantConfig {
   WeightQuant weights = WeightQuant::None;
   int64_t block_rows = 128, block_cols = 128;  // Fp8Block
@@ -57,8 +63,8 @@ struct ModelConfig {
   int64_t n_shared_experts = 0;
   double routed_scaling_factor = 1.0;
   bool norm_topk_prob = true;
-  std::string scoring_func = "sigmoid";
-  std::string topk_method = "noaux_tc";
+  ScoringFunc scoring_func = ScoringFunc::Sigmoid;
+  TopkMethod topk_method = TopkMethod::NoauxTc;
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;

@@ -1,13 +1,16 @@
 #pragma once
 // The DeepSeek-V3 family causal LM (DeepSeek-V3, R1, Kimi-K2, V2-Lite-style
 // configs): embedding -> N x [RMSNorm, MLA, RMSNorm, dense MLP or MoE] ->
-// RMSNorm -> lm_head. Reads every dimension from config.json.
+// RMSNorm -> lm_head, on a backend's ops. Reads every dimension from
+// config.json. This is the one decoder loop: every command, the benchmark
+// (through ForwardObserver) and every parallel mode run it.
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "backend/ops.h"
 #include "io/model_config.h"
 #include "model/forward_batch.h"
 #include "model/mla_attention.h"
@@ -21,29 +24,43 @@ class DeepseekModel {
   // Maps the checkpoint in model_dir and validates it against its config.json.
   // precision: nullopt picks default_compute_precision (fp32 for FP8 releases,
   // bf16 for converted bf16/W8A8 checkpoints).
-  static std::unique_ptr<DeepseekModel> load(const std::string& model_dir,
+  static std::unique_ptr<DeepseekModel> load(const std::string& model_dir, std::shared_ptr<Ops> ops,
                                              std::optional<ComputePrecision> precision = std::nullopt);
+  // A model over weights held elsewhere (the benchmark's in-memory weights):
+  // `weights` must live as long as `owner`, which the model keeps.
+  DeepseekModel(ModelConfig config, ModelWeights& weights, std::shared_ptr<void> owner, std::shared_ptr<Ops> ops,
+                std::optional<ComputePrecision> precision = std::nullopt);
+  // Layers hold references into the model.
+  DeepseekModel(const DeepseekModel&) = delete;
+  DeepseekModel& operator=(const DeepseekModel&) = delete;
+  DeepseekModel(DeepseekModel&&) = delete;
+  DeepseekModel& operator=(DeepseekModel&&) = delete;
 
   const ModelConfig& config() const { return config_; }
-  const ModelWeights& weights() const { return checkpoint_.weights(); }
+  const ModelWeights& weights() const { return weights_; }
   ComputePrecision compute_precision() const { return precision_; }
+  Ops& ops() const { return *ops_; }
   // Cache shape for this model; max_pages pages of page_size tokens.
   CacheGeometry cache_geometry(int64_t page_size, int64_t max_pages) const;
   // A latent cache for this model (int8 with the checkpoint's scales under C8).
   PagedLatentCache make_cache(int64_t page_size, int64_t max_pages) const;
 
-  // Runs the new tokens of every entry through the model, appending them to
-  // the cache. Returns logits [rows, vocab] with, per entry in order, one row
-  // per new token (all_logits) or one row for its last token.
+  // Runs the new tokens of every entry through the model, writing them into
+  // the cache at each sequence's next positions; the caller must have
+  // reserved those pages. Returns logits [rows, vocab] with, per entry in
+  // order, one row per new token (all_logits), one row for its last token, or none
+  // (logits = false).
   std::vector<float> forward(std::span<const BatchEntry> batch, PagedLatentCache& cache,
                              const ForwardOptions& options = {}) const;
 
  private:
-  DeepseekModel(const std::string& model_dir, ModelConfig config, std::optional<ComputePrecision> precision);
-  void check_batch(std::span<const BatchEntry> batch) const;
+  BatchLayout plan_batch(std::span<const BatchEntry> batch, const PagedLatentCache& cache,
+                         const ForwardOptions& options) const;
 
   ModelConfig config_;
-  LoadedCheckpoint checkpoint_;
+  std::shared_ptr<void> owner_;
+  ModelWeights& weights_;
+  std::shared_ptr<Ops> ops_;
   ComputePrecision precision_;
   YarnRope rope_;
   MlaAttention attention_;

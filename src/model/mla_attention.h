@@ -1,9 +1,12 @@
 #pragma once
-// Multi-head Latent Attention (DeepSeek-V2/V3). Writes each new token's
-// normalized latent and rotated k_pe into the paged cache, then attends.
+// Multi-head Latent Attention (DeepSeek-V2/V3): the graph of one layer's
+// attention on the backend ops. Writes each new token's normalized latent
+// and rotated k_pe into the paged cache, then attends per entry with the
+// absorbed (decode) or expanded (prefill) formulation.
 #include <span>
 #include <vector>
 
+#include "backend/ops.h"
 #include "io/model_config.h"
 #include "model/forward_batch.h"
 #include "model/model_weights.h"
@@ -11,36 +14,28 @@
 
 namespace dsinfer {
 
-// Prefill expands the cached latents to per-head K/V this many keys at a time.
-inline constexpr int64_t kExpandedKeyChunk = 1024;
-
-// Large per-call buffers, reused across the layers of one forward so a long
-// prefill does not fault in (and the kernel zero) hundreds of MB per layer.
+// Activations of attention, reused across the layers of one forward.
 struct MlaWorkspace {
-  std::vector<float> q, qa, kva, o, latents, k_pe, kv;
+  std::vector<float> q, qa, kv, o, q_lat, lat_out, q_rows, o_rows;
 };
 
 class MlaAttention {
  public:
-  // precision BF16: prefill (expanded) attention computes scores and values
-  // with bf16 operands where the CPU has AVX512_BF16; decode is unaffected.
-  MlaAttention(const ModelConfig& config, const YarnRope& rope, ComputePrecision precision = ComputePrecision::Float32)
-      : c_(config), rope_(rope), precision_(precision) {}
+  MlaAttention(const ModelConfig& config, const YarnRope& rope, ComputePrecision precision, Ops& ops);
 
   // x: normalized hidden states [T, hidden]; out: [T, hidden].
   void forward(const AttentionWeights& w, int64_t layer, const float* x, std::span<const BatchEntry> batch,
-               const BatchLayout& layout, PagedLatentCache& cache, AttentionPath path, float* out,
-               MlaWorkspace* workspace = nullptr) const;
+               const BatchLayout& layout, PagedLatentCache& cache, float* out, MlaWorkspace& ws,
+               ForwardObserver* observer) const;
 
  private:
-  void attend_absorbed(const AttentionWeights& w, int64_t layer, const float* q, std::span<const BatchEntry> batch,
-                       const BatchLayout& layout, const PagedLatentCache& cache, float* o) const;
-  void attend_expanded(const AttentionWeights& w, int64_t layer, const float* q, std::span<const BatchEntry> batch,
-                       const BatchLayout& layout, const PagedLatentCache& cache, float* o, MlaWorkspace& ws) const;
+  void attend_absorbed(const AttentionWeights& w, std::span<const AttentionSeq> seqs, const float* q, int64_t T,
+                       float* o, MlaWorkspace& ws) const;
 
   const ModelConfig& c_;
   const YarnRope& rope_;
-  ComputePrecision precision_;
+  MlaShape shape_;
+  Ops& ops_;
 };
 
 }  // namespace dsinfer

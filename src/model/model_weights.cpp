@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "io/error.h"
-#include "kernels/numeric_formats.h"
+#include "backend/numeric_formats.h"
 
 namespace dsinfer {
 namespace {
@@ -142,7 +142,7 @@ LoadedCheckpoint::LoadedCheckpoint(const std::string& model_dir, const ModelConf
       MoeWeights m;
       const std::string mp = p + ".mlp";
       m.router = b.linear(mp + ".gate", c.n_routed_experts, H);
-      if (c.topk_method == "noaux_tc") m.score_bias = b.vector(mp + ".gate.e_score_correction_bias", c.n_routed_experts);
+      if (c.topk_method == TopkMethod::NoauxTc) m.score_bias = b.vector(mp + ".gate.e_score_correction_bias", c.n_routed_experts);
       m.experts.reserve(static_cast<size_t>(c.n_routed_experts));
       for (int64_t e = 0; e < c.n_routed_experts; ++e)
         m.experts.push_back(b.mlp(mp + ".experts." + std::to_string(e), H, c.moe_intermediate_size));

@@ -10,14 +10,13 @@
 
 #include "io/model_config.h"
 #include "io/safetensors.h"
-#include "kernels/compute_precision.h"
-#include "kernels/linear_weight.h"
+#include "backend/compute_precision.h"
+#include "backend/linear_weight.h"
+#include "backend/ops.h"
 
 namespace dsinfer {
 
-struct MlpWeights {  // SiLU-gated MLP: down(silu(gate(x)) * up(x))
-  LinearWeight gate, up, down;
-};
+using MlpWeights = GatedMlpWeights;  // SiLU-gated MLP: down(silu(gate(x)) * up(x))
 
 struct AttentionWeights {
   std::optional<LinearWeight> q_a_proj;  // q_lora path
@@ -68,7 +67,7 @@ class LoadedCheckpoint {
  public:
   LoadedCheckpoint(const std::string& model_dir, const ModelConfig& config);
   const ModelWeights& weights() const { return weights_; }
-  void set_compute_precision(ComputePrecision p) { apply_compute_precision(weights_.layers, weights_.lm_head, p); }
+  ModelWeights& weights() { return weights_; }
   const Checkpoint& checkpoint() const { return *checkpoint_; }
 
  private:

@@ -7,7 +7,7 @@
 #include "io/error.h"
 #include "io/model_config.h"
 #include "io/safetensors_writer.h"
-#include "kernels/numeric_formats.h"
+#include "backend/numeric_formats.h"
 
 namespace dsinfer {
 namespace {
@@ -62,7 +62,7 @@ std::vector<Planned> plan_tensors(const ModelConfig& c, bool include_mtp) {
     lin(a + ".o_proj", H, heads * c.v_head_dim);
     if (c.is_moe_layer(i)) {
       p.push_back({l + ".mlp.gate.weight", Kind::Bf16Matrix, c.n_routed_experts, H});
-      if (c.topk_method == "noaux_tc") p.push_back({l + ".mlp.gate.e_score_correction_bias", Kind::Bias, c.n_routed_experts, 1});
+      if (c.topk_method == TopkMethod::NoauxTc) p.push_back({l + ".mlp.gate.e_score_correction_bias", Kind::Bias, c.n_routed_experts, 1});
       for (int64_t e = 0; e < c.n_routed_experts; ++e) mlp(l + ".mlp.experts." + std::to_string(e), c.moe_intermediate_size);
       if (c.n_shared_experts > 0) mlp(l + ".mlp.shared_experts", c.moe_intermediate_size * c.n_shared_experts);
     } else {

@@ -53,16 +53,4 @@ YarnRope::YarnRope(const ModelConfig& c) : dim_(c.qk_rope_head_dim) {
   softmax_scale_ = static_cast<float>(softmax_scale);
 }
 
-void YarnRope::apply(float* x, int64_t pos) const {
-  const float p = static_cast<float>(pos);
-  for (size_t i = 0; i < inv_freq_.size(); ++i) {
-    const float angle = p * inv_freq_[i];
-    const float c = std::cos(angle) * attention_factor_;
-    const float s = std::sin(angle) * attention_factor_;
-    const float a = x[2 * i], b = x[2 * i + 1];
-    x[2 * i] = a * c - b * s;
-    x[2 * i + 1] = b * c + a * s;
-  }
-}
-
 }  // namespace dsinfer

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "backend/ops.h"
 #include "io/model_config.h"
 
 namespace dsinfer {
@@ -15,8 +16,8 @@ double yarn_mscale(double factor, double mscale);
 class YarnRope {
  public:
   explicit YarnRope(const ModelConfig& config);
-  // Rotates `x` (rope_dim floats) in place for absolute position `pos`.
-  void apply(float* x, int64_t pos) const;
+  // What the backend's rope op rotates with.
+  RopeTable table() const { return {inv_freq_.data(), dim_, attention_factor_}; }
   const std::vector<float>& inv_freq() const { return inv_freq_; }
   // Multiplier of cos/sin: mscale(factor, mscale) / mscale(factor, mscale_all_dim).
   float attention_factor() const { return attention_factor_; }

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "io/error.h"
-#include "model/mla_attention.h"
+#include "kernels/cpu/mla_attention_cpu.h"
 
 namespace dsinfer {
 namespace {
@@ -42,7 +42,7 @@ MemoryPlan plan_memory(const ModelConfig& c, uint64_t weight_bytes, int64_t batc
   const uint64_t per_token = 4ull * (6 * c.hidden_size + heads * (c.qk_head_dim() + c.v_head_dim) +
                                      c.kv_lora_rank + c.qk_rope_head_dim + 2 * inter + c.n_routed_experts);
   p.activation_bytes = per_token * static_cast<uint64_t>(prefill_tokens) +
-                       4ull * std::min<int64_t>(max_len, kExpandedKeyChunk) * heads * (c.qk_nope_head_dim + c.v_head_dim) +
+                       4ull * std::min<int64_t>(max_len, cpu::kExpandedKeyChunk) * heads * (c.qk_nope_head_dim + c.v_head_dim) +
                        4ull * batch * c.vocab_size;
   p.available_bytes = available_memory_bytes();
   return p;

@@ -1,6 +1,5 @@
 #include "runtime/offline_job.h"
 
-#include <omp.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -9,7 +8,9 @@
 
 #include "io/error.h"
 #include "io/model_config.h"
+#include "kernels/cpu/thread_pinning.h"
 #include "model/synthetic_checkpoint.h"
+#include "runtime/load_model.h"
 #include "runtime/memory_plan.h"
 #include "runtime/offline_runner.h"
 #include "runtime/prompt_dataset.h"
@@ -101,7 +102,7 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   const MemoryPlan plan = plan_memory(mc, safetensors_bytes(model_dir), batch, prefill_tokens, max_len, page_size);
   check_fits(plan);
 
-  auto model = DeepseekModel::load(model_dir, opt.precision);
+  auto model = load_model(model_dir, opt.precision);
   const PromptEncoder encoder(model_dir, mc.vocab_size);
   if (!encoder.has_tokenizer())
     notes.push_back("no tokenizer files in " + model_dir + ": prompts use raw-byte ids (id = byte % vocab_size)");
@@ -117,18 +118,21 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   ro.prefill.moe_chunk_max_len = cfg.model.moe_chunk_max_len;
   ro.prefill.perfect_eplb = ro.decode.perfect_eplb = cfg.model.perfect_eplb;
 
+  // One engine for the warm-up and the measured run: the pool and the
+  // backend's workspaces are created once.
+  Engine engine(*model, EngineConfig{page_size, offline_batch_pages(prompts, ro)});
   if (opt.warmup) {  // the seed warms up with prefill + one decode step
     OfflineRunOptions warm = ro;
     warm.max_new_tokens = std::min<int64_t>(2, ro.max_new_tokens);
-    run_offline_batch(*model, prompts, warm);
+    run_offline_batch(engine, prompts, warm);
   }
   StepProgress progress;
   if (opt.progress) ro.on_step = [&](const StepEvent& e) { progress.on_step(e); };
-  const OfflineRunResult r = run_offline_batch(*model, prompts, ro);
+  const OfflineRunResult r = run_offline_batch(engine, prompts, ro);
   progress.finish();
 
   // Metrics.
-  const int threads = omp_get_max_threads();
+  const int threads = cpu::worker_threads();
   const double prefill_total = std::accumulate(r.prefill_ms.begin(), r.prefill_ms.end(), 0.0);
   const double decode_total = std::accumulate(r.decode_ms.begin(), r.decode_ms.end(), 0.0);
   const int64_t gen_tokens = batch * cfg.data.max_new_tokens;

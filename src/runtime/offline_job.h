@@ -9,7 +9,7 @@
 #include <string>
 
 #include "io/run_config.h"
-#include "kernels/compute_precision.h"
+#include "backend/compute_precision.h"
 
 namespace dsinfer {
 

@@ -1,20 +1,27 @@
 #include "runtime/offline_runner.h"
 
+#include <algorithm>
 #include <string_view>
 
 namespace dsinfer {
 
 // The static batch is greedy generation with no early stop; the step
 // callback records the seed's per-step timings and each sequence's TTFT.
-OfflineRunResult run_offline_batch(const DeepseekModel& model, const std::vector<std::vector<int32_t>>& prompts,
+int64_t offline_batch_pages(const std::vector<std::vector<int32_t>>& prompts, const OfflineRunOptions& o) {
+  int64_t pages = 0;
+  for (const auto& p : prompts) pages += (static_cast<int64_t>(p.size()) + o.max_new_tokens + o.page_size - 1) / o.page_size;
+  return std::max<int64_t>(pages, 1);
+}
+
+OfflineRunResult run_offline_batch(Engine& engine, const std::vector<std::vector<int32_t>>& prompts,
                                    const OfflineRunOptions& o) {
   OfflineRunResult r;
   std::vector<GenerationRequest> requests;
   for (const auto& p : prompts) {
     requests.push_back({p, o.max_new_tokens, false});
     r.prompt_tokens += static_cast<int64_t>(p.size());
-    r.cache_pages += (static_cast<int64_t>(p.size()) + o.max_new_tokens + o.page_size - 1) / o.page_size;
   }
+  r.cache_pages = offline_batch_pages(prompts, o);
   r.ttft_ms.assign(prompts.size(), 0.0);
   GenerationOptions g;
   g.page_size = o.page_size;
@@ -32,7 +39,7 @@ OfflineRunResult run_offline_batch(const DeepseekModel& model, const std::vector
     }
     if (o.on_step) o.on_step(e);
   };
-  for (auto& res : generate_greedy(model, requests, g)) r.generated.push_back(std::move(res.generated));
+  for (auto& res : generate(engine, requests, g)) r.generated.push_back(std::move(res.generated));
   return r;
 }
 

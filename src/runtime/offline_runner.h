@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "model/deepseek_model.h"
-#include "runtime/greedy_generator.h"
+#include "runtime/engine.h"
+#include "runtime/generation.h"
 
 namespace dsinfer {
 
 struct OfflineRunOptions {
   int64_t max_new_tokens = 32;   // generated per sequence: 1 from prefill + (n-1) decode steps
-  int64_t page_size = 128;       // cache page size; the whole max length for a contiguous cache
+  int64_t page_size = 128;       // the engine's page size (the whole max length for a contiguous cache)
   bool prefill_multi_cycle = false;
   ForwardOptions prefill;        // moe_chunk_max_len, perfect_eplb
   ForwardOptions decode;
@@ -30,7 +30,10 @@ struct OfflineRunResult {
   int64_t cache_pages = 0;
 };
 
-OfflineRunResult run_offline_batch(const DeepseekModel& model, const std::vector<std::vector<int32_t>>& prompts,
+// KV pages the batch takes on an engine with this page size.
+int64_t offline_batch_pages(const std::vector<std::vector<int32_t>>& prompts, const OfflineRunOptions& options);
+
+OfflineRunResult run_offline_batch(Engine& engine, const std::vector<std::vector<int32_t>>& prompts,
                                    const OfflineRunOptions& options);
 
 }  // namespace dsinfer

@@ -8,6 +8,8 @@
 
 #include <cmath>
 
+#include "runtime/load_model.h"
+#include "support/reserved_forward.h"
 #include "convert_fixtures.h"
 #include "model/deepseek_model.h"
 #include "support/golden.h"
@@ -51,7 +53,7 @@ class Accuracy : public ::testing::TestWithParam<std::tuple<std::string, QuantMo
 TEST_P(Accuracy, AgreesWithGoldenLogits) {
   const auto& [name, mode] = GetParam();
   const test::Golden& g = test::golden(name);
-  const auto model = DeepseekModel::load(test::converted_checkpoint(name, mode));
+  const auto model = load_model(test::converted_checkpoint(name, mode));
   ASSERT_EQ(model->config().quant.kv_cache_int8, mode == QuantMode::W8A8C8);
   // Converted checkpoints run at bf16 compute precision by default (what the
   // figures below measure): prefill GEMMs and attention in bf16.
@@ -62,18 +64,18 @@ TEST_P(Accuracy, AgreesWithGoldenLogits) {
     {
       PagedLatentCache cache = model->make_cache(64, (n + 63) / 64);
       const BatchEntry e{cache.add_sequence(), p.ids, true};
-      const auto logits = model->forward(std::span<const BatchEntry>(&e, 1), cache);
+      const auto logits = test::forward_reserved(*model, std::span<const BatchEntry>(&e, 1), cache);
       ASSERT_EQ(logits.size(), p.logits.size());
       for (int64_t t = 0; t < n; ++t) prompt.add(&logits[t * g.vocab], &p.logits[t * g.vocab], g.vocab);
     }
     PagedLatentCache cache = model->make_cache(16, (n + 32 + 15) / 16);
     const SequenceId s = cache.add_sequence();
     const BatchEntry pre{s, p.ids, false};
-    model->forward(std::span<const BatchEntry>(&pre, 1), cache);  // row 0 equals the last prompt row
+    test::forward_reserved(*model, std::span<const BatchEntry>(&pre, 1), cache);  // row 0 equals the last prompt row
     for (size_t t = 1; t < p.gen_ids.size(); ++t) {
       const int32_t tok = p.gen_ids[t - 1];
       const BatchEntry step{s, std::span<const int32_t>(&tok, 1), false};
-      const auto logits = model->forward(std::span<const BatchEntry>(&step, 1), cache);
+      const auto logits = test::forward_reserved(*model, std::span<const BatchEntry>(&step, 1), cache);
       decode.add(logits.data(), &p.gen_logits[t * g.vocab], g.vocab);
     }
   }

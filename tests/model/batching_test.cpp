@@ -5,7 +5,9 @@
 
 #include <cmath>
 
-#include "runtime/greedy_generator.h"
+#include "runtime/load_model.h"
+#include "support/reserved_forward.h"
+#include "runtime/generation.h"
 #include "support/golden_fixture.h"
 
 namespace dsinfer {
@@ -26,13 +28,13 @@ TEST_P(BatchingTest, BatchedEqualsOneAtATime) {
     seqs.push_back(cache.add_sequence());
     batch.push_back({seqs.back(), p.ids, true});
   }
-  const auto batched_prefill = model_->forward(batch, cache);
+  const auto batched_prefill = test::forward_reserved(*model_, batch, cache);
   constexpr int kSteps = 6;
   std::vector<std::vector<float>> batched_steps;
   for (int t = 0; t < kSteps; ++t) {
     batch.clear();
     for (size_t i = 0; i < ps.size(); ++i) batch.push_back({seqs[i], std::span<const int32_t>(&ps[i].gen_ids[t], 1), false});
-    batched_steps.push_back(model_->forward(batch, cache));
+    batched_steps.push_back(test::forward_reserved(*model_, batch, cache));
   }
 
   int64_t row = 0;
@@ -41,14 +43,14 @@ TEST_P(BatchingTest, BatchedEqualsOneAtATime) {
     PagedLatentCache solo = model_->make_cache(32, 64);
     const SequenceId s = solo.add_sequence();
     BatchEntry e{s, ps[i].ids, true};
-    const auto single = model_->forward(std::span<const BatchEntry>(&e, 1), solo);
+    const auto single = test::forward_reserved(*model_, std::span<const BatchEntry>(&e, 1), solo);
     const int64_t n = static_cast<int64_t>(ps[i].ids.size());
     std::vector<float> part(batched_prefill.begin() + row * V, batched_prefill.begin() + (row + n) * V);
     worst = std::max(worst, test::max_abs_diff(part, single));
     row += n;
     for (int t = 0; t < kSteps; ++t) {
       BatchEntry d{s, std::span<const int32_t>(&ps[i].gen_ids[t], 1), false};
-      const auto one = model_->forward(std::span<const BatchEntry>(&d, 1), solo);
+      const auto one = test::forward_reserved(*model_, std::span<const BatchEntry>(&d, 1), solo);
       std::vector<float> bpart(batched_steps[t].begin() + i * V, batched_steps[t].begin() + (i + 1) * V);
       worst = std::max(worst, test::max_abs_diff(bpart, one));
     }
@@ -64,9 +66,9 @@ TEST_P(BatchingTest, MixedPrefillAndDecodeBatch) {
   PagedLatentCache cache = model_->make_cache(16, 256);
   const SequenceId a = cache.add_sequence(), b = cache.add_sequence();
   BatchEntry pa{a, ps[0].ids, false};
-  model_->forward(std::span<const BatchEntry>(&pa, 1), cache);
+  test::forward_reserved(*model_, std::span<const BatchEntry>(&pa, 1), cache);
   std::vector<BatchEntry> mixed{{a, std::span<const int32_t>(&ps[0].gen_ids[0], 1), false}, {b, ps[1].ids, false}};
-  const auto out = model_->forward(mixed, cache);
+  const auto out = test::forward_reserved(*model_, mixed, cache);
   // Reference: gen_logits[1] of prompt 0 and the last prompt position of prompt 1.
   std::vector<float> ref0(ps[0].gen_logits.begin() + V, ps[0].gen_logits.begin() + 2 * V);
   std::vector<float> ref1(ps[1].gen_logits.begin(), ps[1].gen_logits.begin() + V);
@@ -85,10 +87,10 @@ TEST_P(BatchingTest, AbsorbedAndExpandedAgree) {
       const SequenceId s = cache.add_sequence();
       BatchEntry e{s, p.ids, true};
       // Prefill through the chosen path too (absorbed prefill is legal, just slower).
-      outs[k] = model_->forward(std::span<const BatchEntry>(&e, 1), cache, ForwardOptions{paths[k]});
+      outs[k] = test::forward_reserved(*model_, std::span<const BatchEntry>(&e, 1), cache, ForwardOptions{paths[k]});
       for (int t = 0; t < 4; ++t) {
         BatchEntry d{s, std::span<const int32_t>(&p.gen_ids[t], 1), false};
-        const auto l = model_->forward(std::span<const BatchEntry>(&d, 1), cache, ForwardOptions{paths[k]});
+        const auto l = test::forward_reserved(*model_, std::span<const BatchEntry>(&d, 1), cache, ForwardOptions{paths[k]});
         outs[k].insert(outs[k].end(), l.begin(), l.end());
       }
     }

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "runtime/load_model.h"
+#include "support/reserved_forward.h"
 #include "io/error.h"
 #include "kernels/cpu/cpu_features.h"
-#include "runtime/greedy_generator.h"
+#include "runtime/generation.h"
 #include "support/golden_fixture.h"
 
 namespace dsinfer {
@@ -37,7 +39,7 @@ TEST_P(PrecisionTest, Fp8ReleaseDefaultsToFloat32) {
 
 TEST_P(PrecisionTest, Bf16StaysNearGoldenAndDiffersFromFloat32) {
   if (!cpu::cpu_features().avx512_bf16) GTEST_SKIP() << "no AVX512_BF16: BF16 precision runs the exact kernels";
-  const auto bf16 = DeepseekModel::load(g_->model_dir, ComputePrecision::BF16);
+  const auto bf16 = load_model(g_->model_dir, ComputePrecision::BF16);
   ASSERT_EQ(bf16->compute_precision(), ComputePrecision::BF16);
   EXPECT_TRUE(bf16->weights().lm_head.bf16_inputs);  // the FP8 release's bf16 head
   // Aggregated over every prompt position as the conversion accuracy test
@@ -72,18 +74,18 @@ TEST_P(PrecisionTest, Bf16StaysNearGoldenAndDiffersFromFloat32) {
 // golden gen_logits, with the same aggregate bounds.
 TEST_P(PrecisionTest, Bf16AbsorbedDecodeStaysNearGolden) {
   if (!cpu::cpu_features().avx512_bf16) GTEST_SKIP() << "no AVX512_BF16: BF16 precision runs the exact kernels";
-  const auto bf16 = DeepseekModel::load(g_->model_dir, ComputePrecision::BF16);
+  const auto bf16 = load_model(g_->model_dir, ComputePrecision::BF16);
   double diff = 0, ref = 0;
   int64_t rows = 0, same = 0;
   for (const auto& p : g_->prompts) {
     PagedLatentCache cache = bf16->make_cache(16, 64);
     const SequenceId s = cache.add_sequence();
     const BatchEntry pre{s, p.ids, false};
-    bf16->forward(std::span<const BatchEntry>(&pre, 1), cache);
+    test::forward_reserved(*bf16, std::span<const BatchEntry>(&pre, 1), cache);
     for (size_t t = 1; t < p.gen_ids.size(); ++t) {
       const int32_t tok = p.gen_ids[t - 1];
       const BatchEntry step{s, std::span<const int32_t>(&tok, 1), false};
-      const auto logits = bf16->forward(std::span<const BatchEntry>(&step, 1), cache, ForwardOptions{AttentionPath::Absorbed});
+      const auto logits = test::forward_reserved(*bf16, std::span<const BatchEntry>(&step, 1), cache, ForwardOptions{AttentionPath::Absorbed});
       const float* want = p.gen_logits.data() + t * g_->vocab;
       for (int64_t k = 0; k < g_->vocab; ++k) {
         diff += double(logits[k] - want[k]) * double(logits[k] - want[k]);

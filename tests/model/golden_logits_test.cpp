@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "runtime/greedy_generator.h"
+#include "runtime/load_model.h"
+#include "support/reserved_forward.h"
+#include "runtime/generation.h"
 #include "support/golden_fixture.h"
 
 namespace dsinfer {
@@ -36,12 +38,12 @@ void check_teacher_forced(const DeepseekModel& model, const test::Golden& g, Att
     PagedLatentCache cache = model.make_cache(16, 64);  // small pages: spans many pages
     const SequenceId s = cache.add_sequence();
     BatchEntry pre{s, p.ids, false};
-    auto logits = model.forward(std::span<const BatchEntry>(&pre, 1), cache);
+    auto logits = test::forward_reserved(model, std::span<const BatchEntry>(&pre, 1), cache);
     float worst = test::max_abs_diff(logits.data(), p.gen_logits.data(), g.vocab);
     for (size_t t = 1; t < p.gen_ids.size(); ++t) {
       const int32_t tok = p.gen_ids[t - 1];
       BatchEntry step{s, std::span<const int32_t>(&tok, 1), false};
-      logits = model.forward(std::span<const BatchEntry>(&step, 1), cache, ForwardOptions{path});
+      logits = test::forward_reserved(model, std::span<const BatchEntry>(&step, 1), cache, ForwardOptions{path});
       worst = std::max(worst, test::max_abs_diff(logits.data(), p.gen_logits.data() + t * g.vocab, g.vocab));
     }
     EXPECT_LE(worst, kTol) << name << " prompt " << i;
@@ -73,7 +75,7 @@ TEST_P(GoldenTest, GreedyGenerationReproducesGenIds) {
       }
     }
     GenerationRequest req{p.ids, static_cast<int64_t>(p.gen_ids.size()), false};
-    const auto out = generate_greedy(*model_, {req});
+    const auto out = generate(*model_, {req});
     ASSERT_EQ(out[0].generated.size(), p.gen_ids.size());
     for (size_t t = 0; t < checked; ++t)
       ASSERT_EQ(out[0].generated[t], p.gen_ids[t]) << GetParam() << " prompt " << i << " step " << t;

@@ -8,8 +8,10 @@
 #include <cmath>
 #include <filesystem>
 
+#include "runtime/load_model.h"
+#include "support/reserved_forward.h"
 #include "model/synthetic_checkpoint.h"
-#include "runtime/greedy_generator.h"
+#include "runtime/generation.h"
 #include "support/golden.h"
 #include "support/reference_model.h"
 #include "support/test_support.h"
@@ -83,7 +85,7 @@ class UnseenConfigTest : public ::testing::TestWithParam<int> {
   void SetUp() override {
     dir_ = test::make_temp_dir("unseen");
     write_synthetic_checkpoint(dir_, GetParam() == 0 ? v3_variant() : v2_lite_variant(), {.seed = 7, .shards = 3});
-    model_ = DeepseekModel::load(dir_);
+    model_ = load_model(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string dir_;
@@ -120,11 +122,11 @@ TEST_P(UnseenConfigTest, CacheDecodeMatchesFullRecompute) {
     PagedLatentCache cache = model_->make_cache(8, 16);
     const SequenceId s = cache.add_sequence();
     BatchEntry pre{s, std::span<const int32_t>(ids.data(), 10), true};
-    auto l = model_->forward(std::span<const BatchEntry>(&pre, 1), cache);
+    auto l = test::forward_reserved(*model_, std::span<const BatchEntry>(&pre, 1), cache);
     double worst = 0;
     for (size_t t = 10; t < ids.size(); ++t) {
       BatchEntry step{s, std::span<const int32_t>(&ids[t], 1), false};
-      l = model_->forward(std::span<const BatchEntry>(&step, 1), cache, ForwardOptions{path});
+      l = test::forward_reserved(*model_, std::span<const BatchEntry>(&step, 1), cache, ForwardOptions{path});
       for (int64_t v = 0; v < V; ++v) worst = std::max(worst, static_cast<double>(std::fabs(l[v] - full[t * V + v])));
     }
     EXPECT_LE(worst, 1e-4);
@@ -143,7 +145,7 @@ TEST_P(UnseenConfigTest, LongPromptsSpanSeveralKeyChunks) {
     std::vector<float> all;
     for (int64_t b = 0; b < 1300; b += split) {
       BatchEntry e{s, std::span<const int32_t>(ids.data() + b, std::min<int64_t>(split, 1300 - b)), true};
-      const auto l = model_->forward(std::span<const BatchEntry>(&e, 1), cache, ForwardOptions{path});
+      const auto l = test::forward_reserved(*model_, std::span<const BatchEntry>(&e, 1), cache, ForwardOptions{path});
       all.insert(all.end(), l.begin(), l.end());
     }
     return all;
@@ -167,9 +169,9 @@ TEST_P(UnseenConfigTest, BatchedEqualsSingle) {
   std::vector<std::vector<int32_t>> prompts{some_ids(3, 1, V), some_ids(30, 2, V), some_ids(11, 3, V)};
   std::vector<GenerationRequest> reqs;
   for (auto& p : prompts) reqs.push_back({p, 8, false});
-  const auto batched = generate_greedy(*model_, reqs);
+  const auto batched = generate(*model_, reqs);
   for (size_t i = 0; i < reqs.size(); ++i) {
-    const auto single = generate_greedy(*model_, {reqs[i]});
+    const auto single = generate(*model_, {reqs[i]});
     EXPECT_EQ(batched[i].generated, single[0].generated) << "request " << i;
   }
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/deepseek_model.h"
+#include "runtime/load_model.h"
 #include "support/golden.h"
 
 namespace dsinfer::test {
@@ -29,7 +30,7 @@ class GoldenModelTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     g_ = &golden(GetParam());
-    model_ = DeepseekModel::load(g_->model_dir);
+    model_ = load_model(g_->model_dir);
   }
   const Golden* g_ = nullptr;
   std::unique_ptr<DeepseekModel> model_;

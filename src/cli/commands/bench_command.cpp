@@ -13,10 +13,12 @@
 #include "cli/commands/command.h"
 #include "cli/commands/engine_options.h"
 #include "io/error.h"
+#include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_features.h"
-#include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/thread_pinning.h"
 #include "model/deepseek_model.h"
+#include "runtime/load_model.h"
+#include "runtime/process_tuning.h"
 
 namespace dsinfer::cli {
 namespace {
@@ -31,24 +33,19 @@ struct BenchOpts {
   size_t read_buffer_mb = 1024;
 };
 
-std::unique_ptr<bench::BenchModel> load_real(const std::string& dir, std::optional<ComputePrecision> precision) {
-  std::shared_ptr<DeepseekModel> model(DeepseekModel::load(dir, precision).release());
-  auto m = std::make_unique<bench::BenchModel>();
-  m->config = model->config();
-  const WeightQuant q = m->config.quant.weights;
-  m->weights = q == WeightQuant::Int8Channel ? "w8a8" : q == WeightQuant::Fp8Block ? "fp8" : "bf16";
-  m->layers = &model->weights().layers;
-  m->final_norm = &model->weights().final_norm;
-  m->lm_head = model->weights().lm_head;
-  m->weight_bytes = model->weights().bytes;
-  m->precision = model->compute_precision();
-  m->owner = model;
-  return m;
+bench::BenchWeights weights_of(const ModelConfig& c) {
+  switch (c.quant.weights) {
+    case WeightQuant::Int8Channel: return bench::BenchWeights::W8A8;
+    case WeightQuant::Fp8Block: return bench::BenchWeights::FP8;
+    case WeightQuant::None: break;
+  }
+  return bench::BenchWeights::BF16;
 }
 
 int run_bench(const BenchOpts& o) {
   if (o.model.empty() == o.synthetic.empty()) throw Error("bench: give exactly one of --model DIR or --synthetic r1|k2");
   const std::optional<ComputePrecision> precision = apply_engine_options(o.engine, "bench", true);
+  keep_scratch_in_heap();
   std::fprintf(stderr, "bench: isa: %s\n", cpu::cpu_features().describe().c_str());
   const int reps = o.quick ? 1 : o.reps;
   // One read buffer for the start-up ceiling and every probe around the cases.
@@ -61,31 +58,31 @@ int run_bench(const BenchOpts& o) {
   // Non-positive entries drop a list (e.g. --prefill 0: no prefill cases).
   for (int64_t c : o.contexts)
     for (int64_t b : o.batches)
-      if (c > 0 && b > 0) specs.push_back({"decode", b, c, 0});
+      if (c > 0 && b > 0) specs.push_back({bench::CasePhase::Decode, b, c, 0});
   for (int64_t n : o.prefill)
-    if (n > 0) specs.push_back({"prefill", 1, n, 0});
+    if (n > 0) specs.push_back({bench::CasePhase::Prefill, 1, n, 0});
   std::vector<bench::CaseSpec> scaling;
   if (o.scaling) {
-    for (int64_t c : {512, 1024, 2048, 4096, 8192}) scaling.push_back({"decode", 1, c, 0});
-    for (int64_t k : {1, 2, 4, 8}) scaling.push_back({"decode", 1, 1024, k});
+    for (int64_t c : {512, 1024, 2048, 4096, 8192}) scaling.push_back({bench::CasePhase::Decode, 1, c, 0});
+    for (int64_t k : {1, 2, 4, 8}) scaling.push_back({bench::CasePhase::Decode, 1, 1024, k});
   }
 
   std::vector<bench::CaseResult> results;
   const int read_passes = o.quick ? 2 : 3;
-  auto run_all = [&](const bench::BenchModel& m, bool with_scaling) {
-    std::fprintf(stderr, "bench: %s weights, %s compute, %lld layer(s), %.2f GB of weights\n", m.weights.c_str(),
-                 compute_precision_name(m.precision), static_cast<long long>(m.config.num_hidden_layers),
-                 static_cast<double>(m.weight_bytes) / 1e9);
+  auto run_all = [&](const DeepseekModel& m, bench::BenchWeights w, bool with_scaling) {
+    std::fprintf(stderr, "bench: %s weights, %s compute, %lld layer(s), %.2f GB of weights\n", bench::weights_label(w),
+                 compute_precision_name(m.compute_precision()), static_cast<long long>(m.config().num_hidden_layers),
+                 static_cast<double>(m.weights().bytes) / 1e9);
     auto one = [&](const bench::CaseSpec& s) {
       auto probe = [&] {
         const double gb = probe_buffer.measure(read_passes);
         ceil.add_read_sample(gb);
         return gb;
       };
-      results.push_back(bench::run_case(m, s, reps, probe));
+      results.push_back(bench::run_case(m, w, s, reps, probe));
       const auto& r = results.back();
       std::fprintf(stderr, "bench:   %s %s batch %lld context %lld top_k %lld: %.2f ms (read ceiling around it %.1f GB/s)\n",
-                   s.phase.c_str(), m.weights.c_str(), static_cast<long long>(s.batch),
+                   bench::case_phase_name(s.phase), bench::weights_label(w), static_cast<long long>(s.batch),
                    static_cast<long long>(s.context), static_cast<long long>(s.top_k), r.time_ms, r.read_gb_per_s);
     };
     for (const auto& s : specs) one(s);
@@ -94,7 +91,8 @@ int run_bench(const BenchOpts& o) {
   };
 
   if (!o.model.empty()) {
-    run_all(*load_real(o.model, precision), o.scaling);
+    const auto model = load_model(o.model, precision);
+    run_all(*model, weights_of(model->config()), o.scaling);
   } else {
     std::vector<bench::BenchWeights> formats;
     if (o.weights == "all" || o.weights == "w8a8") formats.push_back(bench::BenchWeights::W8A8);
@@ -104,9 +102,9 @@ int run_bench(const BenchOpts& o) {
     const auto cfg = bench::reference_config(o.synthetic, o.layers, o.experts);
     for (size_t i = 0; i < formats.size(); ++i) {
       // One format in memory at a time.
-      auto m = bench::make_synthetic_model(cfg, formats[i], 1234);
-      bench::set_compute_precision(*m, precision.value_or(default_compute_precision(m->owned_layers)));
-      run_all(*m, o.scaling && i == 0);
+      std::shared_ptr<bench::SyntheticWeights> w = bench::make_synthetic_weights(cfg, formats[i], 1234);
+      const DeepseekModel m(w->config, w->weights, w, cpu::make_cpu_backend(), precision);
+      run_all(m, formats[i], o.scaling && i == 0);
     }
   }
 

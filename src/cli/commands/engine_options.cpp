@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "kernels/cpu/thread_pinning.h"
+#include "runtime/process_tuning.h"
 
 namespace dsinfer::cli {
 
@@ -17,7 +17,7 @@ std::optional<ComputePrecision> apply_engine_options(const EngineOptions& o, con
                                                      bool verbose) {
   const auto precision = parse_compute_precision(o.precision, command + " --precision");
   if (!o.no_pin) {
-    const std::string pinned = cpu::pin_worker_threads();
+    const std::string pinned = pin_worker_threads();
     if (verbose) std::fprintf(stderr, "dsinfer: %s\n", pinned.c_str());
   }
   return precision;

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "kernels/compute_precision.h"
+#include "backend/compute_precision.h"
 
 namespace dsinfer::cli {
 

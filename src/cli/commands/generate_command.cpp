@@ -1,4 +1,5 @@
-// dsinfer generate: greedy continuation of a prompt, written as JSON.
+// dsinfer generate: continuation of a prompt (greedy unless sampling flags say
+// otherwise), written as JSON.
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -8,7 +9,7 @@
 #include "cli/commands/engine_options.h"
 #include "cli/commands/token_ids.h"
 #include "io/error.h"
-#include "runtime/greedy_generator.h"
+#include "runtime/generation.h"
 #include "tokenizer/tokenizer.h"
 
 namespace dsinfer::cli {
@@ -21,9 +22,11 @@ void register_generate_command(CLI::App& app, Action& action) {
     bool stop_at_eos = false;
     int64_t page_size = 128;
     EngineOptions engine;
+    SamplingParams sampling;
+    int64_t seed = -1;
   };
   auto opts = std::make_shared<Opts>();
-  CLI::App* cmd = app.add_subcommand("generate", "Greedy generation from prompt token ids");
+  CLI::App* cmd = app.add_subcommand("generate", "Generation from prompt token ids or text (greedy by default)");
   cmd->add_option("--model", opts->model, "Model directory (config.json + safetensors)")->required();
   auto* ids = cmd->add_option("--ids", opts->ids, "Comma-separated prompt token ids, e.g. 5,17,9");
   auto* prompt = cmd->add_option("--prompt", opts->prompt, "Prompt text (tokenized with the model directory's tokenizer)");
@@ -39,6 +42,25 @@ void register_generate_command(CLI::App& app, Action& action) {
   cmd->add_option("--page-size", opts->page_size, "KV cache page size in tokens")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  SamplingParams& sp = opts->sampling;
+  cmd->add_option("--temperature", sp.temperature, "Sampling temperature (0: greedy)")->capture_default_str();
+  cmd->add_option("--top-k", sp.top_k, "Keep the k most likely tokens (0: off)")->capture_default_str();
+  cmd->add_option("--top-p", sp.top_p, "Nucleus sampling: keep the smallest set with this probability mass (1: off)")
+      ->capture_default_str();
+  cmd->add_option("--min-p", sp.min_p, "Keep tokens with probability >= min-p x the most likely one's (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--seed", opts->seed, "Seed of the sampler's random stream (-1: random)")->capture_default_str();
+  cmd->add_option("--repetition-penalty", sp.repetition_penalty,
+                  "Penalize tokens already in the prompt or output (1: off; >1 discourages)")
+      ->capture_default_str();
+  cmd->add_option("--presence-penalty", sp.presence_penalty, "Subtract from generated tokens' logits once (OpenAI)")
+      ->capture_default_str();
+  cmd->add_option("--frequency-penalty", sp.frequency_penalty,
+                  "Subtract per occurrence in the output from a token's logit (OpenAI)")
+      ->capture_default_str();
+  cmd->add_option("--top-logprobs", sp.top_logprobs,
+                  "Also write each generated token's logprob and this many alternatives (\"logprobs\" in the JSON)")
+      ->check(CLI::Range(0, 20));
   add_engine_options(cmd, opts->engine);
   cmd->callback([&action, opts] {
     action = [opts] {
@@ -55,12 +77,24 @@ void register_generate_command(CLI::App& app, Action& action) {
       }
       req.max_new_tokens = opts->max_new_tokens;
       req.stop_at_eos = opts->stop_at_eos;
-      auto model = DeepseekModel::load(opts->model, precision);
-      GenerationOptions go;
-      go.page_size = opts->page_size;
-      const auto results = generate_greedy(*model, {req}, go);
+      req.sampling = opts->sampling;
+      if (opts->seed >= 0) req.sampling.seed = static_cast<uint64_t>(opts->seed);
+      req.sampling.logprobs = req.sampling.top_logprobs > 0;
+      validate(req.sampling);
+      EngineConfig ec{opts->page_size, pages_for_requests({req}, opts->page_size), precision};
+      auto engine = Engine::open(opts->model, ec);
+      const auto results = generate(*engine, {req});
       nlohmann::json out = {{"prompt_ids", req.prompt}, {"generated_ids", results[0].generated}};
       if (tokenizer) out["generated_text"] = tokenizer->decode(results[0].generated);
+      if (req.sampling.logprobs) {
+        nlohmann::json lp = nlohmann::json::array();
+        for (const SampledToken& t : results[0].tokens) {
+          nlohmann::json top = nlohmann::json::array();
+          for (const TokenLogprob& a : t.top_logprobs) top.push_back({{"id", a.token}, {"logprob", a.logprob}});
+          lp.push_back({{"id", t.token}, {"logprob", t.logprob}, {"top_logprobs", top}});
+        }
+        out["logprobs"] = lp;
+      }
       if (opts->output_json.empty()) {
         std::printf("%s\n", out.dump().c_str());
       } else {

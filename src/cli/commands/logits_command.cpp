@@ -6,7 +6,8 @@
 #include "cli/commands/engine_options.h"
 #include "cli/commands/token_ids.h"
 #include "io/npy_writer.h"
-#include "runtime/greedy_generator.h"
+#include "runtime/generation.h"
+#include "runtime/load_model.h"
 
 namespace dsinfer::cli {
 
@@ -25,7 +26,7 @@ void register_logits_command(CLI::App& app, Action& action) {
     action = [opts] {
       const auto ids = parse_token_ids(opts->ids, "--ids");
       const auto precision = apply_engine_options(opts->engine, "logits", false);
-      auto model = DeepseekModel::load(opts->model, precision);
+      auto model = load_model(opts->model, precision);
       const auto logits = prompt_logits(*model, ids);
       write_npy_f32(opts->out, {static_cast<int64_t>(ids.size()), model->config().vocab_size}, logits.data());
       return 0;

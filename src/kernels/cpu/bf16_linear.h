@@ -4,7 +4,7 @@
 // model runs at bf16 compute precision (LinearWeight::bf16_inputs).
 #include <cstdint>
 
-#include "kernels/linear_weight.h"
+#include "backend/linear_weight.h"
 
 namespace dsinfer::cpu {
 

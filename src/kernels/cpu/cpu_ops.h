@@ -3,7 +3,7 @@
 // [n_tokens, features]; weights stay in their stored format (LinearWeight).
 #include <cstdint>
 
-#include "kernels/linear_weight.h"
+#include "backend/linear_weight.h"
 
 namespace dsinfer::cpu {
 

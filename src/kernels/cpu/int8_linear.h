@@ -4,7 +4,7 @@
 // to even). Products accumulate in int32; scales are applied after.
 #include <cstdint>
 
-#include "kernels/linear_weight.h"
+#include "backend/linear_weight.h"
 
 namespace dsinfer::cpu {
 

@@ -1,4 +1,4 @@
-#include "model/moe_router.h"
+#include "kernels/cpu/router_top_k.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "kernels/cpu/cpu_ops.h"
 
-namespace dsinfer {
+namespace dsinfer::cpu {
 namespace {
 
 // Indices of the k largest values, largest first; ties keep the lower index.
@@ -21,9 +21,8 @@ std::vector<int32_t> top_k_indices(const std::vector<float>& v, int64_t k) {
 
 }  // namespace
 
-RoutingResult route_tokens(const ModelConfig& c, const float* logits, int64_t n_tokens,
-                           const std::vector<float>& bias) {
-  const int64_t E = c.n_routed_experts, K = c.num_experts_per_tok;
+RoutingResult route_top_k(const RouterSpec& c, const float* logits, int64_t n_tokens, std::span<const float> bias) {
+  const int64_t E = c.n_experts, K = c.top_k;
   const int64_t groups = c.n_group, per_group = E / groups;
   RoutingResult r;
   r.top_k = K;
@@ -33,18 +32,18 @@ RoutingResult route_tokens(const ModelConfig& c, const float* logits, int64_t n_
   std::vector<float> group_score(static_cast<size_t>(groups));
   for (int64_t t = 0; t < n_tokens; ++t) {
     const float* l = logits + t * E;
-    if (c.scoring_func == "softmax") {
+    if (c.scoring == ScoringFunc::Softmax) {
       std::copy(l, l + E, scores.begin());
-      cpu::softmax_inplace(scores.data(), E);
+      softmax_inplace(scores.data(), E);
     } else {
       for (int64_t e = 0; e < E; ++e) scores[e] = 1.0f / (1.0f + std::exp(-l[e]));
     }
     for (int64_t e = 0; e < E; ++e) choice[e] = scores[e] + (bias.empty() ? 0.f : bias[e]);
 
-    if (c.topk_method != "greedy" && groups > 1) {
+    if (c.method != TopkMethod::Greedy && groups > 1) {
       for (int64_t g = 0; g < groups; ++g) {
         std::vector<float> members(choice.begin() + g * per_group, choice.begin() + (g + 1) * per_group);
-        if (c.topk_method == "noaux_tc") {
+        if (c.method == TopkMethod::NoauxTc) {
           std::partial_sort(members.begin(), members.begin() + std::min<int64_t>(2, per_group), members.end(),
                             std::greater<float>());
           group_score[g] = members[0] + (per_group > 1 ? members[1] : 0.f);
@@ -76,4 +75,4 @@ RoutingResult route_tokens(const ModelConfig& c, const float* logits, int64_t n_
   return r;
 }
 
-}  // namespace dsinfer
+}  // namespace dsinfer::cpu

@@ -8,7 +8,7 @@
 #include "kernels/cpu/gemm_f32.h"
 #include "kernels/cpu/linear_avx512.h"
 
-namespace dsinfer {
+namespace dsinfer::cpu {
 
 // One head's keys and values for a chunk of C keys, in the layout the score
 // (Q K^T) and value (P V) GEMMs read: float32 K^T [qk][C] and V [C][v] for the
@@ -23,8 +23,8 @@ class HeadOperands {
       v_.resize(static_cast<size_t>(C * vdim));
       return;
     }
-    k_panel_ = cpu::avx512::bf16_panel_elems(qk);
-    v_panel_ = cpu::avx512::bf16_panel_elems(C);
+    k_panel_ = avx512::bf16_panel_elems(qk);
+    v_panel_ = avx512::bf16_panel_elems(C);
     staging_.resize(static_cast<size_t>(C * std::max(qk, vdim)));
     packs_.resize(static_cast<size_t>(ceil32(C) * k_panel_ + ceil32(vdim) * v_panel_));
     qb_.resize(static_cast<size_t>(max_queries * qk));
@@ -48,27 +48,27 @@ class HeadOperands {
     // Keys: bf16 rows [C][qk], then panels of 32 keys.
     uint16_t* kb = staging_.data();
     for (int64_t p = 0; p < C; ++p) {
-      cpu::avx512::to_bf16(kv + (p * heads + h) * kv_rows, nope, kb + p * qk_);
-      cpu::avx512::to_bf16(k_pe + p * rope_dim, rope_dim, kb + p * qk_ + nope);
+      avx512::to_bf16(kv + (p * heads + h) * kv_rows, nope, kb + p * qk_);
+      avx512::to_bf16(k_pe + p * rope_dim, rope_dim, kb + p * qk_ + nope);
     }
     for (int64_t p0 = 0; p0 < C; p0 += 32)
-      cpu::avx512::bf16_pack_panel(kb + p0 * qk_, qk_, qk_, std::min<int64_t>(32, C - p0), k_pack(p0 / 32));
+      avx512::bf16_pack_panel(kb + p0 * qk_, qk_, qk_, std::min<int64_t>(32, C - p0), k_pack(p0 / 32));
     // Values: bf16 [C][v] (k-major for P V), then panels of 32 value dims.
     uint16_t* vb = staging_.data();
-    for (int64_t p = 0; p < C; ++p) cpu::avx512::to_bf16(kv + (p * heads + h) * kv_rows + nope, vdim_, vb + p * vdim_);
+    for (int64_t p = 0; p < C; ++p) avx512::to_bf16(kv + (p * heads + h) * kv_rows + nope, vdim_, vb + p * vdim_);
     for (int64_t d0 = 0; d0 < vdim_; d0 += 32)
-      cpu::avx512::bf16_pack_panel_kmajor(vb + d0, vdim_, C, std::min<int64_t>(32, vdim_ - d0), v_pack(d0 / 32));
+      avx512::bf16_pack_panel_kmajor(vb + d0, vdim_, C, std::min<int64_t>(32, vdim_ - d0), v_pack(d0 / 32));
   }
 
   // scores[i][p] = q_i . k_p for i < bm, p < visible (rows C apart).
   void scores(const float* q, int64_t ldq, int64_t bm, int64_t visible, float* scores) {
     if (!bf16_) {
-      cpu::gemm_f32(bm, visible, qk_, q, ldq, 1, kt_.data(), C_, scores, C_, false);
+      gemm_f32(bm, visible, qk_, q, ldq, 1, kt_.data(), C_, scores, C_, false);
       return;
     }
-    for (int64_t i = 0; i < bm; ++i) cpu::avx512::to_bf16(q + i * ldq, qk_, qb_.data() + i * qk_);
+    for (int64_t i = 0; i < bm; ++i) avx512::to_bf16(q + i * ldq, qk_, qb_.data() + i * qk_);
     for (int64_t p0 = 0; p0 < visible; p0 += 32)
-      cpu::avx512::bf16_panel_rows(k_pack(p0 / 32), qk_, std::min<int64_t>(32, visible - p0), qb_.data(), qk_, bm,
+      avx512::bf16_panel_rows(k_pack(p0 / 32), qk_, std::min<int64_t>(32, visible - p0), qb_.data(), qk_, bm,
                                    scores + p0, C_, false);
   }
 
@@ -79,18 +79,18 @@ class HeadOperands {
       // Sub-chunks of keys so each V panel stays in L1/L2.
       constexpr int64_t kPanel = 256;
       for (int64_t p0 = 0; p0 < visible; p0 += kPanel)
-        cpu::gemm_f32(bm, vdim_, std::min(kPanel, visible - p0), probs + p0, C_, 1, v_.data() + p0 * vdim_, vdim_,
+        gemm_f32(bm, vdim_, std::min(kPanel, visible - p0), probs + p0, C_, 1, v_.data() + p0 * vdim_, vdim_,
                       out, ldo, true);
       return;
     }
     const int64_t ldp = (visible + 1) / 2 * 2;  // pairs; the pad is 0
     for (int64_t i = 0; i < bm; ++i) {
       uint16_t* row = pb_.data() + i * ldp;
-      cpu::avx512::to_bf16(probs + i * C_, visible, row);
+      avx512::to_bf16(probs + i * C_, visible, row);
       if (visible % 2) row[visible] = 0;
     }
     for (int64_t d0 = 0; d0 < vdim_; d0 += 32)
-      cpu::avx512::bf16_panel_rows(v_pack(d0 / 32), visible, std::min<int64_t>(32, vdim_ - d0), pb_.data(), ldp, bm,
+      avx512::bf16_panel_rows(v_pack(d0 / 32), visible, std::min<int64_t>(32, vdim_ - d0), pb_.data(), ldp, bm,
                                    out + d0, ldo, true);
   }
 
@@ -102,8 +102,8 @@ class HeadOperands {
   bool bf16_;
   int64_t C_, qk_, vdim_, k_panel_ = 0, v_panel_ = 0;
   std::vector<float> kt_, v_;
-  cpu::Aligned64<uint16_t> packs_;
+  Aligned64<uint16_t> packs_;
   std::vector<uint16_t> staging_, qb_, pb_;
 };
 
-}  // namespace dsinfer
+}  // namespace dsinfer::cpu

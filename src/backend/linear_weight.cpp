@@ -1,6 +1,6 @@
-#include "kernels/linear_weight.h"
+#include "backend/linear_weight.h"
 
-#include "kernels/numeric_formats.h"
+#include "backend/numeric_formats.h"
 
 namespace dsinfer {
 

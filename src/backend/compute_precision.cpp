@@ -1,4 +1,4 @@
-#include "kernels/compute_precision.h"
+#include "backend/compute_precision.h"
 
 #include "io/error.h"
 

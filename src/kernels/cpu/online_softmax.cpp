@@ -1,11 +1,11 @@
-#include "model/online_softmax.h"
+#include "kernels/cpu/online_softmax.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "kernels/cpu/head_gemm.h"
 
-namespace dsinfer {
+namespace dsinfer::cpu {
 
 void online_softmax_block(float* sc, int64_t n, int64_t hp, float scale, bool first, float* m, float* l,
                           float* alpha, float* block_max) {
@@ -27,7 +27,7 @@ void online_softmax_block(float* sc, int64_t n, int64_t hp, float scale, bool fi
 #pragma omp simd
     for (int64_t h = 0; h < hp; ++h) row[h] -= block_max[h];
   }
-  cpu::exp_inplace(sc, n * hp);
+  exp_inplace(sc, n * hp);
   for (int64_t h = 0; h < hp; ++h) l[h] *= alpha[h];
   for (int64_t i = 0; i < n; ++i) {
     const float* row = sc + i * hp;
@@ -36,4 +36,4 @@ void online_softmax_block(float* sc, int64_t n, int64_t hp, float scale, bool fi
   }
 }
 
-}  // namespace dsinfer
+}  // namespace dsinfer::cpu

@@ -1,11 +1,11 @@
-// The paged MLA cache: page accounting, exhaustion, reuse, and the C8 int8
-// latent storage (quantization, dequantized dot/axpy).
+// The paged MLA cache: page accounting, reservation before writes,
+// exhaustion, reuse, shared prefix pages, and the C8 int8 latent storage.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "io/error.h"
-#include "runtime/paged_latent_cache.h"
+#include "model/latent_cache.h"
 
 namespace dsinfer {
 namespace {
@@ -77,16 +77,73 @@ TEST(PagedLatentCache, Int8LatentQuantizesWithLayerScale) {
   // q = rint(x / 0.5) with half-to-even, clamped to +-127.
   const std::vector<float> expect_q{0, 2, -0, 127, -127, 0, 2, 3, -6, 2};
   for (int i = 0; i < 10; ++i) EXPECT_EQ(out[i], expect_q[i] * 0.5f) << i;
-  std::vector<float> q(10, 0.f), y(10, 1.f);
-  for (int i = 0; i < 10; ++i) q[i] = static_cast<float>(i) - 4.f;
-  float ref = 0.f;
-  for (int i = 0; i < 10; ++i) ref += q[i] * out[i];
-  EXPECT_FLOAT_EQ(c.latent_dot(a, 0, 0, q.data()), ref);
-  c.latent_axpy(a, 0, 0, 2.f, y.data());
-  for (int i = 0; i < 10; ++i) EXPECT_FLOAT_EQ(y[i], 1.f + 2.f * out[i]);
   // A quarter of the float32 latent bytes (plus k_pe).
   PagedLatentCache f(geom(false));
   EXPECT_LT(c.bytes_per_token(), f.bytes_per_token());
+}
+
+TEST(PagedLatentCache, ReserveThenCommit) {
+  PagedLatentCache c(geom(false));  // 5 pages of 4 tokens
+  const SequenceId a = c.add_sequence();
+  c.reserve(a, 6);
+  EXPECT_EQ(c.capacity(a), 8);
+  EXPECT_EQ(c.length(a), 0);  // reserved, not written
+  EXPECT_EQ(c.free_pages(), 3);
+  EXPECT_EQ(c.pages_needed(a, 8), 0);
+  EXPECT_EQ(c.pages_needed(a, 9), 1);
+  c.commit(a, 6);
+  EXPECT_EQ(c.length(a), 6);
+  EXPECT_THROW(c.commit(a, 9), Error);  // past the reservation
+  EXPECT_TRUE(c.can_reserve(a, 20));
+  EXPECT_FALSE(c.can_reserve(a, 21));
+}
+
+TEST(PagedLatentCache, FailedReservationChangesNothing) {
+  PagedLatentCache c(geom(false));
+  const SequenceId a = c.add_sequence(), b = c.add_sequence();
+  c.reserve(a, 12);  // 3 pages
+  EXPECT_THROW(c.reserve(b, 9), Error);  // needs 3, 2 free
+  EXPECT_EQ(c.capacity(b), 0);
+  EXPECT_EQ(c.pages_in_use(), 3);
+  c.reserve(b, 8);
+  EXPECT_EQ(c.free_pages(), 0);
+}
+
+TEST(PagedLatentCache, SharedPrefixPagesAreReferenceCounted) {
+  PagedLatentCache c(geom(false));
+  const SequenceId a = c.add_sequence();
+  c.extend(a, 10);  // pages 0..2, the third partly filled
+  std::vector<float> v(10, 7.f), out(10);
+  c.store_latent(a, 1, 5, v.data());
+  const SequenceId b = c.add_sequence();
+  EXPECT_EQ(c.share_prefix(b, a, 10), 8);  // whole pages only
+  EXPECT_EQ(c.length(b), 8);
+  EXPECT_EQ(c.pages_in_use(), 3);
+  EXPECT_EQ(c.page_refcount(c.pages_of(a)[0]), 2);
+  EXPECT_EQ(c.page_refcount(c.pages_of(a)[2]), 1);
+  c.load_latent(b, 1, 5, out.data());  // the same storage
+  EXPECT_EQ(out[3], 7.f);
+  c.extend(b, 9);  // b's own third page
+  EXPECT_NE(c.pages_of(b)[2], c.pages_of(a)[2]);
+  c.remove_sequence(a);
+  EXPECT_EQ(c.pages_in_use(), 3);  // b still holds the two shared pages
+  EXPECT_EQ(c.page_refcount(c.pages_of(b)[0]), 1);
+  c.remove_sequence(b);
+  EXPECT_EQ(c.pages_in_use(), 0);
+}
+
+TEST(PagedLatentCache, PageTableViewAddressesTheSameRows) {
+  PagedLatentCache c(geom(false));
+  const SequenceId a = c.add_sequence();
+  c.extend(a, 7);
+  std::vector<float> v(10);
+  for (int i = 0; i < 10; ++i) v[i] = static_cast<float>(i) + 0.5f;
+  c.store_latent(a, 1, 6, v.data());
+  const LatentPageTable t = c.page_table(a, 1);
+  EXPECT_EQ(t.n_pages, 2);
+  EXPECT_EQ(t.float_row(6)[4], 4.5f);
+  EXPECT_EQ(t.k_pe(6), c.k_pe(a, 1, 6));
+  EXPECT_NE(c.page_table(a, 0).float_row(6), t.float_row(6));  // layers do not alias
 }
 
 TEST(PagedLatentCache, Int8WithoutScalesIsAnError) {

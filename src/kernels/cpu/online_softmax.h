@@ -2,7 +2,7 @@
 // The online softmax step of flash attention, shared by the decode paths.
 #include <cstdint>
 
-namespace dsinfer {
+namespace dsinfer::cpu {
 
 // One block of the online softmax over a block of n scores per head,
 // sc[p][h] (row stride hp): scales, updates the running max m and sum l, and
@@ -12,4 +12,4 @@ namespace dsinfer {
 void online_softmax_block(float* sc, int64_t n, int64_t hp, float scale, bool first, float* m, float* l,
                           float* alpha, float* block_max);
 
-}  // namespace dsinfer
+}  // namespace dsinfer::cpu

@@ -7,10 +7,10 @@
 
 #include "kernels/cpu/aligned_buffer.h"
 #include "kernels/cpu/linear_avx512.h"
-#include "model/online_softmax.h"
-#include "runtime/paged_latent_cache.h"
+#include "backend/latent_pages.h"
+#include "kernels/cpu/online_softmax.h"
 
-namespace dsinfer {
+namespace dsinfer::cpu {
 
 // The absorbed flash-decoding loop of one token over positions [p0, p1) with
 // bf16 operands (ComputePrecision::BF16): per block of kBlock cached
@@ -24,8 +24,8 @@ class LatentBlocksBf16 {
   LatentBlocksBf16(int64_t heads, int64_t kw, int64_t rank)
       : heads_(heads), kw_(kw), rank_(rank), hp_((heads + 15) / 16 * 16), hpan_((heads + 31) / 32),
         dpan_((rank + 31) / 32) {
-    q_panel_ = cpu::avx512::bf16_panel_elems(kw);
-    v_panel_ = cpu::avx512::bf16_panel_elems(kBlock);
+    q_panel_ = avx512::bf16_panel_elems(kw);
+    v_panel_ = avx512::bf16_panel_elems(kBlock);
     packs_.resize(static_cast<size_t>(hpan_ * q_panel_ + dpan_ * v_panel_));
     qrows_.resize(static_cast<size_t>(heads * kw));
     lat_.resize(static_cast<size_t>(kw));
@@ -43,33 +43,33 @@ class LatentBlocksBf16 {
   // unnormalized output a[d][h] (rows padded to hp = heads rounded up to 16),
   // running max m and sum l (hp each).
   void attend(const float* q_lat, int64_t q_lat_head_stride, const float* q_pe, int64_t q_pe_head_stride,
-              const PagedLatentCache& cache, SequenceId s, int64_t layer, int64_t p0, int64_t p1, float scale,
+              const LatentPageTable& cache, int64_t p0, int64_t p1, float scale,
               float* a, float* m, float* l) {
     const int64_t rope_dim = kw_ - rank_;
     for (int64_t h = 0; h < heads_; ++h) {
-      cpu::avx512::to_bf16(q_lat + h * q_lat_head_stride, rank_, qrows_.data() + h * kw_);
-      cpu::avx512::to_bf16(q_pe + h * q_pe_head_stride, rope_dim, qrows_.data() + h * kw_ + rank_);
+      avx512::to_bf16(q_lat + h * q_lat_head_stride, rank_, qrows_.data() + h * kw_);
+      avx512::to_bf16(q_pe + h * q_pe_head_stride, rope_dim, qrows_.data() + h * kw_ + rank_);
     }
     for (int64_t i = 0; i < hpan_; ++i)
-      cpu::avx512::bf16_pack_panel(qrows_.data() + 32 * i * kw_, kw_, kw_, std::min<int64_t>(32, heads_ - 32 * i),
+      avx512::bf16_pack_panel(qrows_.data() + 32 * i * kw_, kw_, kw_, std::min<int64_t>(32, heads_ - 32 * i),
                                    q_pack(i));
     std::fill(ahd_.begin(), ahd_.end(), 0.f);
     bool first = true;
     for (int64_t b0 = p0; b0 < p1; b0 += kBlock) {
       const int64_t n = std::min(kBlock, p1 - b0), n2 = (n + 1) / 2 * 2;
       for (int64_t i = 0; i < n; ++i) {
-        if (const float* row = cache.float_row(s, layer, b0 + i)) {  // converted in place
-          cpu::avx512::to_bf16(row, kw_, blk_.data() + i * kw_);
+        if (!cache.layout.latent_int8) {  // converted in place
+          avx512::to_bf16(cache.float_row(b0 + i), kw_, blk_.data() + i * kw_);
           continue;
         }
-        cache.load_latent(s, layer, b0 + i, lat_.data());  // C8: dequantize first
-        const float* kpe = cache.k_pe(s, layer, b0 + i);
+        cache.load_latent(b0 + i, lat_.data());  // C8: dequantize first
+        const float* kpe = cache.k_pe(b0 + i);
         std::copy(kpe, kpe + rope_dim, lat_.data() + rank_);
-        cpu::avx512::to_bf16(lat_.data(), kw_, blk_.data() + i * kw_);
+        avx512::to_bf16(lat_.data(), kw_, blk_.data() + i * kw_);
       }
       // sc[p][h] = blk[p] . q_h
       for (int64_t i = 0; i < hpan_; ++i)
-        cpu::avx512::bf16_panel_rows(q_pack(i), kw_, std::min<int64_t>(32, heads_ - 32 * i), blk_.data(), kw_, n,
+        avx512::bf16_panel_rows(q_pack(i), kw_, std::min<int64_t>(32, heads_ - 32 * i), blk_.data(), kw_, n,
                                      sc_.data() + 32 * i, hp_, false);
       online_softmax_block(sc_.data(), n, hp_, scale, first, m, l, alpha_.data(), block_max_.data());
       // Rescale what was accumulated when a head's max moved.
@@ -78,7 +78,7 @@ class LatentBlocksBf16 {
           if (alpha_[h] != 1.f)
             for (int64_t d = 0; d < rank_; ++d) ahd_[h * rank_ + d] *= alpha_[h];
       // pt[h][p] = bf16(sc[p][h]), zero past n (pairs): convert, then transpose.
-      cpu::avx512::to_bf16(sc_.data(), n * hp_, scb_.data());
+      avx512::to_bf16(sc_.data(), n * hp_, scb_.data());
       for (int64_t h = 0; h < heads_; ++h) {
         for (int64_t p = 0; p < n; ++p) pt_[h * n2 + p] = scb_[p * hp_ + h];
         if (n2 > n) pt_[h * n2 + n] = 0;
@@ -86,8 +86,8 @@ class LatentBlocksBf16 {
       // a[h][d] += sum_p pt[h][p] blk[p][d]
       for (int64_t j = 0; j < dpan_; ++j) {
         const int64_t nr = std::min<int64_t>(32, rank_ - 32 * j);
-        cpu::avx512::bf16_pack_panel_kmajor(blk_.data() + 32 * j, kw_, n, nr, v_pack(j));
-        cpu::avx512::bf16_panel_rows(v_pack(j), n, nr, pt_.data(), n2, heads_, ahd_.data() + 32 * j, rank_, true);
+        avx512::bf16_pack_panel_kmajor(blk_.data() + 32 * j, kw_, n, nr, v_pack(j));
+        avx512::bf16_panel_rows(v_pack(j), n, nr, pt_.data(), n2, heads_, ahd_.data() + 32 * j, rank_, true);
       }
       first = false;
     }
@@ -105,4 +105,4 @@ class LatentBlocksBf16 {
   std::vector<float> lat_, sc_, alpha_, block_max_, ahd_;
 };
 
-}  // namespace dsinfer
+}  // namespace dsinfer::cpu

@@ -1,0 +1,133 @@
+#include "kernels/cpu/cpu_backend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/mla_attention_cpu.h"
+#include "kernels/cpu/router_top_k.h"
+
+namespace dsinfer::cpu {
+namespace {
+
+class CpuBackend final : public Ops {
+ public:
+  const char* name() const override { return "cpu"; }
+
+  void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) override {
+    cpu::linear(w, x, n_tokens, y);
+  }
+
+  void embed(const LinearWeight& table, std::span<const int32_t> ids, float* out) override {
+    for (size_t i = 0; i < ids.size(); ++i) dequant_row(table, ids[i], out + static_cast<int64_t>(i) * table.cols);
+  }
+
+  void rms_norm(const float* x, int64_t n_rows, int64_t dim, int64_t ld, const float* weight, double eps,
+                float* out) override {
+    if (ld == dim) {
+      cpu::rms_norm(x, weight, n_rows, dim, eps, out);
+      return;
+    }
+    for (int64_t r = 0; r < n_rows; ++r) cpu::rms_norm(x + r * ld, weight, 1, dim, eps, out + r * ld);
+  }
+
+  void add(float* x, const float* y, int64_t n) override {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+  }
+
+  void rope(const RopeTable& t, float* x, int64_t n_rows, int64_t row_stride, int64_t vecs_per_row,
+            int64_t vec_stride, const int64_t* positions) override {
+    const int64_t half = t.dim / 2;
+    std::vector<float> cs(static_cast<size_t>(2 * half));
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const float p = static_cast<float>(positions[r]);
+      for (int64_t i = 0; i < half; ++i) {
+        const float angle = p * t.inv_freq[i];
+        cs[2 * i] = std::cos(angle) * t.attention_factor;
+        cs[2 * i + 1] = std::sin(angle) * t.attention_factor;
+      }
+      for (int64_t v = 0; v < vecs_per_row; ++v) {
+        float* xv = x + r * row_stride + v * vec_stride;
+        for (int64_t i = 0; i < half; ++i) {
+          const float a = xv[2 * i], b = xv[2 * i + 1], c = cs[2 * i], s = cs[2 * i + 1];
+          xv[2 * i] = a * c - b * s;
+          xv[2 * i + 1] = b * c + a * s;
+        }
+      }
+    }
+  }
+
+  void gated_mlp(const GatedMlpWeights& w, const float* x, int64_t n_tokens, float* out) override {
+    const int64_t inter = w.gate.rows;
+    std::vector<float> g(static_cast<size_t>(n_tokens * inter)), u(g.size());
+    cpu::linear(w.gate, x, n_tokens, g.data());
+    cpu::linear(w.up, x, n_tokens, u.data());
+    silu_mul(g.data(), u.data(), n_tokens * inter, g.data());
+    cpu::linear(w.down, g.data(), n_tokens, out);
+  }
+
+  RoutingResult route_top_k(const RouterSpec& spec, const float* logits, int64_t n_tokens,
+                            std::span<const float> bias) override {
+    return cpu::route_top_k(spec, logits, n_tokens, bias);
+  }
+
+  void routed_experts(std::span<const GatedMlpWeights> experts, const RoutingResult& route, const float* x,
+                      int64_t n_tokens, int64_t H, int64_t chunk_tokens, float* out) override {
+    const int64_t E = static_cast<int64_t>(experts.size());
+    std::fill(out, out + n_tokens * H, 0.f);
+    const int64_t chunk = chunk_tokens > 0 ? chunk_tokens : n_tokens;
+    assigned_.resize(static_cast<size_t>(E));
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += chunk) {
+      const int64_t t1 = std::min(n_tokens, t0 + chunk);
+      // Group this chunk's (token, weight) pairs by expert.
+      for (auto& a : assigned_) a.clear();
+      for (int64_t t = t0; t < t1; ++t)
+        for (int64_t k = 0; k < route.top_k; ++k)
+          assigned_[route.experts[t * route.top_k + k]].emplace_back(t, route.weights[t * route.top_k + k]);
+      for (int64_t e = 0; e < E; ++e) {
+        const auto& toks = assigned_[e];
+        if (toks.empty()) continue;
+        const int64_t n = static_cast<int64_t>(toks.size());
+        xe_.resize(static_cast<size_t>(n * H));
+        ye_.resize(static_cast<size_t>(n * H));
+        for (int64_t i = 0; i < n; ++i)
+          std::copy(x + toks[i].first * H, x + (toks[i].first + 1) * H, xe_.data() + i * H);
+        gated_mlp(experts[e], xe_.data(), n, ye_.data());
+        for (int64_t i = 0; i < n; ++i) axpy(toks[i].second, ye_.data() + i * H, out + toks[i].first * H, H);
+      }
+    }
+  }
+
+  void mla_write_cache(std::span<const AttentionSeq> seqs, const float* kv, int64_t ld) override {
+    cpu::mla_write_cache(seqs, kv, ld);
+  }
+  void mla_absorb_query(const MlaShape& s, const LinearWeight& kv_b, const float* q, int64_t n_tokens,
+                        float* q_lat) override {
+    cpu::mla_absorb_query(s, kv_b, q, n_tokens, q_lat);
+  }
+  void mla_decode_attention(const MlaShape& s, std::span<const AttentionSeq> seqs, const float* q_lat, const float* q,
+                            int64_t n_tokens, float* lat_out) override {
+    cpu::mla_decode_attention(s, seqs, q_lat, q, n_tokens, lat_out);
+  }
+  void mla_value_projection(const MlaShape& s, const LinearWeight& kv_b, const float* lat_out, int64_t n_tokens,
+                            float* o) override {
+    cpu::mla_value_projection(s, kv_b, lat_out, n_tokens, o);
+  }
+  void mla_prefill_attention(const MlaShape& s, const LinearWeight& kv_b, std::span<const AttentionSeq> seqs,
+                             const float* q, float* o) override {
+    cpu::mla_prefill_attention(s, kv_b, seqs, q, o, mla_scratch_);
+  }
+
+ private:
+  MlaScratch mla_scratch_;
+  std::vector<std::vector<std::pair<int64_t, float>>> assigned_;
+  std::vector<float> xe_, ye_;
+};
+
+}  // namespace
+
+std::shared_ptr<Ops> make_cpu_backend() { return std::make_shared<CpuBackend>(); }
+
+}  // namespace dsinfer::cpu

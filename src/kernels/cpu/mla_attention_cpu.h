@@ -1,0 +1,31 @@
+#pragma once
+// The CPU implementation of the MLA ops of backend/ops.h (cache writes,
+// absorbed decode attention over latent pages, expanded prefill attention).
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "backend/ops.h"
+
+namespace dsinfer::cpu {
+
+// Prefill expands the cached latents to per-head K/V this many keys at a time.
+inline constexpr int64_t kExpandedKeyChunk = 1024;
+
+// Large buffers of the expanded path, reused across the layers of a forward
+// (and across forwards) so a long prefill does not fault in and zero
+// hundreds of MB per layer.
+struct MlaScratch {
+  std::vector<float> latents, k_pe, kv;
+};
+
+void mla_write_cache(std::span<const AttentionSeq> seqs, const float* kv, int64_t ld);
+void mla_absorb_query(const MlaShape& s, const LinearWeight& kv_b, const float* q, int64_t n_tokens, float* q_lat);
+void mla_decode_attention(const MlaShape& s, std::span<const AttentionSeq> seqs, const float* q_lat, const float* q,
+                          int64_t n_tokens, float* lat_out);
+void mla_value_projection(const MlaShape& s, const LinearWeight& kv_b, const float* lat_out, int64_t n_tokens,
+                          float* o);
+void mla_prefill_attention(const MlaShape& s, const LinearWeight& kv_b, std::span<const AttentionSeq> seqs,
+                           const float* q, float* o, MlaScratch& scratch);
+
+}  // namespace dsinfer::cpu

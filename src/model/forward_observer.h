@@ -1,0 +1,32 @@
+#pragma once
+// A hook on the decoder's own code (the named-intermediate callback idea):
+// the benchmark times phases and tests check which attention path ran
+// through it, so no second copy of the layer loop exists anywhere.
+#include <cstdint>
+
+#include "backend/ops.h"
+
+namespace dsinfer {
+
+// Which MLA formulation runs attention. Both are exact; Absorbed works in the
+// latent space (W_UK folded into q, W_UV applied after), Expanded rebuilds
+// per-head K/V from the cached latents.
+enum class AttentionPath : uint8_t { Auto, Absorbed, Expanded };
+
+// The phases of one decoder step, in order. Each ends with its residual add
+// where it has one; Mlp is the dense MLP of first_k_dense_replace layers.
+enum class StepPhase : uint8_t { Attention, Router, RoutedExperts, SharedExpert, Mlp, LmHead };
+const char* step_phase_name(StepPhase p);
+
+class ForwardObserver {
+ public:
+  virtual ~ForwardObserver() = default;
+  // A phase of `layer` finished (LmHead: layer = number of layers).
+  virtual void phase_done(StepPhase /*phase*/, int64_t /*layer*/) {}
+  // The experts the router chose in `layer`.
+  virtual void routed(int64_t /*layer*/, const RoutingResult& /*route*/) {}
+  // Entry `entry` of the batch ran attention of `layer` on `path`.
+  virtual void attention_path(int64_t /*layer*/, size_t /*entry*/, AttentionPath /*path*/) {}
+};
+
+}  // namespace dsinfer

@@ -1,0 +1,79 @@
+#include "runtime/engine.h"
+
+#include <chrono>
+
+#include "io/error.h"
+#include "runtime/load_model.h"
+#include "runtime/process_tuning.h"
+
+namespace dsinfer {
+namespace {
+
+int64_t checked_pages(const EngineConfig& c) {
+  if (c.page_size <= 0) throw Error("engine: page_size must be positive, got " + std::to_string(c.page_size));
+  if (c.kv_pages <= 0) throw Error("engine: the KV pool needs at least one page, got " + std::to_string(c.kv_pages));
+  return c.kv_pages;
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> Engine::open(const std::string& model_dir, const EngineConfig& config) {
+  if (config.pin_threads) pin_worker_threads();  // before the weights are touched
+  return std::unique_ptr<Engine>(new Engine(load_model(model_dir, config.precision), config));
+}
+
+Engine::Engine(std::unique_ptr<DeepseekModel> owned, const EngineConfig& config) : Engine(*owned, config) {
+  owned_ = std::move(owned);
+}
+
+Engine::Engine(const DeepseekModel& model, const EngineConfig& config)
+    : model_(model), config_(config), cache_(model.make_cache(config.page_size, checked_pages(config))) {
+  keep_scratch_in_heap();
+}
+
+Engine::~Engine() = default;
+
+SequenceId Engine::add_sequence() { return cache_.add_sequence(); }
+
+void Engine::release(SequenceId s) { cache_.remove_sequence(s); }
+
+int64_t Engine::pages_needed(std::span<const StepEntry> entries) const {
+  int64_t pages = 0;
+  for (const StepEntry& e : entries)
+    pages += cache_.pages_needed(e.seq, cache_.length(e.seq) + static_cast<int64_t>(e.tokens.size()));
+  return pages;
+}
+
+StepResult Engine::step(const StepPlan& plan) {
+  // Reserve every entry's pages before touching any of them, so a full pool
+  // fails the step without leaving a sequence half-extended.
+  const int64_t need = pages_needed(plan.entries);
+  if (need > cache_.free_pages())
+    throw Error("KV cache exhausted: the step needs " + std::to_string(need) + " more pages, " +
+                std::to_string(cache_.free_pages()) + " of " + std::to_string(cache_.geometry().max_pages) +
+                " are free");
+  std::vector<BatchEntry> batch;
+  batch.reserve(plan.entries.size());
+  for (const StepEntry& e : plan.entries) {
+    if (e.sampler && e.logits == LogitRows::None) throw Error("engine: an entry samples but asks for no logits");
+    cache_.reserve(e.seq, cache_.length(e.seq) + static_cast<int64_t>(e.tokens.size()));
+    batch.push_back(BatchEntry{e.seq, e.tokens, e.logits == LogitRows::All, e.logits != LogitRows::None});
+  }
+  StepResult r;
+  const auto t0 = std::chrono::steady_clock::now();
+  r.logits = model_.forward(batch, cache_, plan.options);
+  r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const int64_t vocab = model_.config().vocab_size;
+  int64_t row = 0;
+  for (const StepEntry& e : plan.entries) {
+    r.tokens += static_cast<int64_t>(e.tokens.size());
+    const int64_t rows = e.logits == LogitRows::None ? 0 : e.logits == LogitRows::All ? static_cast<int64_t>(e.tokens.size()) : 1;
+    r.first_row.push_back(rows ? row : -1);
+    if (e.sampler) r.sampled.push_back(e.sampler->sample(r.logits.data() + (row + rows - 1) * vocab, vocab));
+    else r.sampled.push_back(std::nullopt);
+    row += rows;
+  }
+  return r;
+}
+
+}  // namespace dsinfer

@@ -1,0 +1,93 @@
+#pragma once
+// The persistent engine under every command: one model, one KV page pool,
+// the backend's workspaces and the worker threads, kept for the life of the
+// process. step(plan) is the one entry point: a plan lists, per sequence,
+// its new tokens (a prompt chunk, one decode token, or a token plus drafts)
+// and which positions need logits; the engine reserves the pages for all of
+// them first (all or nothing), runs one forward and returns logits and/or
+// tokens sampled by each sequence's own Sampler. Offline runs, generate,
+// logits, and later the scheduler and server drive the same step.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "model/deepseek_model.h"
+#include "runtime/sampler.h"
+
+namespace dsinfer {
+
+struct EngineConfig {
+  int64_t page_size = 128;  // tokens per KV page
+  int64_t kv_pages = 0;     // pool capacity in pages (> 0)
+  std::optional<ComputePrecision> precision;  // open(): nullopt = the checkpoint's default
+  bool pin_threads = false;                   // pin worker threads to cores at start
+};
+
+enum class LogitRows : uint8_t { None, Last, All };
+
+struct StepEntry {
+  SequenceId seq = 0;
+  std::span<const int32_t> tokens;
+  LogitRows logits = LogitRows::Last;
+  // Samples the next token from the entry's last row (needs logits != None).
+  Sampler* sampler = nullptr;
+};
+
+struct StepPlan {
+  std::vector<StepEntry> entries;
+  ForwardOptions options;
+};
+
+struct StepResult {
+  std::vector<float> logits;             // the requested rows of all entries, in order, [rows, vocab]
+  std::vector<int64_t> first_row;        // per entry: its first row in logits (-1: none)
+  std::vector<std::optional<SampledToken>> sampled;  // per entry, when it had a sampler
+  double ms = 0;                         // wall time of the forward
+  int64_t tokens = 0;                    // new tokens processed
+};
+
+class Engine {
+ public:
+  // Maps the checkpoint on the CPU backend and owns the model.
+  static std::unique_ptr<Engine> open(const std::string& model_dir, const EngineConfig& config);
+  // Serves a model owned by the caller (it must outlive the engine).
+  Engine(const DeepseekModel& model, const EngineConfig& config);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const DeepseekModel& model() const { return model_; }
+  const PagedLatentCache& cache() const { return cache_; }
+  const EngineConfig& config() const { return config_; }
+
+  SequenceId add_sequence();
+  // Frees the sequence; its pages return to the pool.
+  void release(SequenceId s);
+  int64_t length(SequenceId s) const { return cache_.length(s); }
+  // Rewinds a sequence to its first new_length positions (e.g. rejected drafts).
+  void truncate(SequenceId s, int64_t new_length) { cache_.truncate(s, new_length); }
+
+  // Pages the plan's entries need beyond what they hold, and whether the
+  // pool has them ("can this step / request fit").
+  int64_t pages_needed(std::span<const StepEntry> entries) const;
+  bool can_fit(std::span<const StepEntry> entries) const { return pages_needed(entries) <= cache_.free_pages(); }
+  // A new request of `tokens` positions, whole (prompt + generation).
+  bool can_fit_request(int64_t tokens) const { return cache_.pages_for(tokens) <= cache_.free_pages(); }
+  int64_t free_pages() const { return cache_.free_pages(); }
+  int64_t pages_in_use() const { return cache_.pages_in_use(); }
+
+  StepResult step(const StepPlan& plan);
+
+ private:
+  Engine(std::unique_ptr<DeepseekModel> owned, const EngineConfig& config);
+
+  std::unique_ptr<DeepseekModel> owned_;
+  const DeepseekModel& model_;
+  EngineConfig config_;
+  PagedLatentCache cache_;
+};
+
+}  // namespace dsinfer

@@ -1,0 +1,63 @@
+#pragma once
+// Batched generation on the Engine: all prompts are prefilled in one step
+// (or one step each), then every unfinished sequence advances one token per
+// batched decode step, each sampling with its own Sampler (greedy unless
+// the request says otherwise). Sequences are released at the end, so their
+// pages return to the engine's pool.
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "runtime/engine.h"
+#include "runtime/sampler.h"
+
+namespace dsinfer {
+
+struct GenerationRequest {
+  std::vector<int32_t> prompt;
+  int64_t max_new_tokens = 16;
+  bool stop_at_eos = false;
+  SamplingParams sampling;  // default: greedy
+};
+
+// One step of the loop, reported to GenerationOptions::on_step.
+struct StepEvent {
+  const char* phase;  // "prefill" or "decode"
+  int64_t step = 0, total_steps = 0;  // total_steps: upper bound (early EOS stops can end sooner)
+  double ms = 0;
+  int64_t tokens = 0;                 // tokens processed by this step
+  std::span<const size_t> requests;   // indices of the requests in this step
+};
+
+struct GenerationOptions {
+  int64_t page_size = 128;           // one-shot overloads: the engine's page size
+  ForwardOptions prefill;            // e.g. moe_chunk_max_len, perfect_eplb
+  ForwardOptions decode;
+  bool prefill_one_at_a_time = false;  // one prefill step per request (bounds prefill memory)
+  std::function<void(const StepEvent&)> on_step;
+};
+
+struct GenerationResult {
+  std::vector<int32_t> generated;
+  std::vector<SampledToken> tokens;  // with logprobs when the request asked for them
+  bool stopped_at_eos = false;
+};
+
+int32_t argmax(const float* logits, int64_t n);
+
+// KV pages that running `requests` at once takes (prompt + max_new_tokens each).
+int64_t pages_for_requests(const std::vector<GenerationRequest>& requests, int64_t page_size);
+
+std::vector<GenerationResult> generate(Engine& engine, const std::vector<GenerationRequest>& requests,
+                                       const GenerationOptions& options = {});
+// Logits [n, vocab] at every position of `ids` (one prefill step).
+std::vector<float> prompt_logits(Engine& engine, const std::vector<int32_t>& ids);
+
+// One-shot forms: an engine sized for exactly these requests.
+std::vector<GenerationResult> generate(const DeepseekModel& model, const std::vector<GenerationRequest>& requests,
+                                       const GenerationOptions& options = {});
+std::vector<float> prompt_logits(const DeepseekModel& model, const std::vector<int32_t>& ids,
+                                 const GenerationOptions& options = {});
+
+}  // namespace dsinfer

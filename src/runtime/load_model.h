@@ -1,0 +1,15 @@
+#pragma once
+// Loads a model directory onto the backend this build runs on (the CPU
+// backend today; a device backend later chooses here, not in the model).
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "model/deepseek_model.h"
+
+namespace dsinfer {
+
+std::unique_ptr<DeepseekModel> load_model(const std::string& model_dir,
+                                          std::optional<ComputePrecision> precision = std::nullopt);
+
+}  // namespace dsinfer

@@ -1,0 +1,94 @@
+#pragma once
+// Per-sequence token sampling: penalties, temperature, top-k / top-p / min-p
+// and logprobs, in vLLM's order. Each Sampler owns its RNG stream so a seeded
+// request draws the same tokens alone or in any batch.
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <span>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace dsinfer {
+
+struct SamplingParams {
+  float temperature = 0.f;         // <= 0: greedy (argmax; ties -> lowest id)
+  int64_t top_k = 0;               // <= 0: off; else exactly k tokens (ties at the cut -> lowest ids)
+  float top_p = 1.f;               // (0, 1]; 1: off
+  float min_p = 0.f;               // [0, 1]; keep tokens with p >= min_p * p_max
+  std::optional<uint64_t> seed;    // nullopt: seeded from std::random_device
+  float repetition_penalty = 1.f;  // HF/vLLM: over prompt AND generated tokens; logit>0 -> logit/rp, else logit*rp
+  float presence_penalty = 0.f;    // OpenAI, generated tokens only: logit -= presence * (count>0)
+  float frequency_penalty = 0.f;   // OpenAI, generated tokens only: logit -= frequency * count
+  int64_t top_logprobs = 0;        // how many alternatives to report (0..20)
+  bool logprobs = false;           // report the chosen token's logprob
+};
+
+// Throws dsinfer::Error naming the field, e.g. "top_p must be in (0, 1], got 0".
+void validate(const SamplingParams& p);
+
+struct TokenLogprob {
+  int32_t token;
+  float logprob;
+};
+
+struct SampledToken {
+  int32_t token = 0;
+  // log softmax of the RAW logits (before penalties / temperature / filters), as
+  // vLLM reports by default; set when logprobs or top_logprobs > 0.
+  float logprob = 0.f;
+  // The min(top_logprobs, vocab) most likely tokens under the raw distribution,
+  // most likely first (ties -> lowest id).
+  std::vector<TokenLogprob> top_logprobs;
+};
+
+// Seeded draws are reproducible across standard libraries: u = (x >> 11) * 2^-53
+// for the next x of the sequence's mt19937_64, and the token is the first, in id
+// order, whose cumulative kept probability exceeds u.
+class Sampler {
+ public:
+  // Validates `params`. Prompt tokens feed only the repetition penalty.
+  explicit Sampler(const SamplingParams& params, std::span<const int32_t> prompt = {});
+
+  // Picks the next token from logits[0..vocab) and records it as generated
+  // (for the penalties). Token ids outside [0, vocab) in the penalty state are
+  // ignored. Throws dsinfer::Error on vocab <= 0, NaN logits, or (when not
+  // greedy) logits without a finite maximum.
+  SampledToken sample(const float* logits, int64_t vocab);
+
+  const SamplingParams& params() const { return params_; }
+  bool greedy() const { return params_.temperature <= 0.f; }
+  int64_t num_generated() const { return num_generated_; }
+
+ private:
+  struct Candidate {
+    double w;  // probability relative to the most likely token's
+    int32_t id;
+  };
+  struct Key {
+    float logit;
+    int32_t id;
+  };
+
+  void apply_penalties(std::vector<float>& logits) const;
+  static bool key_above(const Key& a, const Key& b);  // higher logit, then lower id
+  // Leaves in `keys` the k (<= n) top-ranked of v[0..n), in no particular order.
+  static void select_top(const float* v, int64_t n, int64_t k, std::vector<Key>& keys);
+  int32_t draw(const std::vector<float>& logits, float max_logit);
+  void fill_logprobs(const float* logits, int64_t vocab, SampledToken& out);
+  double next_uniform();  // [0, 1) with 53 random bits
+
+  SamplingParams params_;
+  std::mt19937_64 rng_;
+  std::unordered_set<int32_t> seen_;              // prompt ∪ generated: repetition penalty
+  std::unordered_map<int32_t, int64_t> counts_;   // generated only: presence / frequency
+  int64_t num_generated_ = 0;
+  // Scratch reused across steps (no per-step allocation at a fixed vocab).
+  std::vector<float> work_;
+  std::vector<Key> keys_;
+  std::vector<Candidate> cands_;
+  std::vector<Candidate> sorted_;
+};
+
+}  // namespace dsinfer
