@@ -1,6 +1,6 @@
 #include "backend/linear_weight.h"
 
-#include "backend/numeric_formats.h"
+#include "io/numeric_formats.h"
 
 namespace dsinfer {
 

@@ -10,7 +10,7 @@
 
 #include "io/error.h"
 #include "io/safetensors.h"
-#include "backend/numeric_formats.h"
+#include "io/numeric_formats.h"
 
 namespace dsinfer::convert {
 namespace fs = std::filesystem;

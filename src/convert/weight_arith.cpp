@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "backend/numeric_formats.h"
+#include "io/numeric_formats.h"
 
 namespace dsinfer::convert {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "io/error.h"
-#include "backend/numeric_formats.h"
+#include "io/numeric_formats.h"
 
 namespace dsinfer {
 namespace {

@@ -7,7 +7,7 @@
 #include "io/error.h"
 #include "io/model_config.h"
 #include "io/safetensors_writer.h"
-#include "backend/numeric_formats.h"
+#include "io/numeric_formats.h"
 
 namespace dsinfer {
 namespace {

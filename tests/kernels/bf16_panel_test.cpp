@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "backend/numeric_formats.h"
+#include "io/numeric_formats.h"
 #include "kernels/cpu/bf16_linear.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear_avx512.h"
