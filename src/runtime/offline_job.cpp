@@ -9,7 +9,7 @@
 
 #include "io/error.h"
 #include "io/model_config.h"
-#include "model/synthetic_checkpoint.h"
+#include "io/synthetic_checkpoint.h"
 #include "runtime/memory_plan.h"
 #include "runtime/offline_runner.h"
 #include "runtime/prompt_dataset.h"

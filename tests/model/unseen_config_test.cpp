@@ -8,7 +8,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "model/synthetic_checkpoint.h"
+#include "io/synthetic_checkpoint.h"
 #include "runtime/greedy_generator.h"
 #include "support/golden.h"
 #include "support/reference_model.h"
