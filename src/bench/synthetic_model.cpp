@@ -5,8 +5,11 @@
 #include <cmath>
 #include <cstring>
 
+#include "convert/conversion_plan.h"
+#include "io/checkpoint_schema.h"
 #include "io/error.h"
 #include "io/released_config.h"
+#include "model/bind_weights.h"
 
 namespace dsinfer::bench {
 namespace {
@@ -39,9 +42,10 @@ class Builder {
  public:
   Builder(SyntheticWeights& m, uint64_t seed) : m_(m), seed_(seed) {}
 
-  LinearWeight linear(const std::string& name, int64_t rows, int64_t cols, WeightFormat f) {
+  LinearWeight linear(const LinearSpec& spec, WeightFormat f, int64_t block_rows, int64_t block_cols) {
+    const int64_t rows = spec.rows, cols = spec.cols;
     LinearWeight w;
-    w.name = name;
+    w.name = spec.weight_name();
     w.rows = rows;
     w.cols = cols;
     w.format = f;
@@ -86,7 +90,9 @@ class Builder {
           const uint64_t is_nan = ~((low7 ^ 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) & 0x8080808080808080ull;
           return v ^ (is_nan >> 7);
         });
-        const int64_t sr = (rows + 127) / 128, sc = (cols + 127) / 128;
+        w.block_rows = block_rows;
+        w.block_cols = block_cols;
+        const int64_t sr = (rows + block_rows - 1) / block_rows, sc = (cols + block_cols - 1) / block_cols;
         float* s = reinterpret_cast<float*>(alloc(static_cast<size_t>(sr * sc) * 4));
         for (int64_t i = 0; i < sr * sc; ++i) s[i] = static_cast<float>(inv_sqrt / 64.0);
         w.data = d;
@@ -149,50 +155,27 @@ std::unique_ptr<SyntheticWeights> make_synthetic_weights(const nlohmann::json& j
                                                          uint64_t seed) {
   auto m = std::make_unique<SyntheticWeights>();
   m->config = parse_model_config(json.dump(), "synthetic " + std::string(json["model_type"]));
-  const ModelConfig& c = m->config;
+  // The benchmark feeds hidden states: no embedding; MTP is not benchmarked.
+  const CheckpointSchema schema = checkpoint_schema(m->config, {.include_mtp = false, .include_embedding = false});
   Builder b(*m, seed);
   const WeightFormat main = format == BenchWeights::W8A8   ? WeightFormat::Int8Channel
                             : format == BenchWeights::BF16 ? WeightFormat::BF16
                                                            : WeightFormat::Fp8Block;
-  // kv_b_proj stays bf16 under W8A8 (conversion keeps it for the absorbed path);
-  // the router and lm_head are bf16 in every released/converted layout.
-  const WeightFormat kvb = format == BenchWeights::W8A8 ? WeightFormat::BF16 : main;
-  const int64_t H = c.hidden_size, heads = c.num_attention_heads;
-  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string p = "layers." + std::to_string(i);
-    LayerWeights L;
-    L.input_layernorm.assign(static_cast<size_t>(H), 1.f);
-    L.post_attention_layernorm.assign(static_cast<size_t>(H), 1.f);
-    AttentionWeights& a = L.attn;
-    a.q_a_proj = b.linear(p + ".q_a_proj", *c.q_lora_rank, H, main);
-    a.q_a_layernorm.assign(static_cast<size_t>(*c.q_lora_rank), 1.f);
-    a.q_b_proj = b.linear(p + ".q_b_proj", heads * c.qk_head_dim(), *c.q_lora_rank, main);
-    a.kv_a_proj_with_mqa = b.linear(p + ".kv_a_proj_with_mqa", c.kv_lora_rank + c.qk_rope_head_dim, H, main);
-    a.kv_a_layernorm.assign(static_cast<size_t>(c.kv_lora_rank), 1.f);
-    a.kv_b_proj = b.linear(p + ".kv_b_proj", heads * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank, kvb);
-    a.o_proj = b.linear(p + ".o_proj", H, heads * c.v_head_dim, main);
-    MoeWeights moe;
-    moe.router = b.linear(p + ".gate", c.n_routed_experts, H, WeightFormat::BF16);
-    moe.score_bias.assign(static_cast<size_t>(c.n_routed_experts), 0.f);
-    const int64_t I = c.moe_intermediate_size;
-    for (int64_t e = 0; e < c.n_routed_experts; ++e) {
-      const std::string ep = p + ".experts." + std::to_string(e);
-      moe.experts.push_back({b.linear(ep + ".gate_proj", I, H, main), b.linear(ep + ".up_proj", I, H, main),
-                             b.linear(ep + ".down_proj", H, I, main)});
-    }
-    const int64_t SI = I * c.n_shared_experts;
-    if (SI > 0)
-      moe.shared = MlpWeights{b.linear(p + ".shared.gate_proj", SI, H, main), b.linear(p + ".shared.up_proj", SI, H, main),
-                              b.linear(p + ".shared.down_proj", H, SI, main)};
-    L.moe = std::move(moe);
-    m->weights.layers.push_back(std::move(L));
-  }
-  m->weights.final_norm.assign(static_cast<size_t>(H), 1.f);
-  m->weights.lm_head = b.linear("lm_head", c.vocab_size, H, WeightFormat::BF16);
+  WeightSource source;
+  source.linear = [&](const LinearSpec& s) {
+    // bf16 where the release keeps bf16 (router, lm_head), and under W8A8
+    // where `dsinfer convert` keeps bf16 (kv_b_proj).
+    const bool bf16 =
+        s.role == LinearRole::Bf16Matrix || (format == BenchWeights::W8A8 && convert::kept_in_bf16(s.prefix));
+    return b.linear(s, bf16 ? WeightFormat::BF16 : main, schema.block_rows, schema.block_cols);
+  };
+  source.vector = [](const VectorSpec& s) {
+    // Identity norms, no routing bias, unit latent scale.
+    return std::vector<float>(static_cast<size_t>(s.n), s.role == VectorRole::RouterBias ? 0.f : 1.f);
+  };
+  m->weights = bind_weights(schema, source);
   m->weights.bytes = m->weight_bytes;
   return m;
 }
-
-
 
 }  // namespace dsinfer::bench

@@ -4,7 +4,8 @@
 // 64 heads, 384 experts) for the benchmark, in one of the stored formats the
 // engine runs: W8A8 (int8 + per-channel scale; kv_b_proj, router and lm_head
 // kept bf16 as `dsinfer convert` does), bf16, or the release FP8 layout
-// (128x128 block scales; router and lm_head bf16). Nothing touches the disk.
+// (128x128 block scales; router and lm_head bf16). The tensors are those of
+// io/checkpoint_schema.h. Nothing touches the disk.
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -23,16 +24,15 @@ const char* weights_label(BenchWeights w);
 // every layer a MoE layer.
 nlohmann::json reference_config(const std::string& kind, int64_t layers, int64_t experts);
 
-// Weights of one benchmark model (the layers, final norm and lm_head; the
-// embedding is not needed: the benchmark feeds hidden states), backed by
-// `storage`. DeepseekModel runs them as it runs a loaded checkpoint.
+// Random weights of every decoder layer, the final norm and lm_head of
+// `config`, in `format`; weights.embed_tokens stays empty (the benchmark
+// feeds hidden states). `storage` backs every weight.
 struct SyntheticWeights {
   ModelConfig config;
   ModelWeights weights;
   std::vector<std::unique_ptr<uint8_t[]>> storage;
   size_t weight_bytes = 0;
 };
-
 std::unique_ptr<SyntheticWeights> make_synthetic_weights(const nlohmann::json& config, BenchWeights format,
                                                          uint64_t seed);
 

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "io/checkpoint_schema.h"
 #include "io/error.h"
 #include "io/numeric_formats.h"
+#include "model/bind_weights.h"
 
 namespace dsinfer {
 namespace {
@@ -21,8 +23,9 @@ class WeightBinder {
   }
 
   // A Linear weight [rows, cols] in any supported stored format.
-  LinearWeight linear(const std::string& prefix, int64_t rows, int64_t cols) {
-    const std::string name = prefix + ".weight";
+  LinearWeight linear(const LinearSpec& spec) {
+    const int64_t rows = spec.rows, cols = spec.cols;
+    const std::string name = spec.weight_name();
     const TensorView& t = tensor(name, {rows, cols});
     LinearWeight w;
     w.name = name;
@@ -35,7 +38,7 @@ class WeightBinder {
         w.block_rows = cfg_.quant.block_rows;
         w.block_cols = cfg_.quant.block_cols;
         const int64_t sr = (rows + w.block_rows - 1) / w.block_rows, sc = (cols + w.block_cols - 1) / w.block_cols;
-        const std::string sname = prefix + ".weight_scale_inv";
+        const std::string sname = spec.scale_inv_name();
         if (!ckpt_.has(sname)) throw Error(t.file + ": FP8 tensor '" + name + "' has no scale tensor '" + sname + "'");
         const TensorView& s = tensor(sname, {sr, sc});
         if (s.dtype != DType::F32) throw Error(s.file + ": tensor '" + sname + "' must be F32");
@@ -45,7 +48,7 @@ class WeightBinder {
       }
       case DType::I8: {
         w.format = WeightFormat::Int8Channel;
-        const std::string sname = prefix + ".weight_scale";
+        const std::string sname = spec.prefix + ".weight_scale";  // the W8A8 (converted) layout
         if (!ckpt_.has(sname)) throw Error(t.file + ": int8 tensor '" + name + "' has no scale tensor '" + sname + "'");
         const TensorView& s = ckpt_.get(sname);
         if (s.dtype != DType::F32 || s.numel() != rows)
@@ -93,11 +96,6 @@ class WeightBinder {
     return out;
   }
 
-  MlpWeights mlp(const std::string& prefix, int64_t hidden, int64_t inter) {
-    return {linear(prefix + ".gate_proj", inter, hidden), linear(prefix + ".up_proj", inter, hidden),
-            linear(prefix + ".down_proj", hidden, inter)};
-  }
-
   size_t bytes() const { return bytes_; }
 
  private:
@@ -111,52 +109,19 @@ class WeightBinder {
 LoadedCheckpoint::LoadedCheckpoint(const std::string& model_dir, const ModelConfig& c)
     : checkpoint_(std::make_unique<Checkpoint>(model_dir)) {
   WeightBinder b(*checkpoint_, c);
-  const int64_t H = c.hidden_size;
-  const int64_t heads = c.num_attention_heads;
-  ModelWeights& w = weights_;
-  w.embed_tokens = b.linear("model.embed_tokens", c.vocab_size, H);
-  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string p = "model.layers." + std::to_string(i);
-    LayerWeights L;
-    L.input_layernorm = b.vector(p + ".input_layernorm.weight", H);
-    L.post_attention_layernorm = b.vector(p + ".post_attention_layernorm.weight", H);
-    AttentionWeights& a = L.attn;
-    const std::string ap = p + ".self_attn";
-    if (c.q_lora_rank) {
-      a.q_a_proj = b.linear(ap + ".q_a_proj", *c.q_lora_rank, H);
-      a.q_a_layernorm = b.vector(ap + ".q_a_layernorm.weight", *c.q_lora_rank);
-      a.q_b_proj = b.linear(ap + ".q_b_proj", heads * c.qk_head_dim(), *c.q_lora_rank);
-    } else {
-      a.q_b_proj = b.linear(ap + ".q_proj", heads * c.qk_head_dim(), H);
-    }
-    a.kv_a_proj_with_mqa = b.linear(ap + ".kv_a_proj_with_mqa", c.kv_lora_rank + c.qk_rope_head_dim, H);
-    a.kv_a_layernorm = b.vector(ap + ".kv_a_layernorm.weight", c.kv_lora_rank);
-    a.kv_b_proj = b.linear(ap + ".kv_b_proj", heads * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank);
-    a.o_proj = b.linear(ap + ".o_proj", H, heads * c.v_head_dim);
-    if (c.quant.kv_cache_int8) {
-      auto s = b.vector(ap + ".ckv_scale", 1);
-      if (!(s[0] > 0.f)) throw Error(model_dir + ": tensor '" + ap + ".ckv_scale' must be positive");
-      a.ckv_scale = s[0];
-    }
-    if (c.is_moe_layer(i)) {
-      MoeWeights m;
-      const std::string mp = p + ".mlp";
-      m.router = b.linear(mp + ".gate", c.n_routed_experts, H);
-      if (c.topk_method == TopkMethod::NoauxTc) m.score_bias = b.vector(mp + ".gate.e_score_correction_bias", c.n_routed_experts);
-      m.experts.reserve(static_cast<size_t>(c.n_routed_experts));
-      for (int64_t e = 0; e < c.n_routed_experts; ++e)
-        m.experts.push_back(b.mlp(mp + ".experts." + std::to_string(e), H, c.moe_intermediate_size));
-      if (c.n_shared_experts > 0) m.shared = b.mlp(mp + ".shared_experts", H, c.moe_intermediate_size * c.n_shared_experts);
-      L.moe = std::move(m);
-    } else {
-      L.dense_mlp = b.mlp(p + ".mlp", H, c.intermediate_size);
-    }
-    w.layers.push_back(std::move(L));
-  }
-  w.final_norm = b.vector("model.norm.weight", H);
-  w.lm_head = c.tie_word_embeddings && !checkpoint_->has("lm_head.weight") ? w.embed_tokens
-                                                                            : b.linear("lm_head", c.vocab_size, H);
-  w.bytes = b.bytes();
+  // MTP layers are not part of the graph yet.
+  CheckpointSchema schema = checkpoint_schema(c, {.include_mtp = false});
+  if (c.tie_word_embeddings && !checkpoint_->has(schema.lm_head->weight_name())) schema.lm_head.reset();
+  WeightSource source;
+  source.linear = [&](const LinearSpec& s) { return b.linear(s); };
+  source.vector = [&](const VectorSpec& s) {
+    std::vector<float> v = b.vector(s.name, s.n);
+    if (s.role == VectorRole::CkvScale && !(v[0] > 0.f))
+      throw Error(model_dir + ": tensor '" + s.name + "' must be positive");
+    return v;
+  };
+  weights_ = bind_weights(schema, source);
+  weights_.bytes = b.bytes();
 }
 
 namespace {
@@ -177,7 +142,8 @@ void for_each_compute_linear(Layers& layers, Fn&& fn) {
     fn(a.o_proj);
     if (L.dense_mlp) mlp(*L.dense_mlp);
     if (L.moe) {
-      for (auto& e : L.moe->experts) mlp(e);
+      for (auto& e : L.moe->experts)
+        if (e.gate.data) mlp(e);  // experts filtered out of the schema hold no weights
       if (L.moe->shared) mlp(*L.moe->shared);
     }
   }

@@ -8,8 +8,8 @@
 
 #include "io/error.h"
 #include "io/model_config.h"
+#include "io/synthetic_checkpoint.h"
 #include "kernels/cpu/thread_pinning.h"
-#include "model/synthetic_checkpoint.h"
 #include "runtime/load_model.h"
 #include "runtime/memory_plan.h"
 #include "runtime/offline_runner.h"

@@ -9,7 +9,7 @@
 
 #include "io/error.h"
 #include "io/released_config.h"
-#include "model/synthetic_checkpoint.h"
+#include "io/synthetic_checkpoint.h"
 
 namespace dsinfer {
 namespace fs = std::filesystem;
@@ -27,7 +27,8 @@ bool is_random_checkpoint(const std::string& model_dir) {
 
 std::string ensure_random_checkpoint(const nlohmann::json& config, const std::string& label,
                                      const std::vector<std::string>& extra_files, uint64_t seed) {
-  const std::string key = config.dump() + "#" + std::to_string(seed);
+  const std::string key =
+      config.dump() + "#" + std::to_string(seed) + "#v" + std::to_string(kSyntheticCheckpointVersion);
   char hash[20];
   std::snprintf(hash, sizeof(hash), "%016zx", std::hash<std::string>{}(key));
   const fs::path dir = fs::path(dsinfer_cache_dir()) / (label + "-" + hash);

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "model/synthetic_checkpoint.h"
+#include "io/synthetic_checkpoint.h"
 #include "support/test_support.h"
 #include "tokenizer/tokenizer.h"
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/safetensors.h"
-#include "model/synthetic_checkpoint.h"
+#include "io/synthetic_checkpoint.h"
 #include "support/test_support.h"
 
 namespace dsinfer {

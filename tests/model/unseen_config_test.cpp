@@ -8,10 +8,10 @@
 #include <cmath>
 #include <filesystem>
 
+#include "io/synthetic_checkpoint.h"
+#include "runtime/generation.h"
 #include "runtime/load_model.h"
 #include "support/reserved_forward.h"
-#include "model/synthetic_checkpoint.h"
-#include "runtime/generation.h"
 #include "support/golden.h"
 #include "support/reference_model.h"
 #include "support/test_support.h"

@@ -3,13 +3,19 @@
 // exact FP8 release layout (config.json, sharded model-0000X-of-0000Y
 // .safetensors, model.safetensors.index.json): FP8 e4m3 Linear weights with
 // float32 weight_scale_inv per 128x128 block, BF16 embeddings/norms/router,
-// F32 router bias. Deterministic for a seed, streamed tensor by tensor, so
+// F32 router bias; the tensors are those of io/checkpoint_schema.h, in its
+// release order. Deterministic for a seed, streamed tensor by tensor, so
 // real-size layer shapes can be generated without holding them in memory.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
 namespace dsinfer {
+
+// Changes whenever the bytes written for a (config, seed) change, so a cache
+// of generated checkpoints never serves one written by another version.
+// 2: tensors enumerated by the checkpoint schema (release order, MTP embed_tokens).
+inline constexpr int kSyntheticCheckpointVersion = 2;
 
 struct SyntheticCheckpointOptions {
   uint64_t seed = 0;
