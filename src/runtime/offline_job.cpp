@@ -93,7 +93,7 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   const ModelConfig mc = load_model_config(model_dir);
   if (mc.quant.kv_cache_int8 && !cfg.model.enable_mla_prolog)
     throw Error(cfg.source + ": model_config.enable_mla_prolog: a C8 checkpoint (int8 KV cache, " + model_dir +
-                ") requires enable_mla_prolog: True, as in the seed");
+                ") requires enable_mla_prolog: True, as in the Ascend sample");
 
   const int64_t batch = cfg.data.batch_size;
   const int64_t max_len = cfg.data.input_max_len + cfg.data.max_new_tokens;
@@ -121,7 +121,7 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   // One engine for the warm-up and the measured run: the pool and the
   // backend's workspaces are created once.
   Engine engine(*model, EngineConfig{page_size, offline_batch_pages(prompts, ro)});
-  if (opt.warmup) {  // the seed warms up with prefill + one decode step
+  if (opt.warmup) {  // the Ascend sample warms up with prefill + one decode step
     OfflineRunOptions warm = ro;
     warm.max_new_tokens = std::min<int64_t>(2, ro.max_new_tokens);
     run_offline_batch(engine, prompts, warm);

@@ -1,4 +1,4 @@
-// dsinfer run: the seed's offline inference job from a YAML run config, or
+// dsinfer run: the Ascend sample's offline inference job from a YAML run config, or
 // (with no --config) the built-in random-weight DeepSeek-R1-shaped demo.
 #include <filesystem>
 #include <memory>
@@ -20,7 +20,7 @@ void register_run_command(CLI::App& app, Action& action) {
   };
   auto opts = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand(
-      "run", "Offline batch inference from a YAML run config (the seed's infer.sh job) and a performance report; "
+      "run", "Offline batch inference from a YAML run config (the Ascend sample's infer.sh job) and a performance report; "
              "without --config runs the built-in random-weight DeepSeek-R1-shaped demo");
   cmd->add_option("--config", opts->config, "YAML run config (see configs/); omit for the built-in demo");
   cmd->add_option("--output", opts->output, "Write the results JSON here (schema in README)");
