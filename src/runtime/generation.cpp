@@ -5,6 +5,8 @@
 
 namespace dsinfer {
 
+const char* generation_phase_name(GenerationPhase p) { return p == GenerationPhase::Prefill ? "prefill" : "decode"; }
+
 int32_t argmax(const float* logits, int64_t n) {
   return static_cast<int32_t>(std::max_element(logits, logits + n) - logits);
 }
@@ -41,7 +43,7 @@ std::vector<GenerationResult> generate(Engine& engine, const std::vector<Generat
     if (static_cast<int64_t>(results[i].generated.size()) >= requests[i].max_new_tokens) done[i] = true;
   };
   // One step over the plan (requests idx), then each request takes its token.
-  auto run = [&](StepPlan& plan, const std::vector<size_t>& idx, const char* phase, int64_t number, int64_t total) {
+  auto run = [&](StepPlan& plan, const std::vector<size_t>& idx, GenerationPhase phase, int64_t number, int64_t total) {
     const StepResult r = engine.step(plan);
     for (size_t k = 0; k < idx.size(); ++k) accept(idx[k], *r.sampled[k]);
     if (options.on_step) options.on_step({phase, number, total, r.ms, r.tokens, idx});
@@ -63,7 +65,7 @@ std::vector<GenerationResult> generate(Engine& engine, const std::vector<Generat
       std::vector<size_t> idx(pending.begin() + b, pending.begin() + std::min(pending.size(), b + per_cycle));
       StepPlan plan{{}, options.prefill};
       for (size_t i : idx) plan.entries.push_back({seqs[i], requests[i].prompt, LogitRows::Last, samplers[i].get()});
-      run(plan, idx, "prefill", static_cast<int64_t>(b / per_cycle + 1), cycles);
+      run(plan, idx, GenerationPhase::Prefill, static_cast<int64_t>(b / per_cycle + 1), cycles);
     }
     // Decode: every unfinished request advances one token per step.
     for (int64_t number = 1;; ++number) {
@@ -75,7 +77,7 @@ std::vector<GenerationResult> generate(Engine& engine, const std::vector<Generat
           plan.entries.push_back({seqs[i], std::span<const int32_t>(&last[i], 1), LogitRows::Last, samplers[i].get()});
         }
       if (idx.empty()) break;
-      run(plan, idx, "decode", number, max_new - 1);
+      run(plan, idx, GenerationPhase::Decode, number, max_new - 1);
     }
   } catch (...) {
     for (SequenceId s : seqs) engine.release(s);

@@ -21,9 +21,12 @@ struct GenerationRequest {
   SamplingParams sampling;  // default: greedy
 };
 
+enum class GenerationPhase : uint8_t { Prefill, Decode };
+const char* generation_phase_name(GenerationPhase p);  // "prefill" | "decode"
+
 // One step of the loop, reported to GenerationOptions::on_step.
 struct StepEvent {
-  const char* phase;  // "prefill" or "decode"
+  GenerationPhase phase;
   int64_t step = 0, total_steps = 0;  // total_steps: upper bound (early EOS stops can end sooner)
   double ms = 0;
   int64_t tokens = 0;                 // tokens processed by this step

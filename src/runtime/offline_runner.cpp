@@ -1,7 +1,6 @@
 #include "runtime/offline_runner.h"
 
 #include <algorithm>
-#include <string_view>
 
 namespace dsinfer {
 
@@ -30,7 +29,7 @@ OfflineRunResult run_offline_batch(Engine& engine, const std::vector<std::vector
   g.prefill_one_at_a_time = o.prefill_multi_cycle;
   double prefill_elapsed = 0;
   g.on_step = [&](const StepEvent& e) {
-    if (std::string_view(e.phase) == "prefill") {
+    if (e.phase == GenerationPhase::Prefill) {
       prefill_elapsed += e.ms;
       r.prefill_ms.push_back(e.ms);
       for (size_t i : e.requests) r.ttft_ms[i] = prefill_elapsed;

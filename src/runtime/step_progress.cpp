@@ -15,7 +15,7 @@ void StepProgress::on_step(const StepEvent& e) {
     const int filled = e.total_steps > 0 ? static_cast<int>(width * e.step / e.total_steps) : width;
     std::string bar(static_cast<size_t>(filled), '#');
     bar.resize(width, '.');
-    std::fprintf(out_, "\r\033[K%-7s [%s] %lld/%lld  %.1f ms  %.1f tok/s", e.phase, bar.c_str(),
+    std::fprintf(out_, "\r\033[K%-7s [%s] %lld/%lld  %.1f ms  %.1f tok/s", generation_phase_name(e.phase), bar.c_str(),
                  static_cast<long long>(e.step), static_cast<long long>(e.total_steps), e.ms, tps);
     line_open_ = true;
     if (e.step == e.total_steps) finish();
@@ -23,7 +23,7 @@ void StepProgress::on_step(const StepEvent& e) {
     // Plain lines: every prefill cycle, and about ten lines per decode run.
     const int64_t every = e.total_steps > 10 ? e.total_steps / 10 : 1;
     if (e.step % every == 0 || e.step == e.total_steps || e.step == 1)
-      std::fprintf(out_, "[%s] step %lld/%lld: %.2f ms, %.1f tokens/s\n", e.phase, static_cast<long long>(e.step),
+      std::fprintf(out_, "[%s] step %lld/%lld: %.2f ms, %.1f tokens/s\n", generation_phase_name(e.phase), static_cast<long long>(e.step),
                    static_cast<long long>(e.total_steps), e.ms, tps);
   }
   std::fflush(out_);

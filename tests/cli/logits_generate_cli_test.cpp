@@ -86,3 +86,45 @@ TEST(GenerateCli, StopAtEosEndsEarly) {
 
 }  // namespace
 }  // namespace dsinfer
+
+namespace dsinfer {
+namespace {
+
+nlohmann::json generate_json(const std::string& flags) {
+  auto r = test::run_dsinfer("generate --model " + test::data_path("deepseek-r1-tiny") + " --ids 5,17,9,33 " + flags);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return nlohmann::json::parse(r.output);
+}
+
+TEST(GenerateCli, SeededSamplingRepeatsAndSeedsDiffer) {
+  const std::string base = "--max-new-tokens 16 --temperature 1.2 --top-k 50 --no-pin --seed ";
+  const auto a = generate_json(base + "11")["generated_ids"];
+  EXPECT_EQ(generate_json(base + "11")["generated_ids"], a);
+  EXPECT_NE(generate_json(base + "12")["generated_ids"], a);
+  // Greedy by default: equal to temperature 0.
+  EXPECT_EQ(generate_json("--max-new-tokens 8 --no-pin")["generated_ids"],
+            generate_json("--max-new-tokens 8 --no-pin --temperature 0 --seed 3")["generated_ids"]);
+}
+
+TEST(GenerateCli, TopLogprobsAreWrittenMostLikelyFirst) {
+  const auto j = generate_json("--max-new-tokens 4 --top-logprobs 3 --no-pin");
+  ASSERT_EQ(j["logprobs"].size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    const auto& t = j["logprobs"][i];
+    EXPECT_EQ(t["id"], j["generated_ids"][i]);  // greedy: the chosen token is the most likely
+    ASSERT_EQ(t["top_logprobs"].size(), 3u);
+    EXPECT_EQ(t["top_logprobs"][0]["id"], t["id"]);
+    EXPECT_GE(t["top_logprobs"][0]["logprob"].get<double>(), t["top_logprobs"][1]["logprob"].get<double>());
+    EXPECT_LE(t["logprob"].get<double>(), 0.0);
+  }
+}
+
+TEST(GenerateCli, BadSamplingValueIsOneLineExitTwo) {
+  auto r = test::run_dsinfer("generate --model " + test::data_path("deepseek-r1-tiny") +
+                             " --ids 5,17 --temperature -1 --no-pin");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("temperature"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace dsinfer

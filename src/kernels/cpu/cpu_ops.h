@@ -1,5 +1,5 @@
 #pragma once
-// CPU kernels the model graph calls. Activations are float32 row-major
+// CPU kernels behind the CPU backend (cpu_backend.cpp). Activations are float32 row-major
 // [n_tokens, features]; weights stay in their stored format (LinearWeight).
 #include <cstdint>
 

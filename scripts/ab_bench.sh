@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Interleaved A/B benchmark of two dsinfer binaries on the same machine:
+#   scripts/ab_bench.sh A_BINARY B_BINARY [ROUNDS] [FORMATS]
+# runs `bench --synthetic r1 --layers 1 --experts 16` (decode batch 1 at 1K
+# context, prefill 2048) for each weight format as A B A B ... and prints,
+# per case, each binary's best time, its fraction of the ceiling measured
+# around it (read bandwidth for decode, the format's compute peak for
+# prefill), and B/A ratios. Ratios, not absolute times: the machine is shared.
+set -euo pipefail
+A=${1:?A binary}; B=${2:?B binary}; ROUNDS=${3:-2}; FORMATS=${4:-"w8a8 bf16 fp8"}
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+for fmt in $FORMATS; do
+  for r in $(seq 1 "$ROUNDS"); do
+    for side in A B; do
+      bin=$A; [ "$side" = B ] && bin=$B
+      "$bin" bench --synthetic r1 --layers 1 --experts 16 --weights "$fmt" --batches 1 --contexts 1024 \
+        --prefill 2048 --reps 2 --json "$OUT/$fmt-$side-$r.json" > /dev/null 2> "$OUT/$fmt-$side-$r.log"
+      echo "ab_bench: $fmt round $r $side done" >&2
+    done
+  done
+done
+python3 - "$OUT" "$ROUNDS" $FORMATS <<'PY'
+import json, sys, glob, statistics
+out, rounds, formats = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+print(f"{'format':6} {'case':16} {'A ms':>9} {'B ms':>9} {'B/A time':>9} | {'A frac':>7} {'B frac':>7} {'B/A frac':>9}")
+for fmt in formats:
+    runs = {s: [json.load(open(f"{out}/{fmt}-{s}-{r}.json")) for r in range(1, rounds + 1)] for s in "AB"}
+    for key in [("decode", 1, 1024), ("prefill", 1, 2048)]:
+        row = {}
+        for s in "AB":
+            cases = [c for j in runs[s] for c in j["cases"] if (c["phase"], c["batch"], c["context"]) == key]
+            frac = "bw_fraction" if key[0] == "decode" else "compute_fraction"
+            best = max(cases, key=lambda c: c[frac])  # best fraction of its own ceiling
+            row[s] = (min(c["time_ms"] for c in cases), best[frac])
+        name = f"{key[0]} {key[2]}"
+        print(f"{fmt:6} {name:16} {row['A'][0]:9.1f} {row['B'][0]:9.1f} {row['B'][0]/row['A'][0]:9.3f} | "
+              f"{row['A'][1]:7.3f} {row['B'][1]:7.3f} {row['B'][1]/row['A'][1]:9.3f}")
+print("frac: decode = bw_fraction (read GB/s over the ceiling probed around the step), "
+      "prefill = compute_fraction (FLOP/s over the format's peak); B/A frac > 1: B is faster")
+PY
