@@ -8,6 +8,7 @@
 # prefill), and B/A ratios. Ratios, not absolute times: the machine is shared.
 set -euo pipefail
 A=${1:?A binary}; B=${2:?B binary}; ROUNDS=${3:-2}; FORMATS=${4:-"w8a8 bf16 fp8"}
+PREFILL=${PREFILL:-2048}  # prompt length of the prefill case (0: none)
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 for fmt in $FORMATS; do
@@ -15,18 +16,18 @@ for fmt in $FORMATS; do
     for side in A B; do
       bin=$A; [ "$side" = B ] && bin=$B
       "$bin" bench --synthetic r1 --layers 1 --experts 16 --weights "$fmt" --batches 1 --contexts 1024 \
-        --prefill 2048 --reps 2 --json "$OUT/$fmt-$side-$r.json" > /dev/null 2> "$OUT/$fmt-$side-$r.log"
+        --prefill "$PREFILL" --reps 2 --json "$OUT/$fmt-$side-$r.json" > /dev/null 2> "$OUT/$fmt-$side-$r.log"
       echo "ab_bench: $fmt round $r $side done" >&2
     done
   done
 done
-python3 - "$OUT" "$ROUNDS" $FORMATS <<'PY'
-import json, sys, glob, statistics
-out, rounds, formats = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+python3 - "$OUT" "$ROUNDS" "$PREFILL" $FORMATS <<'PY'
+import json, sys
+out, rounds, prefill, formats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 print(f"{'format':6} {'case':16} {'A ms':>9} {'B ms':>9} {'B/A time':>9} | {'A frac':>7} {'B frac':>7} {'B/A frac':>9}")
 for fmt in formats:
     runs = {s: [json.load(open(f"{out}/{fmt}-{s}-{r}.json")) for r in range(1, rounds + 1)] for s in "AB"}
-    for key in [("decode", 1, 1024), ("prefill", 1, 2048)]:
+    for key in [("decode", 1, 1024)] + ([("prefill", 1, prefill)] if prefill > 0 else []):
         row = {}
         for s in "AB":
             cases = [c for j in runs[s] for c in j["cases"] if (c["phase"], c["batch"], c["context"]) == key]

@@ -153,6 +153,22 @@ int64_t PagedLatentCache::share_prefix(SequenceId dst, SequenceId src, int64_t t
   return to.length;
 }
 
+void PagedLatentCache::adopt_pages(SequenceId dst, std::span<const int32_t> pages) {
+  Sequence& to = seq(dst);
+  if (!to.pages.empty()) throw Error("KV cache: adopt_pages needs an empty destination sequence");
+  for (int32_t p : pages) {
+    retain_page(p);
+    to.pages.push_back(p);
+  }
+  to.length = static_cast<int64_t>(pages.size()) * g_.page_size;
+}
+
+void PagedLatentCache::retain_page(int32_t page) {
+  if (page < 0 || page >= pages_touched_ || refcount_[static_cast<size_t>(page)] <= 0)
+    throw Error("KV cache: page " + std::to_string(page) + " is not in use");
+  ++refcount_[static_cast<size_t>(page)];
+}
+
 LatentPageTable PagedLatentCache::page_table(SequenceId s, int64_t layer) const {
   const Sequence& q = seq(s);
   if (g_.latent_int8 && latent_scales_.empty()) throw Error("KV cache: int8 latent cache used without per-layer scales");

@@ -10,6 +10,7 @@
 // static scale per layer and k_pe stays float32.
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "backend/latent_pages.h"
@@ -63,6 +64,13 @@ class PagedLatentCache {
   // Makes the first `tokens` positions of src (whole pages only) the start of
   // the empty sequence dst, sharing the pages. Returns the positions shared.
   int64_t share_prefix(SequenceId dst, SequenceId src, int64_t tokens);
+  // The empty sequence dst starts with these full pages (a prefix cache hit):
+  // each gains a holder; dst's length becomes pages.size() * page_size.
+  void adopt_pages(SequenceId dst, std::span<const int32_t> pages);
+  // Holders other than sequences (a prefix cache entry): a page is free
+  // again when its last holder releases it.
+  void retain_page(int32_t page);
+  void release_page(int32_t page);
 
   // C8 only: the static per-layer scales (q = rint(c / scale), clamped to +-127).
   void set_latent_scales(std::vector<float> scales);
@@ -91,7 +99,6 @@ class PagedLatentCache {
   };
   struct Pool;
   int32_t take_page();
-  void release_page(int32_t page);
   const Sequence& seq(SequenceId s) const;
   Sequence& seq(SequenceId s);
 

@@ -61,6 +61,8 @@ class Engine {
 
   const DeepseekModel& model() const { return model_; }
   const PagedLatentCache& cache() const { return cache_; }
+  // For the prefix cache, which shares and holds pages of this pool.
+  PagedLatentCache& kv_cache() { return cache_; }
   const EngineConfig& config() const { return config_; }
 
   SequenceId add_sequence();
