@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   dsinfer::cli::register_convert_command(app, action);
   dsinfer::cli::register_run_command(app, action);
   dsinfer::cli::register_bench_command(app, action);
+  dsinfer::cli::register_serve_command(app, action);
+  dsinfer::cli::register_bench_serve_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,161 @@
+// dsinfer serve: the OpenAI-compatible server over one persistent engine.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "cli/commands/command.h"
+#include "cli/commands/engine_options.h"
+#include "io/error.h"
+#include "io/run_config.h"
+#include "runtime/load_model.h"
+#include "runtime/memory_plan.h"
+#include "runtime/offline_job.h"
+#include "server/engine_service.h"
+#include "server/openai_server.h"
+
+namespace dsinfer::cli {
+namespace {
+
+struct ServeOpts {
+  std::string model, config, host = "127.0.0.1", served_name, api_key, reasoning_parser = "auto";
+  int port = 8000;
+  int64_t max_num_seqs = 64, max_num_batched_tokens = 2048, kv_pages = 0, max_model_len = 0, page_size = 128;
+  double kv_memory_gib = 0;
+  bool no_prefix_caching = false;
+  double grace_s = 10;
+  EngineOptions engine;
+};
+
+uint64_t safetensors_bytes(const std::string& dir) {
+  uint64_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".safetensors") n += e.file_size();
+  return n;
+}
+
+int run_serve(ServeOpts o) {
+  if (!o.config.empty()) {  // the run YAML's model keys
+    const RunConfig rc = load_run_config(o.config);
+    if (o.model.empty()) o.model = rc.model_path;
+    if (o.served_name.empty()) o.served_name = rc.model_name;
+    if (rc.model.enable_pa) o.page_size = rc.model.pa_block_size;
+  }
+  if (o.model.empty()) {  // as `dsinfer run`: the built-in random-weight R1-shaped demo
+    std::fprintf(stderr, "serve: no --model given: serving the built-in demo (random weights, real tokenizer)\n");
+    o.model = demo_run_config(std::string(DSINFER_SOURCE_DIR) + "/assets/deepseek-r1").model_path;
+    if (o.served_name.empty()) o.served_name = "dsinfer-demo-r1";
+  }
+  if (o.api_key.empty())
+    if (const char* k = std::getenv("DSINFER_API_KEY")) o.api_key = k;
+  if (o.served_name.empty()) o.served_name = std::filesystem::path(o.model).lexically_normal().filename().string();
+  if (o.served_name.empty()) o.served_name = std::filesystem::absolute(o.model).parent_path().filename().string();
+  if (o.kv_pages > 0 && o.kv_memory_gib > 0) throw Error("serve: give --kv-cache-memory or --kv-cache-pages, not both");
+  if (o.reasoning_parser != "auto" && o.reasoning_parser != "none" && o.reasoning_parser != "deepseek_r1")
+    throw Error("serve: --reasoning-parser must be auto, deepseek_r1 or none, got '" + o.reasoning_parser + "'");
+
+  // Block the stop signals before any thread starts: one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const ModelConfig mc = load_model_config(o.model);
+  const CacheGeometry g{mc.num_hidden_layers, mc.kv_lora_rank, mc.qk_rope_head_dim, o.page_size, 1, mc.quant.kv_cache_int8};
+  const uint64_t page_bytes = PagedLatentCache(g).bytes_per_page();
+  const uint64_t weights = safetensors_bytes(o.model);
+  const uint64_t available = available_memory_bytes();
+  int64_t pages = o.kv_pages;
+  if (pages <= 0) {
+    double gib = o.kv_memory_gib;
+    if (gib <= 0) {  // default: half of what the weights leave, at most 4 GiB
+      const double spare = available > weights ? static_cast<double>(available - weights) / (1u << 30) : 0.0;
+      gib = std::min(4.0, spare / 2);
+    }
+    pages = static_cast<int64_t>(gib * (1u << 30) / static_cast<double>(page_bytes));
+  }
+  if (pages <= 0) throw Error("serve: the KV cache budget holds no page (" + std::to_string(page_bytes) + " bytes each)");
+  if (o.max_model_len <= 0) o.max_model_len = std::min<int64_t>(mc.max_position_embeddings, pages * o.page_size);
+  if (o.max_model_len > pages * o.page_size)
+    throw Error("serve: --max-model-len " + std::to_string(o.max_model_len) + " exceeds the KV cache (" +
+                std::to_string(pages) + " pages of " + std::to_string(o.page_size) + " tokens)");
+  MemoryPlan plan = plan_memory(mc, weights, 1, o.max_num_batched_tokens, o.max_model_len, o.page_size);
+  plan.kv_cache_bytes = static_cast<uint64_t>(pages) * page_bytes;
+  std::fprintf(stderr, "serve: memory plan: %s; KV cache %lld pages of %lld tokens = %lld tokens\n",
+               plan.describe().c_str(), static_cast<long long>(pages), static_cast<long long>(o.page_size),
+               static_cast<long long>(pages * o.page_size));
+  if (plan.available_bytes > 0 && plan.total() > plan.available_bytes)
+    throw Error("serve: does not fit in memory: needs " + plan.describe() +
+                "; lower --kv-cache-memory / --kv-cache-pages or --max-num-batched-tokens");
+
+  const auto precision = apply_engine_options(o.engine, "serve", true);
+  auto tokenizer = load_tokenizer(o.model);
+  auto engine = Engine::open(o.model, EngineConfig{o.page_size, pages, precision});
+  server::EngineService service(*engine, SchedulerConfig{o.max_num_seqs, o.max_num_batched_tokens, !o.no_prefix_caching});
+  server::ServerConfig sc;
+  sc.host = o.host;
+  sc.port = o.port;
+  sc.served_model_name = o.served_name;
+  sc.api_key = o.api_key;
+  sc.max_model_len = o.max_model_len;
+  sc.reasoning_parser = o.reasoning_parser != "none";
+  server::OpenAiServer http(sc, *tokenizer, engine->model().config(), service);
+  const int port = http.bind();
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::fprintf(stderr, "serve: signal %d: stopping\n", sig);
+    http.stop();
+  });
+  std::fprintf(stderr, "serve: model '%s' (%s), max_model_len %lld, prefix caching %s\n", o.served_name.c_str(),
+               o.model.c_str(), static_cast<long long>(o.max_model_len), o.no_prefix_caching ? "off" : "on");
+  std::fprintf(stderr, "serve: listening on http://%s:%d\n", o.host.c_str(), port);
+  const bool ok = http.serve();
+  if (!ok) {  // the socket failed: wake the signal thread and leave
+    pthread_kill(stopper.native_handle(), SIGTERM);
+  }
+  stopper.join();
+  service.drain(std::chrono::milliseconds(static_cast<int64_t>(o.grace_s * 1000)));
+  std::fprintf(stderr, "serve: stopped\n");
+  return ok ? 0 : 2;
+}
+
+}  // namespace
+
+void register_serve_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<ServeOpts>();
+  CLI::App* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server (continuous batching, prefix caching)");
+  cmd->add_option("--model", o->model,
+                  "Model directory (config.json + safetensors + tokenizer files); omit for the built-in demo");
+  cmd->add_option("--config", o->config, "A run YAML: its model_path, model_name and pa_block_size are used");
+  cmd->add_option("--host", o->host, "Address to bind")->capture_default_str();
+  cmd->add_option("--port", o->port, "Port (0: any free port, printed at start)")->capture_default_str();
+  cmd->add_option("--served-model-name", o->served_name, "Model name clients use (default: the directory name)");
+  cmd->add_option("--api-key", o->api_key, "Require Authorization: Bearer KEY (also $DSINFER_API_KEY)");
+  cmd->add_option("--max-num-seqs", o->max_num_seqs, "Sequences running at once")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-num-batched-tokens", o->max_num_batched_tokens, "New tokens per engine step (chunked prefill)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--kv-cache-memory", o->kv_memory_gib, "KV cache budget in GiB (default: half the free memory, <= 4)");
+  cmd->add_option("--kv-cache-pages", o->kv_pages, "KV cache budget in pages");
+  cmd->add_option("--page-size", o->page_size, "KV cache page size in tokens")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-model-len", o->max_model_len, "Prompt + completion tokens per request (default: the model's, within the KV cache)");
+  cmd->add_flag("--no-prefix-caching", o->no_prefix_caching, "Do not reuse KV pages of shared prompt prefixes");
+  cmd->add_option("--reasoning-parser", o->reasoning_parser,
+                  "auto (split <think> for R1-style templates) | deepseek_r1 | none")
+      ->capture_default_str();
+  cmd->add_option("--shutdown-grace", o->grace_s, "Seconds in-flight requests may finish after SIGINT/SIGTERM")
+      ->capture_default_str();
+  add_engine_options(cmd, o->engine);
+  cmd->callback([&action, o] { action = [o] { return run_serve(*o); }; });
+}
+
+}  // namespace dsinfer::cli

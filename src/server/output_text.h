@@ -1,0 +1,48 @@
+#pragma once
+// The text of one generated sequence as it streams: tokens are decoded
+// incrementally (whole UTF-8 characters only), stop strings are matched
+// across token boundaries and never emitted (the text that could still
+// start one is held back), and with a reasoning model the text inside
+// <think>...</think> is split off as reasoning.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tokenizer/reasoning_parser.h"
+#include "tokenizer/streaming_detokenizer.h"
+#include "tokenizer/tokenizer.h"
+
+namespace dsinfer::server {
+
+class OutputText {
+ public:
+  // reasoning: nullopt = no reasoning split; true = generation starts inside
+  // <think> (the template forced it open); false = it may open one.
+  OutputText(const Tokenizer& tokenizer, std::vector<std::string> stop, std::optional<bool> reasoning);
+
+  struct Delta {
+    std::string content, reasoning;
+    bool stopped = false;  // a stop string ended the output: take no more tokens
+  };
+  Delta push(int32_t token);
+  Delta finish();
+
+  const std::string& content() const { return content_; }
+  const std::string& reasoning() const { return reasoning_; }
+  bool stopped() const { return stopped_; }
+
+ private:
+  Delta release(std::string text, bool last);
+
+  StreamingDetokenizer detok_;
+  int32_t vocab_ = 0;
+  std::vector<std::string> stop_;
+  size_t hold_ = 0;  // longest stop string - 1
+  std::string pending_;
+  std::unique_ptr<ReasoningParser> reasoning_parser_;
+  std::string content_, reasoning_;
+  bool stopped_ = false;
+};
+
+}  // namespace dsinfer::server

@@ -1,0 +1,93 @@
+// Streamed output text: stop strings are matched across token boundaries
+// and never emitted, held-back text is released at a character boundary,
+// and the reasoning split of R1-style output.
+#include <gtest/gtest.h>
+
+#include "server/output_text.h"
+#include "support/test_support.h"
+#include "tokenizer/tokenizer.h"
+
+namespace dsinfer::server {
+namespace {
+
+const Tokenizer& deepseek() {
+  static const auto t = load_tokenizer(test::data_path("tokenizers/deepseek-v3"));
+  return *t;
+}
+
+struct Streamed {
+  std::string content, reasoning;
+  bool stopped = false;
+  size_t tokens_taken = 0;
+};
+
+// Feeds the tokens of `text` one by one, as the engine would produce them.
+Streamed stream(const std::string& text, std::vector<std::string> stop, std::optional<bool> reasoning) {
+  OutputText out(deepseek(), std::move(stop), reasoning);
+  Streamed s;
+  for (int32_t id : deepseek().encode(text)) {
+    ++s.tokens_taken;
+    const auto d = out.push(id);
+    s.content += d.content;
+    s.reasoning += d.reasoning;
+    if (d.stopped) {
+      s.stopped = true;
+      break;
+    }
+  }
+  if (!s.stopped) {
+    const auto d = out.finish();
+    s.content += d.content;
+    s.reasoning += d.reasoning;
+    s.stopped = d.stopped;
+  }
+  EXPECT_EQ(s.content, out.content());
+  EXPECT_EQ(s.reasoning, out.reasoning());
+  return s;
+}
+
+TEST(OutputText, WithoutStopStringsTheTextIsTheDecodedTokens) {
+  const std::string text = "Hello, world! 你好，世界。 🙂 tokens";
+  const auto s = stream(text, {}, std::nullopt);
+  EXPECT_EQ(s.content, text);
+  EXPECT_FALSE(s.stopped);
+}
+
+TEST(OutputText, StopStringAcrossTokensIsCutAndNeverEmitted) {
+  const std::string text = "The answer is forty-two. Then more text follows.";
+  for (const std::string stop : {"forty-two", "y-t", ". Then", "follows."}) {
+    const auto s = stream(text, {stop, "never appears"}, std::nullopt);
+    EXPECT_TRUE(s.stopped) << stop;
+    EXPECT_EQ(s.content, text.substr(0, text.find(stop))) << stop;
+  }
+  // The earliest of several stop strings wins.
+  EXPECT_EQ(stream(text, {"more", "is"}, std::nullopt).content, "The answer ");
+}
+
+TEST(OutputText, StopsAsSoonAsTheStopStringIsComplete) {
+  const std::string text = "alpha beta gamma delta epsilon";
+  const auto s = stream(text, {"gamma"}, std::nullopt);
+  const size_t all = deepseek().encode(text).size();
+  EXPECT_LT(s.tokens_taken, all);  // the rest was never needed
+}
+
+TEST(OutputText, HeldBackTextEndsOnACharacterBoundary) {
+  // A stop string longer than the text after a multi-byte character.
+  const auto s = stream("价格是五元", {"not in the text at all"}, std::nullopt);
+  EXPECT_EQ(s.content, "价格是五元");
+}
+
+TEST(OutputText, ReasoningIsSplitFromContent) {
+  const auto forced = stream("I think step by step.</think>The result is 4.", {}, true);
+  EXPECT_NE(forced.reasoning.find("I think step by step."), std::string::npos);
+  EXPECT_EQ(forced.reasoning.find("</think>"), std::string::npos);
+  EXPECT_NE(forced.content.find("The result is 4."), std::string::npos);
+  EXPECT_EQ(forced.content.find("step by step"), std::string::npos);
+  // A stop string inside the answer still cuts it.
+  const auto cut = stream("Reasoning here.</think>Answer: yes. More.", {" More"}, true);
+  EXPECT_NE(cut.content.find("Answer: yes."), std::string::npos);
+  EXPECT_EQ(cut.content.find("More"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dsinfer::server
