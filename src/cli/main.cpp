@@ -1,13 +1,10 @@
 // dsinfer: command-line front end. Errors with context become one line on
 // stderr and exit code 2.
-#include <cstdio>
-#include <exception>
-
-#include "cli/commands/command.h"
-#include "io/error.h"
+#include "cli/commands/app_runner.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"dsinfer: inference engine for DeepSeek-R1/V3 and Kimi-K2 (MLA + DeepSeekMoE, FP8 checkpoints)"};
+  CLI::App app{"dsinfer: inference engine for DeepSeek-R1/V3 and Kimi-K2 (MLA + DeepSeekMoE, FP8 checkpoints)",
+               "dsinfer"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   dsinfer::cli::Action action;
@@ -18,21 +15,11 @@ int main(int argc, char** argv) {
   dsinfer::cli::register_convert_command(app, action);
   dsinfer::cli::register_run_command(app, action);
   dsinfer::cli::register_bench_command(app, action);
-  dsinfer::cli::register_serve_command(app, action);
-  dsinfer::cli::register_bench_serve_command(app, action);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
-  }
-  try {
-    return action ? action() : 0;
-  } catch (const dsinfer::Error& e) {
-    std::fprintf(stderr, "dsinfer: error: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "dsinfer: internal error: %s\n", e.what());
-    return 3;
-  }
+  dsinfer::cli::register_forwarded_command(app, action, "serve",
+                                           "OpenAI-compatible HTTP server (continuous batching, prefix caching)",
+                                           "dsinfer-serve");
+  dsinfer::cli::register_forwarded_command(app, action, "bench-serve",
+                                           "Drive a running OpenAI-compatible server at several concurrencies",
+                                           "dsinfer-serve");
+  return dsinfer::cli::run_app(app, action, argc, argv);
 }

@@ -83,13 +83,16 @@ std::vector<float> DeepseekModel::forward(std::span<const BatchEntry> batch, Pag
   const int64_t H = config_.hidden_size, T = layout.total_tokens;
   const double eps = config_.rms_norm_eps;
 
-  std::vector<float> x(static_cast<size_t>(T * H)), h(x.size()), y(x.size());
+  std::vector<float>& x = buffers_.x;
+  std::vector<float>& h = buffers_.h;
+  std::vector<float>& y = buffers_.y;
+  for (auto* v : {&x, &h, &y}) v->resize(static_cast<size_t>(T * H));
   if (options.input_hidden) {
     std::copy(options.input_hidden, options.input_hidden + T * H, x.begin());
   } else {
     for (size_t b = 0; b < batch.size(); ++b) ops.embed(w.embed_tokens, batch[b].tokens, x.data() + layout.row_begin[b] * H);
   }
-  MlaWorkspace attention_workspace;  // shared by all layers of this forward
+  MlaWorkspace& attention_workspace = buffers_.attention;  // shared by all layers
   for (int64_t i = 0; i < config_.num_hidden_layers; ++i) {
     const LayerWeights& L = w.layers[static_cast<size_t>(i)];
     ops.rms_norm(x.data(), T, H, H, L.input_layernorm.data(), eps, h.data());
@@ -114,7 +117,8 @@ std::vector<float> DeepseekModel::forward(std::span<const BatchEntry> batch, Pag
   }
   const int64_t R = static_cast<int64_t>(rows.size());
   if (R == 0) return {};
-  std::vector<float> hr(static_cast<size_t>(R * H));
+  std::vector<float>& hr = buffers_.rows;
+  hr.resize(static_cast<size_t>(R * H));
   for (int64_t r = 0; r < R; ++r) std::copy(x.data() + rows[r] * H, x.data() + (rows[r] + 1) * H, hr.data() + r * H);
   ops.rms_norm(hr.data(), R, H, H, w.final_norm.data(), eps, hr.data());
   std::vector<float> logits(static_cast<size_t>(R * config_.vocab_size));

@@ -47,7 +47,9 @@ class DeepseekModel {
 
   // Runs the new tokens of every entry through the model, writing them into
   // the cache at each sequence's next positions; the caller must have
-  // reserved those pages. Returns logits [rows, vocab] with, per entry in
+  // reserved those pages. One forward at a time per model (the Engine
+  // serializes its steps): activations live in buffers kept between
+  // forwards, so a step does not fault in and zero hundreds of MB again. Returns logits [rows, vocab] with, per entry in
   // order, one row per new token (all_logits), one row for its last token, or none
   // (logits = false).
   std::vector<float> forward(std::span<const BatchEntry> batch, PagedLatentCache& cache,
@@ -64,6 +66,12 @@ class DeepseekModel {
   ComputePrecision precision_;
   YarnRope rope_;
   MlaAttention attention_;
+  // Activations of the last forward, reused (every element is written before it is read).
+  struct Buffers {
+    std::vector<float> x, h, y, rows;
+    MlaWorkspace attention;
+  };
+  mutable Buffers buffers_;
 };
 
 }  // namespace dsinfer

@@ -112,10 +112,11 @@ void parse_logprobs(const nlohmann::json& j, GenerationSettings& g, bool chat) {
   }
 }
 
-std::string message_content(const nlohmann::json& m, size_t i) {
+std::string message_content(const nlohmann::json& m, size_t i, bool* is_null) {
   const std::string where = "messages[" + std::to_string(i) + "].content";
   const auto it = m.find("content");
-  if (it == m.end() || it->is_null()) return "";
+  *is_null = it == m.end() || it->is_null();
+  if (*is_null) return "";
   if (it->is_string()) return it->get<std::string>();
   if (!it->is_array()) bad(where, "must be a string or an array of content parts");
   std::string text;
@@ -156,10 +157,69 @@ ChatRequest parse_chat_request(const std::string& body) {
     if (role == "developer") role = "system";  // the newer name of the system role
     if (role != "system" && role != "user" && role != "assistant" && role != "tool")
       bad(where + ".role", "must be system, developer, user, assistant or tool, got '" + role + "'");
-    r.messages.push_back({role, message_content(m, i)});
+    ChatMessage msg;
+    msg.role = role;
+    msg.content = message_content(m, i, &msg.content_is_null);
+    if (const auto* calls = field(m, "tool_calls")) {
+      if (!calls->is_array()) bad(where + ".tool_calls", "must be an array");
+      for (size_t k = 0; k < calls->size(); ++k) {
+        const auto& c = (*calls)[k];
+        const std::string cw = where + ".tool_calls[" + std::to_string(k) + "]";
+        if (!c.is_object() || !c.contains("function") || !c["function"].is_object())
+          bad(cw, "must be {\"id\", \"type\": \"function\", \"function\": {\"name\", \"arguments\"}}");
+        const auto& f = c["function"];
+        ChatToolCall tc;
+        tc.id = string_field(c, "id");
+        tc.name = string_field(f, "name");
+        tc.arguments = string_field(f, "arguments");
+        if (tc.name.empty()) bad(cw + ".function.name", "is required");
+        if (tc.arguments.empty()) tc.arguments = "{}";
+        msg.tool_calls.push_back(std::move(tc));
+      }
+    }
+    if (role == "tool") {
+      msg.tool_call_id = string_field(m, "tool_call_id");
+      if (msg.tool_call_id.empty()) bad(where + ".tool_call_id", "is required for tool messages");
+    }
+    r.messages.push_back(std::move(msg));
   }
   r.gen = parse_settings(j);
   parse_logprobs(j, r.gen, true);
+  if (const auto* tools = field(j, "tools")) {
+    if (!tools->is_array()) bad("tools", "must be an array of function declarations");
+    for (size_t k = 0; k < tools->size(); ++k) {
+      const auto& t = (*tools)[k];
+      if (!t.is_object() || !t.contains("function") || !t["function"].is_object() ||
+          !t["function"].contains("name") || !t["function"]["name"].is_string())
+        bad("tools[" + std::to_string(k) + "]", "must be {\"type\": \"function\", \"function\": {\"name\", ...}}");
+    }
+    // Declarations go into the prompt as sent: keep the client's key order.
+    if (!tools->empty()) r.tools_json = nlohmann::ordered_json::parse(body)["tools"].dump();
+  }
+  if (const auto* tc = field(j, "tool_choice")) {
+    if (tc->is_string()) {
+      const std::string v = tc->get<std::string>();
+      if (v == "auto") r.tool_choice = ToolChoice::Auto;
+      else if (v == "none") r.tool_choice = ToolChoice::None;
+      else if (v == "required") r.tool_choice = ToolChoice::Required;
+      else bad("tool_choice", "must be auto, none, required or {\"type\": \"function\", \"function\": {\"name\"}}");
+    } else if (tc->is_object() && tc->contains("function") && (*tc)["function"].is_object() &&
+               (*tc)["function"].contains("name") && (*tc)["function"]["name"].is_string()) {
+      r.tool_choice = ToolChoice::Named;
+      r.tool_name = (*tc)["function"]["name"].get<std::string>();
+    } else {
+      bad("tool_choice", "must be auto, none, required or {\"type\": \"function\", \"function\": {\"name\"}}");
+    }
+    if (r.tool_choice != ToolChoice::None && r.tool_choice != ToolChoice::Auto && r.tools_json.empty())
+      bad("tool_choice", "needs tools");
+    if (r.tool_choice == ToolChoice::Named) {  // declare only the named function
+      nlohmann::ordered_json kept = nlohmann::ordered_json::array();
+      for (const auto& t : nlohmann::ordered_json::parse(r.tools_json))
+        if (t["function"]["name"] == r.tool_name) kept.push_back(t);
+      if (kept.empty()) bad("tool_choice", "names '" + r.tool_name + "', which is not among the tools");
+      r.tools_json = kept.dump();
+    }
+  }
   return r;
 }
 

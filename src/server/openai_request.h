@@ -24,10 +24,19 @@ struct GenerationSettings {
   bool ignore_eos = false;
 };
 
+// tool_choice: none = no tools in the prompt and no call parsing; auto,
+// required and a named function declare the tools (a named one only that
+// one) and parse calls out of the output. Decoding is not constrained, so
+// `required` cannot force a call.
+enum class ToolChoice : uint8_t { Auto, None, Required, Named };
+
 struct ChatRequest {
   std::string model;
   std::vector<ChatMessage> messages;
   GenerationSettings gen;
+  std::string tools_json;  // the `tools` array as sent (key order kept); "" = none
+  ToolChoice tool_choice = ToolChoice::Auto;
+  std::string tool_name;   // ToolChoice::Named
 };
 
 struct CompletionRequest {

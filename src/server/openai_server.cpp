@@ -62,6 +62,7 @@ struct Job {
   std::vector<int32_t> prompt;
   GenerationSettings gen;
   std::optional<bool> reasoning;
+  std::optional<ToolCallFormat> tools;  // parse tool calls out of the answer
   std::vector<int32_t> stop_ids;
   int64_t cached_prompt_tokens = 0;
   Clock::time_point start;
@@ -127,7 +128,7 @@ struct OpenAiServer::Impl {
       r.stop_token_ids = job.stop_ids;
       Choice c;
       c.index = static_cast<int>(i);
-      c.text = std::make_unique<OutputText>(tok, job.gen.stop, job.reasoning);
+      c.text = std::make_unique<OutputText>(tok, job.gen.stop, job.reasoning, job.tools);
       try {
         c.channel = engine.submit(std::move(r), &c.id);
       } catch (...) {
@@ -171,13 +172,15 @@ struct OpenAiServer::Impl {
         OutputText::Delta td = c.text->push(t.token);
         d.text.content += td.content;
         d.text.reasoning += td.reasoning;
+        d.text.calls.insert(d.text.calls.end(), td.calls.begin(), td.calls.end());
         if (job.gen.sampling.logprobs) {
           c.tokens.push_back(t);
           d.tokens.push_back(t);
         }
         if (td.stopped) {
           engine.cancel(c.id);  // a stop string: the rest is never needed
-          c.finish_reason = "stop";
+          c.finish_reason = c.text->calls().empty() ? "stop" : "tool_calls";
+          d.finish_reason = c.finish_reason;
           return d;
         }
       }
@@ -185,7 +188,9 @@ struct OpenAiServer::Impl {
         OutputText::Delta td = c.text->finish();
         d.text.content += td.content;
         d.text.reasoning += td.reasoning;
+        d.text.calls.insert(d.text.calls.end(), td.calls.begin(), td.calls.end());
         c.finish_reason = o.finish == FinishReason::Length && !td.stopped ? "length" : "stop";
+        if (c.finish_reason == "stop" && !c.text->calls().empty()) c.finish_reason = "tool_calls";
         d.finish_reason = c.finish_reason;
         return d;
       }
@@ -258,6 +263,15 @@ struct OpenAiServer::Impl {
       if (job.chat) {
         json msg = {{"role", "assistant"}, {"content", c.text->content()}};
         if (job.reasoning) msg["reasoning_content"] = c.text->reasoning();
+        const auto calls = c.text->calls();
+        if (!calls.empty()) {
+          json tc = json::array();
+          for (const auto& call : calls)
+            tc.push_back({{"id", call.id}, {"type", "function"},
+                          {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
+          msg["tool_calls"] = tc;
+          if (c.text->content().empty()) msg["content"] = nullptr;
+        }
         ch["message"] = msg;
       } else {
         ch["text"] = c.text->content();
@@ -296,6 +310,13 @@ struct OpenAiServer::Impl {
       }
       if (!d.text.reasoning.empty()) delta["reasoning_content"] = d.text.reasoning;
       if (!d.text.content.empty()) delta["content"] = d.text.content;
+      if (!d.text.calls.empty()) {
+        json tc = json::array();
+        for (const auto& call : d.text.calls)
+          tc.push_back({{"index", call.index}, {"id", call.id}, {"type", "function"},
+                        {"function", {{"name", call.name}, {"arguments", call.arguments_fragment}}}});
+        delta["tool_calls"] = tc;
+      }
       ch["delta"] = delta;
     } else {
       ch["text"] = d.text.content;
@@ -345,8 +366,8 @@ struct OpenAiServer::Impl {
                 sink.done();
                 return true;
               }
-              if (d.text.content.empty() && d.text.reasoning.empty() && d.tokens.empty() && d.finish_reason.empty() &&
-                  c.finish_reason.empty())
+              if (d.text.content.empty() && d.text.reasoning.empty() && d.text.calls.empty() && d.tokens.empty() &&
+                  d.finish_reason.empty() && c.finish_reason.empty())
                 continue;
               if (d.finish_reason.empty() && !c.finish_reason.empty()) d.finish_reason = c.finish_reason;
               if (!send("data: " + dump(chunk(*job, json::array({delta_choice(*job, c, d)}))) + "\n\n")) {
@@ -387,10 +408,12 @@ struct OpenAiServer::Impl {
   }
 
   std::vector<int32_t> encode_messages(const std::vector<ChatMessage>& messages, bool generation_prompt,
-                                       std::string* rendered) const {
+                                       std::string* rendered, const std::string& tools_json = "") const {
     if (!tok.chat_format()) throw ApiError(400, "this model directory has no supported chat template", "messages");
     try {
-      *rendered = render_chat(tok, messages, generation_prompt);
+      // DeepSeek's templates do not declare tools: the server adds the declaration.
+      *rendered = render_chat(*tok.chat_format(), messages, tools_json,
+                              ChatRenderOptions{generation_prompt, /*declare_tools_for_deepseek=*/true});
       return tok.encode(*rendered);
     } catch (const Error& e) {
       throw ApiError(400, e.what(), "messages");
@@ -455,7 +478,9 @@ struct OpenAiServer::Impl {
       job->model = cfg.served_model_name;
       job->created = static_cast<int64_t>(std::time(nullptr));
       std::string rendered;
-      job->prompt = encode_messages(r.messages, true, &rendered);
+      const bool tools = !r.tools_json.empty() && r.tool_choice != ToolChoice::None;
+      job->prompt = encode_messages(r.messages, true, &rendered, tools ? r.tools_json : "");
+      if (tools) job->tools = tok.chat_format() == ChatFormat::KimiK2 ? ToolCallFormat::KimiK2 : ToolCallFormat::DeepSeekV3;
       job->gen = std::move(r.gen);
       if (cfg.reasoning_parser && tok.chat_format() == ChatFormat::DeepSeekR1) {
         const std::string forced = "<think>\n";  // the R1 template opens the reasoning itself

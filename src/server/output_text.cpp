@@ -4,10 +4,12 @@
 
 namespace dsinfer::server {
 
-OutputText::OutputText(const Tokenizer& tokenizer, std::vector<std::string> stop, std::optional<bool> reasoning)
+OutputText::OutputText(const Tokenizer& tokenizer, std::vector<std::string> stop, std::optional<bool> reasoning,
+                       std::optional<ToolCallFormat> tools)
     : detok_(tokenizer), vocab_(tokenizer.vocab_size()), stop_(std::move(stop)) {
   for (const auto& s : stop_) hold_ = std::max(hold_, s.size() - 1);
   if (reasoning) reasoning_parser_ = std::make_unique<ReasoningParser>(*reasoning);
+  if (tools) tool_parser_ = std::make_unique<ToolCallParser>(*tools);
 }
 
 // Passes finished text through the reasoning split and records it.
@@ -24,6 +26,16 @@ OutputText::Delta OutputText::release(std::string text, bool last) {
     }
   } else {
     d.content = std::move(text);
+  }
+  if (tool_parser_) {  // calls live in the answer, never in the reasoning
+    auto t = tool_parser_->feed(d.content);
+    if (last) {
+      auto f = tool_parser_->finish();
+      t.content += f.content;
+      t.calls.insert(t.calls.end(), f.calls.begin(), f.calls.end());
+    }
+    d.content = std::move(t.content);
+    d.calls = std::move(t.calls);
   }
   content_ += d.content;
   reasoning_ += d.reasoning;

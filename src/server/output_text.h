@@ -2,8 +2,9 @@
 // The text of one generated sequence as it streams: tokens are decoded
 // incrementally (whole UTF-8 characters only), stop strings are matched
 // across token boundaries and never emitted (the text that could still
-// start one is held back), and with a reasoning model the text inside
-// <think>...</think> is split off as reasoning.
+// start one is held back), with a reasoning model the text inside
+// <think>...</think> is split off as reasoning, and with tools the model's
+// tool calls are parsed out of the answer.
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "tokenizer/reasoning_parser.h"
 #include "tokenizer/streaming_detokenizer.h"
+#include "tokenizer/tool_call_parser.h"
 #include "tokenizer/tokenizer.h"
 
 namespace dsinfer::server {
@@ -19,10 +21,13 @@ class OutputText {
  public:
   // reasoning: nullopt = no reasoning split; true = generation starts inside
   // <think> (the template forced it open); false = it may open one.
-  OutputText(const Tokenizer& tokenizer, std::vector<std::string> stop, std::optional<bool> reasoning);
+  // tools: the format tool calls are parsed in (nullopt: none).
+  OutputText(const Tokenizer& tokenizer, std::vector<std::string> stop, std::optional<bool> reasoning,
+             std::optional<ToolCallFormat> tools = std::nullopt);
 
   struct Delta {
     std::string content, reasoning;
+    std::vector<ToolCallDelta> calls;  // complete calls, each reported once
     bool stopped = false;  // a stop string ended the output: take no more tokens
   };
   Delta push(int32_t token);
@@ -30,6 +35,8 @@ class OutputText {
 
   const std::string& content() const { return content_; }
   const std::string& reasoning() const { return reasoning_; }
+  // The tool calls parsed so far (empty without tools).
+  std::vector<ToolCall> calls() const { return tool_parser_ ? tool_parser_->calls() : std::vector<ToolCall>{}; }
   bool stopped() const { return stopped_; }
 
  private:
@@ -41,6 +48,7 @@ class OutputText {
   size_t hold_ = 0;  // longest stop string - 1
   std::string pending_;
   std::unique_ptr<ReasoningParser> reasoning_parser_;
+  std::unique_ptr<ToolCallParser> tool_parser_;
   std::string content_, reasoning_;
   bool stopped_ = false;
 };

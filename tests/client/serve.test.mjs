@@ -150,6 +150,25 @@ test('logprobs: chosen token first among the top alternatives under greedy', asy
   }
 });
 
+test('tools are declared to the model (prompt grows), tool history renders, tool_choice none drops them', async () => {
+  const tools = [{ type: 'function', function: { name: 'get_weather', description: 'Weather of a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+  const messages = [
+    { role: 'user', content: 'Weather in Paris?' },
+    { role: 'assistant', content: null, tool_calls: [{ id: 'call_0', type: 'function',
+      function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }] },
+    { role: 'tool', tool_call_id: 'call_0', content: '{"temp_c": 21}' },
+  ];
+  const plain = await client.chat.completions.create({ model: 'dsinfer-demo-r1', messages, max_tokens: 4, temperature: 0 });
+  const withTools = await client.chat.completions.create({ model: 'dsinfer-demo-r1', messages, tools, max_tokens: 4, temperature: 0 });
+  assert.ok(withTools.usage.prompt_tokens > plain.usage.prompt_tokens + 20, 'the declaration is in the prompt');
+  const none = await client.chat.completions.create({ model: 'dsinfer-demo-r1', messages, tools, tool_choice: 'none', max_tokens: 4, temperature: 0 });
+  assert.equal(none.usage.prompt_tokens, plain.usage.prompt_tokens);
+  const bad = await raw('POST', '/v1/chat/completions', { messages: [{ role: 'tool', content: 'x' }] });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.param, 'messages[0].tool_call_id');
+});
+
 test('errors are OpenAI error objects with the right status', async () => {
   const cases = [
     ['POST', '/v1/chat/completions', '{not json', 400],

@@ -91,3 +91,44 @@ TEST(OutputText, ReasoningIsSplitFromContent) {
 
 }  // namespace
 }  // namespace dsinfer::server
+
+namespace dsinfer::server {
+namespace {
+
+TEST(OutputText, ToolCallsAreParsedOutOfTheAnswer) {
+  const std::string text =
+      "Let me check.<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n"
+      "{\"city\": \"北京\", \"days\": [1, 2]}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>";
+  OutputText out(deepseek(), {}, std::nullopt, ToolCallFormat::DeepSeekV3);
+  std::vector<ToolCallDelta> streamed;
+  std::string content;
+  for (int32_t id : deepseek().encode(text)) {
+    const auto d = out.push(id);
+    content += d.content;
+    streamed.insert(streamed.end(), d.calls.begin(), d.calls.end());
+  }
+  const auto f = out.finish();
+  content += f.content;
+  streamed.insert(streamed.end(), f.calls.begin(), f.calls.end());
+  EXPECT_EQ(content, "Let me check.");
+  ASSERT_EQ(out.calls().size(), 1u);
+  EXPECT_EQ(out.calls()[0].name, "get_weather");
+  EXPECT_EQ(out.calls()[0].arguments, "{\"city\": \"北京\", \"days\": [1, 2]}");
+  ASSERT_EQ(streamed.size(), 1u);
+  EXPECT_EQ(streamed[0].name, "get_weather");
+  EXPECT_EQ(streamed[0].arguments_fragment, out.calls()[0].arguments);
+}
+
+TEST(OutputText, AMalformedToolCallComesBackAsContent) {
+  const std::string text = "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>f\n```json\n{not json}\n```"
+                           "<｜tool▁call▁end｜><｜tool▁calls▁end｜>";
+  OutputText out(deepseek(), {}, std::nullopt, ToolCallFormat::DeepSeekV3);
+  std::string content;
+  for (int32_t id : deepseek().encode(text)) content += out.push(id).content;
+  content += out.finish().content;
+  EXPECT_TRUE(out.calls().empty());
+  EXPECT_NE(content.find("{not json}"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dsinfer::server
