@@ -427,6 +427,7 @@ struct OpenAiServer::Impl {
         fn(req, res);
       } catch (const ApiError& e) {
         send_error(res, e);
+        if (e.status() == 503) res.set_header("Retry-After", "1");  // the queue drains within seconds
         metrics.request_done(e.status());
       } catch (const std::exception& e) {
         send_error(res, ApiError(500, std::string("internal error: ") + e.what(), "", "server_error"));
