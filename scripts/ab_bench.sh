@@ -33,10 +33,12 @@ for fmt in formats:
             cases = [c for j in runs[s] for c in j["cases"] if (c["phase"], c["batch"], c["context"]) == key]
             frac = "bw_fraction" if key[0] == "decode" else "compute_fraction"
             best = max(cases, key=lambda c: c[frac])  # best fraction of its own ceiling
-            row[s] = (min(c["time_ms"] for c in cases), best[frac])
+            row[s] = (min(c["time_ms"] for c in cases), best[frac], [round(c["time_ms"], 1) for c in cases],
+                      [round(c[frac], 3) for c in cases])
         name = f"{key[0]} {key[2]}"
         print(f"{fmt:6} {name:16} {row['A'][0]:9.1f} {row['B'][0]:9.1f} {row['B'][0]/row['A'][0]:9.3f} | "
               f"{row['A'][1]:7.3f} {row['B'][1]:7.3f} {row['B'][1]/row['A'][1]:9.3f}")
+        print(f"{'':6} {'  per round':16} A ms {row['A'][2]} frac {row['A'][3]} | B ms {row['B'][2]} frac {row['B'][3]}")
 print("frac: decode = bw_fraction (read GB/s over the ceiling probed around the step), "
       "prefill = compute_fraction (FLOP/s over the format's peak); B/A frac > 1: B is faster")
 PY

@@ -9,26 +9,16 @@
 // touches all of it, and preemption runs under load too).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { startServer } from './server.mjs';
 import { readFileSync } from 'node:fs';
 
 const WAVE_SECONDS = Number(process.env.DSINFER_LOAD_WAVE_SECONDS ?? 20);
 let server, baseURL, exitCode;
 
 before(async () => {
-  server = spawn(process.env.DSINFER_BINARY, ['serve', '--port', '0', '--no-pin', '--max-model-len', '256',
+  ({ proc: server, baseURL, exited: exitCode } = await startServer(['--max-model-len', '256',
     '--kv-cache-pages', '160', '--page-size', '16', '--max-num-seqs', '64', '--max-num-batched-tokens', '512',
-    '--shutdown-grace', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  exitCode = new Promise((resolve) => server.on('exit', (code) => resolve(code)));
-  baseURL = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start:\n' + log)), 180000);
-    server.stderr.on('data', (d) => {
-      log += d;
-      const m = /listening on (http:\/\/[0-9.:]+)/.exec(log);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-  });
+    '--shutdown-grace', '2']));
 });
 
 after(async () => {

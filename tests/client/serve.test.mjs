@@ -4,29 +4,15 @@
 // demo checkpoint is generated on first use.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { startServer } from './server.mjs';
 import OpenAI from 'openai';
 
 const KEY = 'test-key';
 let server, baseURL, client, exitCode;
 
 before(async () => {
-  const bin = process.env.DSINFER_BINARY;
-  assert.ok(bin, 'DSINFER_BINARY must name the dsinfer executable');
-  server = spawn(bin, ['serve', '--port', '0', '--no-pin', '--api-key', KEY, '--max-model-len', '384',
-    '--kv-cache-pages', '96', '--page-size', '16', '--max-num-batched-tokens', '128', '--shutdown-grace', '2'],
-  { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  exitCode = new Promise((resolve) => server.on('exit', (code) => resolve(code)));
-  baseURL = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start:\n' + log)), 180000);
-    server.stderr.on('data', (d) => {
-      log += d;
-      const m = /listening on (http:\/\/[0-9.:]+)/.exec(log);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    server.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
-  });
+  ({ proc: server, baseURL, exited: exitCode } = await startServer(['--api-key', KEY, '--max-model-len', '384',
+    '--kv-cache-pages', '96', '--page-size', '16', '--max-num-batched-tokens', '128', '--shutdown-grace', '2']));
   client = new OpenAI({ baseURL: baseURL + '/v1', apiKey: KEY, maxRetries: 0 });
 });
 

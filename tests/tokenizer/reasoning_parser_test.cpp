@@ -10,6 +10,7 @@
 #include "io/error.h"
 #include "tokenizer/reasoning_parser.h"
 #include "tokenizer/utf8.h"
+#include "stream_splits.h"
 
 namespace dsinfer::test {
 namespace {
@@ -32,29 +33,6 @@ Split run(bool starts_in_reasoning, const std::vector<std::string>& pieces) {
   for (const auto& piece : pieces) absorb(parser.feed(piece));
   absorb(parser.finish());
   return out;
-}
-
-// The whole text; every 2-piece split; one UTF-8 character at a time; one
-// byte at a time.
-std::vector<std::vector<std::string>> splittings(const std::string& text) {
-  std::vector<std::vector<std::string>> all{{text}};
-  for (size_t i = 0; i <= text.size(); ++i) all.push_back({text.substr(0, i), text.substr(i)});
-  std::vector<std::string> chars, bytes;
-  for (size_t pos = 0; pos < text.size();) {
-    const size_t n = std::max<size_t>(1, utf8::sequence_length(text, pos));
-    chars.push_back(text.substr(pos, n));
-    pos += n;
-  }
-  for (const char c : text) bytes.emplace_back(1, c);
-  all.push_back(chars);
-  all.push_back(bytes);
-  return all;
-}
-
-std::string describe(const std::vector<std::string>& pieces) {
-  if (pieces.size() == 1) return "whole";
-  if (pieces.size() == 2) return "split at byte " + std::to_string(pieces[0].size());
-  return std::to_string(pieces.size()) + " small pieces";
 }
 
 struct Case {
@@ -102,7 +80,7 @@ TEST_P(ReasoningCase, SameResultForEverySplit) {
   for (const auto& pieces : splittings(c.text)) {
     const Split got = run(c.starts_in_reasoning, pieces);
     if (got.reasoning != c.reasoning || got.content != c.content) {
-      ADD_FAILURE() << describe(pieces) << ": reasoning \"" << got.reasoning << "\" (want \"" << c.reasoning
+      ADD_FAILURE() << describe_split(pieces) << ": reasoning \"" << got.reasoning << "\" (want \"" << c.reasoning
                     << "\"), content \"" << got.content << "\" (want \"" << c.content << "\")";
       return;  // one report per case is enough
     }

@@ -11,6 +11,7 @@
 #include "io/error.h"
 #include "tokenizer/tool_call_parser.h"
 #include "tokenizer/utf8.h"
+#include "stream_splits.h"
 
 namespace dsinfer {
 // Readable gtest failure messages (found by argument-dependent lookup).
@@ -60,29 +61,6 @@ Outcome run(ToolCallFormat format, const std::vector<std::string>& pieces) {
   EXPECT_EQ(streamed, parser.calls()) << "streamed deltas must add up to calls()";
   out.calls = parser.calls();
   return out;
-}
-
-// The whole text; every 2-piece split; one UTF-8 character at a time; one
-// byte at a time.
-std::vector<std::vector<std::string>> splittings(const std::string& text) {
-  std::vector<std::vector<std::string>> all{{text}};
-  for (size_t i = 0; i <= text.size(); ++i) all.push_back({text.substr(0, i), text.substr(i)});
-  std::vector<std::string> chars, bytes;
-  for (size_t pos = 0; pos < text.size();) {
-    const size_t n = std::max<size_t>(1, utf8::sequence_length(text, pos));
-    chars.push_back(text.substr(pos, n));
-    pos += n;
-  }
-  for (const char c : text) bytes.emplace_back(1, c);
-  all.push_back(chars);
-  all.push_back(bytes);
-  return all;
-}
-
-std::string describe(const std::vector<std::string>& pieces) {
-  if (pieces.size() == 1) return "whole";
-  if (pieces.size() == 2) return "split at byte " + std::to_string(pieces[0].size());
-  return std::to_string(pieces.size()) + " small pieces";
 }
 
 struct Case {
@@ -277,8 +255,8 @@ TEST_P(ToolCallCase, SameResultForEverySplit) {
   ASSERT_EQ(utf8::find_invalid(c.text), std::string::npos);
   for (const auto& pieces : splittings(c.text)) {
     const Outcome got = run(c.format, pieces);
-    EXPECT_EQ(got.content, c.content) << describe(pieces);
-    EXPECT_EQ(got.calls, c.calls) << describe(pieces);
+    EXPECT_EQ(got.content, c.content) << describe_split(pieces);
+    EXPECT_EQ(got.calls, c.calls) << describe_split(pieces);
     if (got.content != c.content || got.calls != c.calls) return;  // one report per case is enough
   }
 }

@@ -32,10 +32,7 @@ class CpuBackend final : public Ops {
     for (int64_t r = 0; r < n_rows; ++r) cpu::rms_norm(x + r * ld, weight, 1, dim, eps, out + r * ld);
   }
 
-  void add(float* x, const float* y, int64_t n) override {
-#pragma omp simd
-    for (int64_t i = 0; i < n; ++i) x[i] += y[i];
-  }
+  void add(float* x, const float* y, int64_t n) override { add_inplace(x, y, n); }
 
   void rope(const RopeTable& t, float* x, int64_t n_rows, int64_t row_stride, int64_t vecs_per_row,
             int64_t vec_stride, const int64_t* positions) override {

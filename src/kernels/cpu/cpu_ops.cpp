@@ -11,20 +11,26 @@
 #include "kernels/cpu/head_gemm.h"
 #include "kernels/cpu/int8_linear.h"
 #include "kernels/cpu/linear_avx512.h"
+#include "kernels/cpu/multiversion.h"
 #include "kernels/cpu/row_blocks.h"
 
 namespace dsinfer::cpu {
 
-float dot(const float* a, const float* b, int64_t n) {
+DSINFER_MULTIVERSION float dot(const float* a, const float* b, int64_t n) {
   float acc = 0.f;
 #pragma omp simd reduction(+ : acc)
   for (int64_t i = 0; i < n; ++i) acc += a[i] * b[i];
   return acc;
 }
 
-void axpy(float a, const float* x, float* y, int64_t n) {
+DSINFER_MULTIVERSION void axpy(float a, const float* x, float* y, int64_t n) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+DSINFER_MULTIVERSION void add_inplace(float* x, const float* y, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
 namespace {
@@ -134,7 +140,7 @@ void linear_transposed_rows(const LinearWeight& w, int64_t row_begin, int64_t n_
   }
 }
 
-void rms_norm(const float* x, const float* weight, int64_t n_tokens, int64_t dim, double eps, float* out) {
+DSINFER_MULTIVERSION void rms_norm(const float* x, const float* weight, int64_t n_tokens, int64_t dim, double eps, float* out) {
   for (int64_t t = 0; t < n_tokens; ++t) {
     const float* xi = x + t * dim;
     float ss = dot(xi, xi, dim);
@@ -144,14 +150,14 @@ void rms_norm(const float* x, const float* weight, int64_t n_tokens, int64_t dim
   }
 }
 
-void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
+DSINFER_MULTIVERSION void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     out[i] = g / (1.0f + std::exp(-g)) * up[i];
   }
 }
 
-void softmax_inplace(float* x, int64_t n) {
+DSINFER_MULTIVERSION void softmax_inplace(float* x, int64_t n) {
   float m = -INFINITY;
   for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i]);
 #pragma omp simd

@@ -4,10 +4,11 @@
 #include <cmath>
 
 #include "kernels/cpu/head_gemm.h"
+#include "kernels/cpu/multiversion.h"
 
 namespace dsinfer::cpu {
 
-void online_softmax_block(float* sc, int64_t n, int64_t hp, float scale, bool first, float* m, float* l,
+DSINFER_MULTIVERSION void online_softmax_block(float* sc, int64_t n, int64_t hp, float scale, bool first, float* m, float* l,
                           float* alpha, float* block_max) {
   for (int64_t h = 0; h < hp; ++h) block_max[h] = m[h];
   for (int64_t i = 0; i < n; ++i) {

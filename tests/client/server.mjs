@@ -1,0 +1,21 @@
+// Starts `dsinfer serve --port 0 ...` (DSINFER_BINARY) and resolves with its
+// base URL once it prints where it listens; `exited` resolves with its exit code.
+import { spawn } from 'node:child_process';
+
+export async function startServer(args) {
+  const bin = process.env.DSINFER_BINARY;
+  if (!bin) throw new Error('DSINFER_BINARY must name the dsinfer executable');
+  const proc = spawn(bin, ['serve', '--port', '0', '--no-pin', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
+  const baseURL = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start:\n' + log)), 180000);
+    proc.stderr.on('data', (d) => {
+      log += d;
+      const m = /listening on (http:\/\/[0-9.:]+)/.exec(log);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${log}`)); });
+  });
+  return { proc, baseURL, exited };
+}
