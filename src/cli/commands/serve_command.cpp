@@ -1,4 +1,5 @@
 // dsinfer serve: the OpenAI-compatible server over one persistent engine.
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -59,6 +60,10 @@ int run_serve(ServeOpts o) {
   if (o.reasoning_parser != "auto" && o.reasoning_parser != "none" && o.reasoning_parser != "deepseek_r1")
     throw Error("serve: --reasoning-parser must be auto, deepseek_r1 or none, got '" + o.reasoning_parser + "'");
 
+  // Hundreds of HTTP threads would each get a malloc arena, and with the
+  // engine's keep-freed-memory policy every arena keeps its high-water mark:
+  // a few arenas bound the server's memory to what it needs at once.
+  mallopt(M_ARENA_MAX, 4);
   // Block the stop signals before any thread starts: one thread waits for them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
