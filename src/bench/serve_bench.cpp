@@ -38,6 +38,7 @@ struct Measured {
   double ttft_ms = 0;
   std::vector<double> itl_ms;
   int64_t tokens = 0, prompt_tokens = 0, cached = 0;
+  std::string error;  // why a request failed, for the report
 };
 
 // Splits host and port out of http://host:port.
@@ -106,7 +107,11 @@ Measured one_request(const ServeBenchOptions& o, const std::string& host, int po
   req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) { return on_data(data, n); };
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
-  m.ok = cli.send(req, res, err) && res.status == 200 && done;
+  const bool sent = cli.send(req, res, err);
+  m.ok = sent && res.status == 200 && done;
+  if (!sent) m.error = "connection: " + httplib::to_string(err) + " after " + std::to_string(ms_since(t0, Clock::now())) + " ms, " + std::to_string(m.tokens) + " tokens";
+  else if (res.status != 200) m.error = "HTTP " + std::to_string(res.status) + ": " + res.body.substr(0, 200);
+  else if (!done) m.error = "stream ended without [DONE]";
   return m;
 }
 
@@ -130,6 +135,14 @@ std::vector<ServeBenchLevel> run_serve_bench(const ServeBenchOptions& o) {
       for (int64_t i = 0; i < len; ++i) p.prompt.push_back(draw(o.vocab_low, o.vocab_high));
       p.max_tokens = o.output_lens[gen() % o.output_lens.size()];
     }
+    // Untimed requests first (same shapes, the shared prefix included): what
+    // is measured is a server in its steady state, not its first request.
+    for (int64_t w = 0; w < o.warmup; ++w) {
+      Planned p{prefix, 2};
+      for (int64_t i = 0; i < o.prompt_lens.front(); ++i) p.prompt.push_back(draw(o.vocab_low, o.vocab_high));
+      if (const Measured m = one_request(o, host, port, p); !m.ok)
+        throw Error("bench-serve: the warm-up request failed: " + m.error);
+    }
     std::vector<Measured> results(plan.size());
     std::atomic<size_t> next{0};
     const auto t0 = Clock::now();
@@ -145,7 +158,7 @@ std::vector<ServeBenchLevel> run_serve_bench(const ServeBenchOptions& o) {
     std::vector<double> ttft, itl;
     for (const auto& m : results) {
       if (!m.ok) {
-        ++L.errors;
+        if (L.errors++ == 0) std::fprintf(stderr, "bench-serve: first failed request: %s\n", m.error.c_str());
         continue;
       }
       ++L.requests;

@@ -18,6 +18,7 @@ struct ServeBenchOptions {
   int64_t requests_per_level = 0;  // 0: 4 x concurrency (at least 8)
   std::vector<int64_t> prompt_lens{32, 128, 512}, output_lens{16, 64, 128};
   int64_t shared_prefix = 0;       // tokens of a system prompt every request starts with
+  int64_t warmup = 1;              // untimed requests before each level (a server's steady state: warm caches)
   int64_t vocab_low = 1000, vocab_high = 100000;  // prompt ids drawn from [low, high)
   uint64_t seed = 0;
 };

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "io/error.h"
+#include "kernels/cpu/parallel_tasks.h"
 #include "runtime/load_model.h"
 #include "runtime/process_tuning.h"
 
@@ -62,17 +63,24 @@ StepResult Engine::step(const StepPlan& plan) {
   StepResult r;
   const auto t0 = std::chrono::steady_clock::now();
   r.logits = model_.forward(batch, cache_, plan.options);
-  r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const int64_t vocab = model_.config().vocab_size;
   int64_t row = 0;
+  std::vector<int64_t> sample_rows;
   for (const StepEntry& e : plan.entries) {
     r.tokens += static_cast<int64_t>(e.tokens.size());
     const int64_t rows = e.logits == LogitRows::None ? 0 : e.logits == LogitRows::All ? static_cast<int64_t>(e.tokens.size()) : 1;
     r.first_row.push_back(rows ? row : -1);
-    if (e.sampler) r.sampled.push_back(e.sampler->sample(r.logits.data() + (row + rows - 1) * vocab, vocab));
-    else r.sampled.push_back(std::nullopt);
+    sample_rows.push_back(e.sampler ? row + rows - 1 : -1);
     row += rows;
   }
+  // Each sequence's sampler is its own state: a batch samples in parallel
+  // (a vocabulary pass per sequence is not free at 100K+ logits).
+  r.sampled.resize(plan.entries.size());
+  cpu::run_parallel_tasks(static_cast<int64_t>(plan.entries.size()), [&](int64_t i) {
+    const auto k = static_cast<size_t>(i);
+    if (sample_rows[k] >= 0) r.sampled[k] = plan.entries[k].sampler->sample(r.logits.data() + sample_rows[k] * vocab, vocab);
+  });
+  r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
 

@@ -45,7 +45,7 @@ struct StepResult {
   std::vector<float> logits;             // the requested rows of all entries, in order, [rows, vocab]
   std::vector<int64_t> first_row;        // per entry: its first row in logits (-1: none)
   std::vector<std::optional<SampledToken>> sampled;  // per entry, when it had a sampler
-  double ms = 0;                         // wall time of the forward
+  double ms = 0;                         // wall time of the forward and the sampling
   int64_t tokens = 0;                    // new tokens processed
 };
 

@@ -45,7 +45,8 @@ std::string weights_kind(const ModelConfig& c) {
   return "?";
 }
 
-// with_ckpt: false -> a random checkpoint of model_path's config.json.
+}  // namespace
+
 std::string resolve_model_dir(const RunConfig& cfg, std::vector<std::string>& notes) {
   if (cfg.model.with_ckpt) return cfg.model_path;
   const fs::path cfg_path = fs::path(cfg.model_path) / "config.json";
@@ -71,6 +72,8 @@ std::string resolve_model_dir(const RunConfig& cfg, std::vector<std::string>& no
   notes.push_back("model_config.with_ckpt is False: running RANDOM weights of " + cfg_path.string() + " from " + dir);
   return dir;
 }
+
+namespace {
 
 nlohmann::json summary(const std::vector<double>& v) {
   return {{"mean", mean_of(v)}, {"p50", percentile_of(v, 50)}, {"p99", percentile_of(v, 99)}};

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "io/run_config.h"
 #include "backend/compute_precision.h"
@@ -25,6 +26,12 @@ struct OfflineJobOptions {
 
 // Runs the job and returns the results JSON (also written to output_json).
 nlohmann::json run_offline_job(const RunConfig& config, const OfflineJobOptions& options, FILE* report = stdout);
+
+// The model directory a run config names: model_path itself, or with
+// model_config.with_ckpt: False a random checkpoint of model_path's
+// config.json (generated once into the cache; planned before it is written).
+// Appends a note saying so.
+std::string resolve_model_dir(const RunConfig& config, std::vector<std::string>& notes);
 
 // The built-in demo's run config (random-weight DeepSeek-R1-shaped model
 // with the real DeepSeek tokenizer and R1 chat template).

@@ -49,7 +49,12 @@ std::vector<int32_t> PromptEncoder::encode(const PromptText& prompt, int64_t inp
 }
 
 std::string PromptEncoder::decode(const std::vector<int32_t>& ids) const {
-  if (tokenizer_) return tokenizer_->decode(ids);
+  if (tokenizer_) {  // generated ids may be padding rows of the model's vocabulary: they have no text
+    std::vector<int32_t> known;
+    for (int32_t id : ids)
+      if (tokenizer_->defined(id)) known.push_back(id);
+    return tokenizer_->decode(known);
+  }
   std::string s = "[no tokenizer; ids:";
   for (int32_t id : ids) s += " " + std::to_string(id);
   return s + "]";

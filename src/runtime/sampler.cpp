@@ -3,21 +3,15 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <string>
 
 #include "io/error.h"
+#include "kernels/cpu/vocab_reductions.h"
 
 namespace dsinfer {
 
 namespace {
 
-template <typename T>
-[[noreturn]] void reject(const char* field, const char* rule, T got) {
-  std::ostringstream s;
-  s << field << " must be " << rule << ", got " << got;
-  throw Error(s.str());
-}
 
 // "a ranks above b" in the order every filter cuts: higher logit (or
 // probability), then lower id. A strict total order, so each cut is a single
@@ -33,13 +27,10 @@ struct Scan {
 };
 
 // One pass for both modes; NaN would break every comparison below.
-Scan scan(const std::vector<float>& v) {
-  Scan s{v[0], 0};
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (std::isnan(v[i])) throw Error("sampler: logits contain NaN at token " + std::to_string(i));
-    if (v[i] > s.max) s = {v[i], static_cast<int32_t>(i)};
-  }
-  return s;
+Scan scan(const float* v, int64_t n) {
+  const cpu::VocabMax m = cpu::vocab_max(v, n);
+  if (m.first_nan >= 0) throw Error("sampler: logits contain NaN at token " + std::to_string(m.first_nan));
+  return {m.max, static_cast<int32_t>(m.argmax)};
 }
 
 }  // namespace
@@ -67,21 +58,6 @@ void Sampler::select_top(const float* v, int64_t n, int64_t k, std::vector<Key>&
   for (int64_t i = 0; i < n; ++i) keys[static_cast<size_t>(i)] = {v[i], static_cast<int32_t>(i)};
   std::nth_element(keys.begin(), keys.begin() + (k - 1), keys.end(), key_above);
   keys.resize(static_cast<size_t>(k));
-}
-
-void validate(const SamplingParams& p) {
-  // Written as !(in range) so NaN is rejected too.
-  if (!(p.temperature >= 0.f) || !std::isfinite(p.temperature)) reject("temperature", ">= 0", p.temperature);
-  if (!(p.top_p > 0.f && p.top_p <= 1.f)) reject("top_p", "in (0, 1]", p.top_p);
-  if (!(p.min_p >= 0.f && p.min_p <= 1.f)) reject("min_p", "in [0, 1]", p.min_p);
-  if (!(p.repetition_penalty > 0.f) || !std::isfinite(p.repetition_penalty))
-    reject("repetition_penalty", "> 0", p.repetition_penalty);
-  // The OpenAI API range.
-  if (!(p.presence_penalty >= -2.f && p.presence_penalty <= 2.f))
-    reject("presence_penalty", "in [-2, 2]", p.presence_penalty);
-  if (!(p.frequency_penalty >= -2.f && p.frequency_penalty <= 2.f))
-    reject("frequency_penalty", "in [-2, 2]", p.frequency_penalty);
-  if (p.top_logprobs < 0 || p.top_logprobs > 20) reject("top_logprobs", "in [0, 20]", p.top_logprobs);
 }
 
 Sampler::Sampler(const SamplingParams& params, std::span<const int32_t> prompt) : params_(params) {
@@ -124,9 +100,8 @@ void Sampler::apply_penalties(std::vector<float>& logits) const {
   }
 }
 
-int32_t Sampler::draw(const std::vector<float>& logits, float max_logit) {
+int32_t Sampler::draw(const float* logits, int64_t n, float max_logit) {
   if (!std::isfinite(max_logit)) throw Error("sampler: logits have no finite maximum");
-  const auto n = static_cast<int64_t>(logits.size());
   const double temp = params_.temperature;
 
   // Softmax weights relative to the max: the most likely token has w == 1
@@ -137,19 +112,18 @@ int32_t Sampler::draw(const std::vector<float>& logits, float max_logit) {
   if (params_.top_k > 0 && params_.top_k < n) {
     // top_k: dividing by T > 0 does not change the ranking, so select on the
     // logits themselves, then compute only k weights.
-    select_top(logits.data(), n, params_.top_k, keys_);
+    select_top(logits, n, params_.top_k, keys_);
     std::sort(keys_.begin(), keys_.end(), [](const Key& a, const Key& b) { return a.id < b.id; });
     for (const Key& k : keys_) {
       cands_.push_back({weight(k.logit), k.id});
       total += cands_.back().w;
     }
   } else {
+    // The whole vocabulary: vectorized float exp (w == 1 stays exact).
+    weights_.resize(static_cast<size_t>(n));
+    total = cpu::exp_shifted(logits, n, max_logit, static_cast<float>(1.0 / temp), weights_.data());
     cands_.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      const double w = weight(logits[static_cast<size_t>(i)]);
-      cands_[static_cast<size_t>(i)] = {w, static_cast<int32_t>(i)};
-      total += w;
-    }
+    for (int64_t i = 0; i < n; ++i) cands_[static_cast<size_t>(i)] = {weights_[static_cast<size_t>(i)], static_cast<int32_t>(i)};
   }
 
   // top_p and min_p (p >= min_p * p_max  <=>  w >= min_p) both keep a prefix
@@ -214,11 +188,8 @@ int32_t Sampler::draw(const std::vector<float>& logits, float max_logit) {
 }
 
 void Sampler::fill_logprobs(const float* logits, int64_t vocab, SampledToken& out) {
-  double m = -std::numeric_limits<double>::infinity();
-  for (int64_t i = 0; i < vocab; ++i) m = std::max(m, static_cast<double>(logits[i]));
-  double sum = 0.0;
-  for (int64_t i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(logits[i]) - m);
-  const double lse = m + std::log(sum);
+  const float m = cpu::vocab_max(logits, vocab).max;
+  const double lse = static_cast<double>(m) + std::log(cpu::exp_shifted(logits, vocab, m, 1.f, nullptr));
   out.logprob = static_cast<float>(logits[out.token] - lse);
 
   const int64_t k = std::min(params_.top_logprobs, vocab);
@@ -239,12 +210,18 @@ SampledToken Sampler::sample(const float* logits, int64_t vocab) {
 
   // Penalties act on a copy: the caller's logits stay the raw model output,
   // which is also what logprobs report.
-  work_.assign(logits, logits + vocab);
-  apply_penalties(work_);
+  const bool penalized = params_.repetition_penalty != 1.f || params_.presence_penalty != 0.f ||
+                         params_.frequency_penalty != 0.f;
+  const float* scored = logits;
+  if (penalized) {
+    work_.assign(logits, logits + vocab);
+    apply_penalties(work_);
+    scored = work_.data();
+  }
 
-  const Scan s = scan(work_);
+  const Scan s = scan(scored, vocab);
   SampledToken out;
-  out.token = greedy() ? s.argmax : draw(work_, s.max);
+  out.token = greedy() ? s.argmax : draw(scored, vocab, s.max);
   if (params_.logprobs || params_.top_logprobs > 0) fill_logprobs(logits, vocab, out);
 
   if (params_.repetition_penalty != 1.f) seen_.insert(out.token);

@@ -10,23 +10,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "runtime/sampling_params.h"
+
 namespace dsinfer {
-
-struct SamplingParams {
-  float temperature = 0.f;         // <= 0: greedy (argmax; ties -> lowest id)
-  int64_t top_k = 0;               // <= 0: off; else exactly k tokens (ties at the cut -> lowest ids)
-  float top_p = 1.f;               // (0, 1]; 1: off
-  float min_p = 0.f;               // [0, 1]; keep tokens with p >= min_p * p_max
-  std::optional<uint64_t> seed;    // nullopt: seeded from std::random_device
-  float repetition_penalty = 1.f;  // HF/vLLM: over prompt AND generated tokens; logit>0 -> logit/rp, else logit*rp
-  float presence_penalty = 0.f;    // OpenAI, generated tokens only: logit -= presence * (count>0)
-  float frequency_penalty = 0.f;   // OpenAI, generated tokens only: logit -= frequency * count
-  int64_t top_logprobs = 0;        // how many alternatives to report (0..20)
-  bool logprobs = false;           // report the chosen token's logprob
-};
-
-// Throws dsinfer::Error naming the field, e.g. "top_p must be in (0, 1], got 0".
-void validate(const SamplingParams& p);
 
 struct TokenLogprob {
   int32_t token;
@@ -75,7 +61,7 @@ class Sampler {
   static bool key_above(const Key& a, const Key& b);  // higher logit, then lower id
   // Leaves in `keys` the k (<= n) top-ranked of v[0..n), in no particular order.
   static void select_top(const float* v, int64_t n, int64_t k, std::vector<Key>& keys);
-  int32_t draw(const std::vector<float>& logits, float max_logit);
+  int32_t draw(const float* logits, int64_t n, float max_logit);
   void fill_logprobs(const float* logits, int64_t vocab, SampledToken& out);
   double next_uniform();  // [0, 1) with 53 random bits
 
@@ -85,7 +71,8 @@ class Sampler {
   std::unordered_map<int32_t, int64_t> counts_;   // generated only: presence / frequency
   int64_t num_generated_ = 0;
   // Scratch reused across steps (no per-step allocation at a fixed vocab).
-  std::vector<float> work_;
+  std::vector<float> work_;     // penalized logits
+  std::vector<float> weights_;  // exp over the vocabulary
   std::vector<Key> keys_;
   std::vector<Candidate> cands_;
   std::vector<Candidate> sorted_;

@@ -1,6 +1,9 @@
 #include "server/engine_service.h"
 
+#include <cstdio>
+
 #include "io/error.h"
+#include "runtime/process_tuning.h"
 #include "server/api_error.h"
 
 namespace dsinfer::server {
@@ -41,9 +44,13 @@ std::string RequestChannel::error() const {
   return error_;
 }
 
-EngineService::EngineService(Engine& engine, const SchedulerConfig& config) : engine_(engine), config_(config) {
+EngineService::EngineService(Engine& engine, const SchedulerConfig& config, bool pin_threads)
+    : engine_(engine), config_(config), pin_threads_(pin_threads) {
   capacity_ = engine.cache().geometry().max_pages * engine.cache().geometry().page_size;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    if (pin_threads_) std::fprintf(stderr, "serve: engine thread: %s\n", pin_worker_threads().c_str());
+    run();
+  });
 }
 
 EngineService::~EngineService() {

@@ -44,7 +44,11 @@ struct ServiceStats {
 
 class EngineService {
  public:
-  EngineService(Engine& engine, const SchedulerConfig& config);
+  // pin_threads: the engine thread pins itself and its OpenMP team to cores
+  // (the caller must not be pinned: threads inherit their creator's mask, so
+  // a pinned main thread would put the HTTP threads and the whole team on
+  // one core).
+  EngineService(Engine& engine, const SchedulerConfig& config, bool pin_threads = false);
   ~EngineService();  // stops the engine thread; unfinished requests end as cancelled
 
   // Queues a request; ApiError 400 when it can never fit, 503 when the queue
@@ -73,6 +77,7 @@ class EngineService {
   bool stopping_ = false, accepting_ = true;
   int64_t in_flight_ = 0;
   ServiceStats stats_;
+  bool pin_threads_ = false;
   std::thread thread_;
 };
 

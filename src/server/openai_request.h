@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/sampler.h"
+#include "runtime/sampling_params.h"
 #include "server/api_error.h"
 #include "tokenizer/chat_template.h"
 

@@ -19,6 +19,8 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 // Model text may hold invalid UTF-8 (a token's raw bytes): replace, never throw.
+constexpr int kListenBacklog = 1024;  // pending connections the kernel queues
+
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 std::string random_id(const char* prefix) {
@@ -78,6 +80,7 @@ struct OpenAiServer::Impl {
   EngineService& engine;
   ServerMetrics metrics;
   httplib::Server http;
+  socket_t listen_socket = -1;  // recorded by the socket-options hook
   std::vector<int32_t> eos_ids;
 
   Impl(const ServerConfig& c, const Tokenizer& t, const ModelConfig& m, EngineService& e)
@@ -437,6 +440,14 @@ struct OpenAiServer::Impl {
   }
 
   void routes() {
+    // cpp-httplib's default sets SO_REUSEPORT, which lets a second server
+    // bind the same port and silently split the traffic: ask for
+    // SO_REUSEADDR only, so a taken port is an error.
+    http.set_socket_options([this](socket_t sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listen_socket = sock;
+    });
     http.set_payload_max_length(cfg.max_body_bytes);
     http.set_read_timeout(cfg.read_timeout_s, 0);
     http.set_write_timeout(cfg.read_timeout_s, 0);
@@ -561,7 +572,12 @@ int OpenAiServer::bind() {
   } else {
     port_ = impl_->http.bind_to_port(c.host, c.port) ? c.port : -1;
   }
-  if (port_ <= 0) throw Error("serve: cannot listen on " + c.host + ":" + std::to_string(c.port));
+  if (port_ <= 0)
+    throw Error("serve: cannot listen on " + c.host + ":" + std::to_string(c.port) + " (port in use?)");
+  // Debian's cpp-httplib is a compiled library that listens with a backlog
+  // of 5: a burst of clients connecting at once overflows it and the kernel
+  // resets some of them. Listening again on the bound socket raises it.
+  if (impl_->listen_socket >= 0) ::listen(impl_->listen_socket, kListenBacklog);
   return port_;
 }
 

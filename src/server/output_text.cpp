@@ -6,7 +6,7 @@ namespace dsinfer::server {
 
 OutputText::OutputText(const Tokenizer& tokenizer, std::vector<std::string> stop, std::optional<bool> reasoning,
                        std::optional<ToolCallFormat> tools)
-    : detok_(tokenizer), vocab_(tokenizer.vocab_size()), stop_(std::move(stop)) {
+    : tokenizer_(tokenizer), detok_(tokenizer), stop_(std::move(stop)) {
   for (const auto& s : stop_) hold_ = std::max(hold_, s.size() - 1);
   if (reasoning) reasoning_parser_ = std::make_unique<ReasoningParser>(*reasoning);
   if (tools) tool_parser_ = std::make_unique<ToolCallParser>(*tools);
@@ -45,7 +45,7 @@ OutputText::Delta OutputText::release(std::string text, bool last) {
 OutputText::Delta OutputText::push(int32_t token) {
   if (stopped_) return {};
   // The model's vocabulary may be padded past the tokenizer's: such ids have no text.
-  if (token >= 0 && token < vocab_) pending_ += detok_.push(token);
+  if (tokenizer_.defined(token)) pending_ += detok_.push(token);
   // The earliest stop string ends the output right before it.
   size_t cut = std::string::npos;
   for (const auto& s : stop_) cut = std::min(cut, pending_.find(s));

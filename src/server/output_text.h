@@ -42,8 +42,8 @@ class OutputText {
  private:
   Delta release(std::string text, bool last);
 
+  const Tokenizer& tokenizer_;
   StreamingDetokenizer detok_;
-  int32_t vocab_ = 0;
   std::vector<std::string> stop_;
   size_t hold_ = 0;  // longest stop string - 1
   std::string pending_;

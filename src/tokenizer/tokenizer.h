@@ -34,6 +34,9 @@ class Tokenizer {
   std::string_view token_bytes(int32_t id) const;
   // Id of an added/special token given its exact content.
   std::optional<int32_t> special_token_id(std::string_view content) const { return store_.special(content); }
+  // Whether token_bytes(id) has bytes: a model's vocabulary is often padded
+  // past the tokenizer's (and may have gaps), and those ids have no text.
+  bool defined(int32_t id) const { return store_.defined(id); }
   // One past the largest id token_bytes() accepts.
   int32_t vocab_size() const { return store_.size(); }
 

@@ -9,7 +9,7 @@ WORK=${2:-build/fuzz}
 mkdir -p "$WORK/corpus"
 cp -n tests/fuzz/corpus/* "$WORK/corpus/" 2>/dev/null || true
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc \
-  tests/fuzz/openai_request_fuzzer.cpp src/server/openai_request.cpp src/runtime/sampler.cpp \
+  tests/fuzz/openai_request_fuzzer.cpp src/server/openai_request.cpp src/runtime/sampling_params.cpp \
   -o "$WORK/openai_request_fuzzer"
 "$WORK/openai_request_fuzzer" -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=10 \
   -rss_limit_mb=2048 "$WORK/corpus" 2>&1 | tail -5

@@ -10,6 +10,7 @@
 #include "io/error.h"
 #include "io/run_config.h"
 #include "runtime/offline_job.h"
+#include "runtime/prompt_encoder.h"
 #include "support/json_schema.h"
 #include "support/test_support.h"
 
@@ -248,6 +249,27 @@ TEST(OfflineJob, C8CheckpointRequiresMlaProlog) {
   EXPECT_EQ(r["model"]["kv_cache"], "int8");
   EXPECT_EQ(r["model"]["weights"], "w8a8");
   fs::remove_all(dir);
+}
+
+// R1's model vocabulary (129280 rows) extends past its tokenizer's ids: a
+// random model generates such ids, and the report decodes around them
+// instead of failing after the whole run.
+TEST(PromptEncoderDecode, IdsWithoutTokenizerTextAreSkipped) {
+  const std::string assets = std::string(DSINFER_SOURCE_ROOT) + "/assets/deepseek-r1";
+  PromptEncoder enc(assets, 129280);
+  ASSERT_TRUE(enc.has_tokenizer());
+  const auto hello = enc.tokenizer()->encode("Hello");
+  int32_t undefined = -1;
+  for (int32_t id = 129279; id > 0; --id)
+    if (!enc.tokenizer()->defined(id)) {
+      undefined = id;
+      break;
+    }
+  ASSERT_GE(undefined, 0) << "the R1 tokenizer defines every id below 129280";
+  std::vector<int32_t> ids = hello;
+  ids.insert(ids.begin(), undefined);
+  EXPECT_EQ(enc.decode(ids), "Hello");
+  EXPECT_THROW(enc.tokenizer()->decode(ids), Error);  // the detokenize command still names a bad id
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ void register_bench_serve_command(CLI::App& app, Action& action) {
   cmd->add_option("--prompt-lens", o->prompt_lens, "Prompt lengths in tokens, drawn uniformly")->delimiter(',');
   cmd->add_option("--output-lens", o->output_lens, "Output lengths in tokens, drawn uniformly")->delimiter(',');
   cmd->add_option("--shared-prefix", o->shared_prefix, "Tokens of a system prompt shared by every request");
+  cmd->add_option("--warmup", o->warmup, "Untimed requests before each level (warm caches)")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the request mix")->capture_default_str();
   cmd->add_option("--json", *json_path, "Write the results as JSON here");
   cmd->callback([&action, o, json_path] {

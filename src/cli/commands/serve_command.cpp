@@ -43,7 +43,11 @@ uint64_t safetensors_bytes(const std::string& dir) {
 int run_serve(ServeOpts o) {
   if (!o.config.empty()) {  // the run YAML's model keys
     const RunConfig rc = load_run_config(o.config);
-    if (o.model.empty()) o.model = rc.model_path;
+    if (o.model.empty()) {
+      std::vector<std::string> notes;
+      o.model = resolve_model_dir(rc, notes);  // with_ckpt: False serves random weights of its config
+      for (const auto& n : notes) std::fprintf(stderr, "serve: %s\n", n.c_str());
+    }
     if (o.served_name.empty()) o.served_name = rc.model_name;
     if (rc.model.enable_pa) o.page_size = rc.model.pa_block_size;
   }
@@ -99,10 +103,15 @@ int run_serve(ServeOpts o) {
     throw Error("serve: does not fit in memory: needs " + plan.describe() +
                 "; lower --kv-cache-memory / --kv-cache-pages or --max-num-batched-tokens");
 
-  const auto precision = apply_engine_options(o.engine, "serve", true);
+  // Pinning happens on the engine thread (EngineService), not here: a pinned
+  // main thread would confine every thread it starts to its one core.
+  EngineOptions unpinned = o.engine;
+  unpinned.no_pin = true;
+  const auto precision = apply_engine_options(unpinned, "serve", true);
   auto tokenizer = load_tokenizer(o.model);
   auto engine = Engine::open(o.model, EngineConfig{o.page_size, pages, precision});
-  server::EngineService service(*engine, SchedulerConfig{o.max_num_seqs, o.max_num_batched_tokens, !o.no_prefix_caching});
+  server::EngineService service(*engine, SchedulerConfig{o.max_num_seqs, o.max_num_batched_tokens, !o.no_prefix_caching},
+                                !o.engine.no_pin);
   server::ServerConfig sc;
   sc.host = o.host;
   sc.port = o.port;

@@ -12,6 +12,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")
 
+#include "kernels/cpu/vector_exp_avx512.h"
+
 namespace dsinfer::cpu::avx512 {
 namespace {
 
@@ -80,23 +82,9 @@ void head_gemm(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_co
 // exp(x) = 2^n * e^r, n = round(x / ln2), r = x - n ln2 (two-part ln2), e^r by
 // a degree-7 Taylor/Horner polynomial on |r| <= ln2/2.
 void exp_inplace(float* x, int64_t n) {
-  const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
-  const __m512 ln2_hi = _mm512_set1_ps(0.693145751953125f), ln2_lo = _mm512_set1_ps(1.428606765330187e-06f);
-  const __m512 lo = _mm512_set1_ps(-87.3f), hi = _mm512_set1_ps(88.3f);
-  const float c[8] = {1.f, 1.f, 0.5f, 1.f / 6, 1.f / 24, 1.f / 120, 1.f / 720, 1.f / 5040};
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1);
-    __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-    const __mmask16 under = _mm512_cmp_ps_mask(v, lo, _CMP_LT_OQ);
-    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-    const __m512 nf = _mm512_roundscale_ps(_mm512_mul_ps(v, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(nf, ln2_hi, v);
-    r = _mm512_fnmadd_ps(nf, ln2_lo, r);
-    __m512 p = _mm512_set1_ps(c[7]);
-    for (int d = 6; d >= 0; --d) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c[d]));
-    __m512 res = _mm512_scalef_ps(p, nf);
-    res = _mm512_mask_mov_ps(res, under, _mm512_setzero_ps());  // exp(-inf) = 0 (masked scores)
-    _mm512_mask_storeu_ps(x + i, m, res);
+    _mm512_mask_storeu_ps(x + i, m, exp16(_mm512_maskz_loadu_ps(m, x + i)));
   }
 }
 
