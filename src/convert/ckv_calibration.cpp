@@ -112,11 +112,24 @@ std::vector<float> calibrate_ckv_scales(const DeepseekModel& model, const Calibr
   if (percentile && !(*percentile > 0.0 && *percentile <= 100.0))
     throw Error("--calib-percentile must be in (0, 100], got " + std::to_string(*percentile));
   const ModelConfig& cfg = model.config();
-  const int64_t n_layers = cfg.num_hidden_layers, rank = cfg.kv_lora_rank;
+  // The decoder layers' latent caches, then the MTP layer's (fed the main
+  // model's final-normed hidden states, as at run time).
+  const int64_t n_main = cfg.num_hidden_layers, rank = cfg.kv_lora_rank;
+  const int64_t n_layers = n_main + (model.has_mtp() ? 1 : 0);
   std::vector<float> amax(static_cast<size_t>(n_layers), 0.f);
   std::vector<std::vector<float>> magnitudes(percentile ? static_cast<size_t>(n_layers) : 0);
   constexpr int64_t kPage = 128;
   std::vector<float> c_kv(static_cast<size_t>(rank));
+  auto observe = [&](const PagedLatentCache& cache, SequenceId s, int64_t cache_layer, int64_t l, int64_t n) {
+    for (int64_t pos = 0; pos < n; ++pos) {
+      cache.load_latent(s, cache_layer, pos, c_kv.data());
+      for (int64_t i = 0; i < rank; ++i) {
+        const float a = std::fabs(c_kv[i]);
+        amax[l] = std::max(amax[l], a);
+        if (percentile) magnitudes[l].push_back(a);
+      }
+    }
+  };
   for (const auto& ids : set.sequences) {
     const int64_t n = static_cast<int64_t>(ids.size());
     // The model is loaded as W8A8C16, so the cache holds the float latent.
@@ -124,16 +137,19 @@ std::vector<float> calibrate_ckv_scales(const DeepseekModel& model, const Calibr
     const SequenceId s = cache.add_sequence();
     cache.reserve(s, n);
     const BatchEntry entry{s, ids, false, false};
-    model.forward(std::span<const BatchEntry>(&entry, 1), cache);
-    for (int64_t l = 0; l < n_layers; ++l)
-      for (int64_t pos = 0; pos < n; ++pos) {
-        cache.load_latent(s, l, pos, c_kv.data());
-        for (int64_t i = 0; i < rank; ++i) {
-          const float a = std::fabs(c_kv[i]);
-          amax[l] = std::max(amax[l], a);
-          if (percentile) magnitudes[l].push_back(a);
-        }
-      }
+    std::vector<float> hidden;
+    ForwardOptions options;
+    options.final_hidden = &hidden;
+    model.forward(std::span<const BatchEntry>(&entry, 1), cache, options);
+    for (int64_t l = 0; l < n_main; ++l) observe(cache, s, l, l, n);
+    if (model.has_mtp() && n >= 2) {
+      PagedLatentCache mtp = model.make_mtp_cache(kPage, (n + kPage - 1) / kPage);
+      const SequenceId m = mtp.add_sequence();
+      mtp.reserve(m, n - 1);
+      const BatchEntry shifted{m, std::span<const int32_t>(ids).subspan(1), false, false};
+      model.forward_mtp(std::span<const BatchEntry>(&shifted, 1), hidden.data(), mtp);
+      observe(mtp, m, 0, n_main, n - 1);
+    }
   }
   std::vector<float> scales(static_cast<size_t>(n_layers));
   for (int64_t l = 0; l < n_layers; ++l) {

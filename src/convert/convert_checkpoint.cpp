@@ -113,7 +113,11 @@ ConvertReport convert_checkpoint(const ConvertOptions& opt) {
   if (opt.calib_percentile && !(*opt.calib_percentile > 0.0 && *opt.calib_percentile <= 100.0))
     throw Error("--calib-percentile must be in (0, 100], got " + std::to_string(*opt.calib_percentile));
   if (c8) {
-    if (!opt.quant_param_path.empty()) given_scales = read_ckv_scales(opt.quant_param_path, cfg.num_hidden_layers);
+    // The MTP layer has a latent cache too: its scale follows the decoder layers'.
+    const bool has_mtp = cfg.num_nextn_predict_layers > 0 &&
+                         input.has("model.layers." + std::to_string(cfg.num_hidden_layers) + ".eh_proj.weight");
+    const int64_t cache_layers = cfg.num_hidden_layers + (has_mtp ? 1 : 0);
+    if (!opt.quant_param_path.empty()) given_scales = read_ckv_scales(opt.quant_param_path, cache_layers);
     else {
       // Real text through the model's own tokenizer when the input has one.
       std::unique_ptr<Tokenizer> tokenizer;

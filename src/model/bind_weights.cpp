@@ -42,6 +42,17 @@ ModelWeights bind_weights(const CheckpointSchema& s, const WeightSource& src) {
   if (s.embed_tokens) w.embed_tokens = src.linear(*s.embed_tokens);
   w.layers.reserve(s.layers.size());
   for (const auto& L : s.layers) w.layers.push_back(bind_layer(L, src));
+  for (const auto& m : s.mtp_layers) {
+    MtpWeights t;
+    t.block = bind_layer(m.layer, src);
+    t.embed_tokens = m.embed_tokens ? src.linear(*m.embed_tokens) : w.embed_tokens;
+    t.enorm = src.vector(m.enorm);
+    t.hnorm = src.vector(m.hnorm);
+    t.eh_proj = src.linear(m.eh_proj);
+    t.shared_head_norm = src.vector(m.shared_head_norm);
+    t.shared_head = src.linear(m.shared_head_head);
+    w.mtp.push_back(std::move(t));
+  }
   w.final_norm = src.vector(s.final_norm);
   w.lm_head = s.lm_head ? src.linear(*s.lm_head) : w.embed_tokens;
   return w;

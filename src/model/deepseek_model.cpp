@@ -25,6 +25,10 @@ DeepseekModel::DeepseekModel(ModelConfig config, ModelWeights& weights, std::sha
       rope_(config_),
       attention_(config_, rope_, precision_, *ops_) {
   apply_compute_precision(weights_.layers, weights_.lm_head, precision_);
+  for (MtpWeights& m : weights_.mtp) {
+    apply_compute_precision(std::span<LayerWeights>(&m.block, 1), m.shared_head, precision_);
+    m.eh_proj.bf16_inputs = precision_ == ComputePrecision::BF16 && m.eh_proj.format == WeightFormat::BF16;
+  }
 }
 
 CacheGeometry DeepseekModel::cache_geometry(int64_t page_size, int64_t max_pages) const {
@@ -42,11 +46,21 @@ PagedLatentCache DeepseekModel::make_cache(int64_t page_size, int64_t max_pages)
   return cache;
 }
 
+PagedLatentCache DeepseekModel::make_mtp_cache(int64_t page_size, int64_t max_pages) const {
+  if (!has_mtp()) throw Error(config_.path + ": the checkpoint has no MTP layer (model.layers." +
+                              std::to_string(config_.num_hidden_layers) + ".*, num_nextn_predict_layers " +
+                              std::to_string(config_.num_nextn_predict_layers) + ")");
+  PagedLatentCache cache(CacheGeometry{1, config_.kv_lora_rank, config_.qk_rope_head_dim, page_size, max_pages,
+                                       config_.quant.kv_cache_int8});
+  if (config_.quant.kv_cache_int8) cache.set_latent_scales({weights_.mtp[0].block.attn.ckv_scale});
+  return cache;
+}
+
 BatchLayout DeepseekModel::plan_batch(std::span<const BatchEntry> batch, const PagedLatentCache& cache,
-                                      const ForwardOptions& options) const {
+                                      const ForwardOptions& options, int64_t cache_layers) const {
   if (batch.empty()) throw Error("forward: empty batch");
   const CacheGeometry& g = cache.geometry();
-  if (g.n_layers != config_.num_hidden_layers || g.latent_dim != config_.kv_lora_rank ||
+  if (g.n_layers != cache_layers || g.latent_dim != config_.kv_lora_rank ||
       g.rope_dim != config_.qk_rope_head_dim || g.latent_int8 != config_.quant.kv_cache_int8)
     throw Error("forward: KV cache geometry does not match model " + config_.path);
   BatchLayout layout;
@@ -74,41 +88,31 @@ BatchLayout DeepseekModel::plan_batch(std::span<const BatchEntry> batch, const P
   return layout;
 }
 
-std::vector<float> DeepseekModel::forward(std::span<const BatchEntry> batch, PagedLatentCache& cache,
-                                          const ForwardOptions& options) const {
-  const BatchLayout layout = plan_batch(batch, cache, options);
+void DeepseekModel::run_block(const LayerWeights& L, int64_t layer, int64_t cache_layer,
+                              std::span<const BatchEntry> batch, const BatchLayout& layout, PagedLatentCache& cache,
+                              const ForwardOptions& options) const {
   Ops& ops = *ops_;
   ForwardObserver* obs = options.observer;
-  const ModelWeights& w = weights_;
   const int64_t H = config_.hidden_size, T = layout.total_tokens;
   const double eps = config_.rms_norm_eps;
+  float* x = buffers_.x.data();
+  float* h = buffers_.h.data();
+  float* y = buffers_.y.data();
+  ops.rms_norm(x, T, H, H, L.input_layernorm.data(), eps, h);
+  attention_.forward(L.attn, cache_layer, h, batch, layout, cache, y, buffers_.attention, obs);
+  ops.add(x, y, T * H);
+  if (obs) obs->phase_done(StepPhase::Attention, layer);
+  ops.rms_norm(x, T, H, H, L.post_attention_layernorm.data(), eps, h);
+  if (L.moe) moe_forward(ops, config_, *L.moe, layer, h, T, y, options);
+  else ops.gated_mlp(*L.dense_mlp, h, T, y);
+  ops.add(x, y, T * H);
+  if (obs) obs->phase_done(L.moe ? StepPhase::SharedExpert : StepPhase::Mlp, layer);
+}
 
-  std::vector<float>& x = buffers_.x;
-  std::vector<float>& h = buffers_.h;
-  std::vector<float>& y = buffers_.y;
-  for (auto* v : {&x, &h, &y}) v->resize(static_cast<size_t>(T * H));
-  if (options.input_hidden) {
-    std::copy(options.input_hidden, options.input_hidden + T * H, x.begin());
-  } else {
-    for (size_t b = 0; b < batch.size(); ++b) ops.embed(w.embed_tokens, batch[b].tokens, x.data() + layout.row_begin[b] * H);
-  }
-  MlaWorkspace& attention_workspace = buffers_.attention;  // shared by all layers
-  for (int64_t i = 0; i < config_.num_hidden_layers; ++i) {
-    const LayerWeights& L = w.layers[static_cast<size_t>(i)];
-    ops.rms_norm(x.data(), T, H, H, L.input_layernorm.data(), eps, h.data());
-    attention_.forward(L.attn, i, h.data(), batch, layout, cache, y.data(), attention_workspace, obs);
-    ops.add(x.data(), y.data(), T * H);
-    if (obs) obs->phase_done(StepPhase::Attention, i);
-    ops.rms_norm(x.data(), T, H, H, L.post_attention_layernorm.data(), eps, h.data());
-    if (L.moe) moe_forward(ops, config_, *L.moe, i, h.data(), T, y.data(), options);
-    else ops.gated_mlp(*L.dense_mlp, h.data(), T, y.data());
-    ops.add(x.data(), y.data(), T * H);
-    if (obs) obs->phase_done(L.moe ? StepPhase::SharedExpert : StepPhase::Mlp, i);
-  }
-  // Every layer wrote the new positions: they are now part of the sequences.
-  for (size_t b = 0; b < batch.size(); ++b) cache.commit(batch[b].seq, layout.start_pos[b] + layout.n_tokens[b]);
-
-  // Only the rows whose logits are wanted go through the final norm and lm_head.
+std::vector<float> DeepseekModel::head_rows(std::span<const BatchEntry> batch, const BatchLayout& layout,
+                                            const float* x, const std::vector<float>& norm,
+                                            const LinearWeight& head) const {
+  const int64_t H = config_.hidden_size;
   std::vector<int64_t> rows;
   for (size_t b = 0; b < batch.size(); ++b) {
     if (!batch[b].logits) continue;
@@ -119,12 +123,70 @@ std::vector<float> DeepseekModel::forward(std::span<const BatchEntry> batch, Pag
   if (R == 0) return {};
   std::vector<float>& hr = buffers_.rows;
   hr.resize(static_cast<size_t>(R * H));
-  for (int64_t r = 0; r < R; ++r) std::copy(x.data() + rows[r] * H, x.data() + (rows[r] + 1) * H, hr.data() + r * H);
-  ops.rms_norm(hr.data(), R, H, H, w.final_norm.data(), eps, hr.data());
+  for (int64_t r = 0; r < R; ++r) std::copy(x + rows[r] * H, x + (rows[r] + 1) * H, hr.data() + r * H);
+  ops_->rms_norm(hr.data(), R, H, H, norm.data(), config_.rms_norm_eps, hr.data());
   std::vector<float> logits(static_cast<size_t>(R * config_.vocab_size));
-  ops.linear(w.lm_head, hr.data(), R, logits.data());
-  if (obs) obs->phase_done(StepPhase::LmHead, config_.num_hidden_layers);
+  ops_->linear(head, hr.data(), R, logits.data());
   return logits;
+}
+
+std::vector<float> DeepseekModel::forward(std::span<const BatchEntry> batch, PagedLatentCache& cache,
+                                          const ForwardOptions& options) const {
+  const BatchLayout layout = plan_batch(batch, cache, options, config_.num_hidden_layers);
+  Ops& ops = *ops_;
+  const ModelWeights& w = weights_;
+  const int64_t H = config_.hidden_size, T = layout.total_tokens;
+  for (auto* v : {&buffers_.x, &buffers_.h, &buffers_.y}) v->resize(static_cast<size_t>(T * H));
+  std::vector<float>& x = buffers_.x;
+  if (options.input_hidden) {
+    std::copy(options.input_hidden, options.input_hidden + T * H, x.begin());
+  } else {
+    for (size_t b = 0; b < batch.size(); ++b) ops.embed(w.embed_tokens, batch[b].tokens, x.data() + layout.row_begin[b] * H);
+  }
+  for (int64_t i = 0; i < config_.num_hidden_layers; ++i)
+    run_block(w.layers[static_cast<size_t>(i)], i, i, batch, layout, cache, options);
+  // Every layer wrote the new positions: they are now part of the sequences.
+  for (size_t b = 0; b < batch.size(); ++b) cache.commit(batch[b].seq, layout.start_pos[b] + layout.n_tokens[b]);
+  if (options.final_hidden) {
+    options.final_hidden->resize(static_cast<size_t>(T * H));
+    ops.rms_norm(x.data(), T, H, H, w.final_norm.data(), config_.rms_norm_eps, options.final_hidden->data());
+  }
+  // Only the rows whose logits are wanted go through the final norm and lm_head.
+  std::vector<float> logits = head_rows(batch, layout, x.data(), w.final_norm, w.lm_head);
+  if (options.observer && !logits.empty()) options.observer->phase_done(StepPhase::LmHead, config_.num_hidden_layers);
+  return logits;
+}
+
+std::vector<float> DeepseekModel::forward_mtp(std::span<const BatchEntry> batch, const float* hidden,
+                                              PagedLatentCache& mtp_cache, const ForwardOptions& options,
+                                              std::vector<float>* normed_out) const {
+  if (!has_mtp()) throw Error(config_.path + ": the checkpoint has no MTP layer");
+  const MtpWeights& m = weights_.mtp[0];
+  const BatchLayout layout = plan_batch(batch, mtp_cache, options, 1);
+  Ops& ops = *ops_;
+  const int64_t H = config_.hidden_size, T = layout.total_tokens;
+  const double eps = config_.rms_norm_eps;
+  for (auto* v : {&buffers_.x, &buffers_.h, &buffers_.y}) v->resize(static_cast<size_t>(T * H));
+  // x = eh_proj([enorm(E[t]); hnorm(H)]), the embedding half first.
+  std::vector<float>& in = buffers_.mtp_in;
+  in.resize(static_cast<size_t>(T * 2 * H));
+  float* e = buffers_.h.data();
+  for (size_t b = 0; b < batch.size(); ++b) ops.embed(m.embed_tokens, batch[b].tokens, e + layout.row_begin[b] * H);
+  for (int64_t r = 0; r < T; ++r) {
+    std::copy(e + r * H, e + (r + 1) * H, in.data() + r * 2 * H);
+    std::copy(hidden + r * H, hidden + (r + 1) * H, in.data() + r * 2 * H + H);
+  }
+  ops.rms_norm(in.data(), T, H, 2 * H, m.enorm.data(), eps, in.data());
+  ops.rms_norm(in.data() + H, T, H, 2 * H, m.hnorm.data(), eps, in.data() + H);
+  ops.linear(m.eh_proj, in.data(), T, buffers_.x.data());
+  const int64_t layer = config_.num_hidden_layers;  // model.layers.N in the release
+  run_block(m.block, layer, 0, batch, layout, mtp_cache, options);
+  for (size_t b = 0; b < batch.size(); ++b) mtp_cache.commit(batch[b].seq, layout.start_pos[b] + layout.n_tokens[b]);
+  if (normed_out) {
+    normed_out->resize(static_cast<size_t>(T * H));
+    ops.rms_norm(buffers_.x.data(), T, H, H, m.shared_head_norm.data(), eps, normed_out->data());
+  }
+  return head_rows(batch, layout, buffers_.x.data(), m.shared_head_norm, m.shared_head);
 }
 
 }  // namespace dsinfer

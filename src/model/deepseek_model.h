@@ -55,9 +55,29 @@ class DeepseekModel {
   std::vector<float> forward(std::span<const BatchEntry> batch, PagedLatentCache& cache,
                              const ForwardOptions& options = {}) const;
 
+  // The multi-token-prediction layer (the first of num_nextn_predict_layers),
+  // when the checkpoint has it. Its cache has one layer.
+  bool has_mtp() const { return !weights_.mtp.empty(); }
+  PagedLatentCache make_mtp_cache(int64_t page_size, int64_t max_pages) const;
+  // One MTP pass: entry b's token j is t[i+1] for the position i whose
+  // hidden state is row (row_begin + j) of `hidden` [tokens, hidden_size]
+  // (the main model's final-normed state, or for a chained draft this
+  // layer's own normalized output). Writes the positions into mtp_cache like
+  // forward(); returns logits as forward() does (row for position i predicts
+  // t[i+2]) and, when normed_out is set, shared_head.norm of every token's
+  // output [tokens, hidden], the H of the next chained application.
+  std::vector<float> forward_mtp(std::span<const BatchEntry> batch, const float* hidden, PagedLatentCache& mtp_cache,
+                                 const ForwardOptions& options = {}, std::vector<float>* normed_out = nullptr) const;
+
  private:
   BatchLayout plan_batch(std::span<const BatchEntry> batch, const PagedLatentCache& cache,
-                         const ForwardOptions& options) const;
+                         const ForwardOptions& options, int64_t cache_layers) const;
+  // One decoder block on buffers_.x in place (its latent into cache layer cache_layer).
+  void run_block(const LayerWeights& L, int64_t layer, int64_t cache_layer, std::span<const BatchEntry> batch,
+                 const BatchLayout& layout, PagedLatentCache& cache, const ForwardOptions& options) const;
+  // The rows whose logits are wanted, normed with `norm` and through `head`.
+  std::vector<float> head_rows(std::span<const BatchEntry> batch, const BatchLayout& layout, const float* x,
+                               const std::vector<float>& norm, const LinearWeight& head) const;
 
   ModelConfig config_;
   std::shared_ptr<void> owner_;
@@ -68,7 +88,7 @@ class DeepseekModel {
   MlaAttention attention_;
   // Activations of the last forward, reused (every element is written before it is read).
   struct Buffers {
-    std::vector<float> x, h, y, rows;
+    std::vector<float> x, h, y, rows, mtp_in;
     MlaWorkspace attention;
   };
   mutable Buffers buffers_;

@@ -36,6 +36,9 @@ struct ForwardOptions {
   // Hidden states [tokens, hidden] to start from instead of embedding the
   // token ids (the benchmark feeds random states; the ids still count).
   const float* input_hidden = nullptr;
+  // When set, receives the final-normed hidden state (what enters the
+  // head) of every new token, [tokens, hidden]: the MTP layer's input H.
+  std::vector<float>* final_hidden = nullptr;
 };
 
 // Packed layout of a batch: for entry i, rows [row_begin[i], row_begin[i] + n)

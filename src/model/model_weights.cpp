@@ -109,8 +109,12 @@ class WeightBinder {
 LoadedCheckpoint::LoadedCheckpoint(const std::string& model_dir, const ModelConfig& c)
     : checkpoint_(std::make_unique<Checkpoint>(model_dir)) {
   WeightBinder b(*checkpoint_, c);
-  // MTP layers are not part of the graph yet.
-  CheckpointSchema schema = checkpoint_schema(c, {.include_mtp = false});
+  // The MTP layer is loaded when the checkpoint has it (converted
+  // checkpoints made without it still run, without speculative decoding);
+  // mapped, so its pages are read only when drafts are made.
+  const bool has_mtp = c.num_nextn_predict_layers > 0 &&
+                       checkpoint_->has("model.layers." + std::to_string(c.num_hidden_layers) + ".eh_proj.weight");
+  CheckpointSchema schema = checkpoint_schema(c, {.include_mtp = has_mtp});
   if (c.tie_word_embeddings && !checkpoint_->has(schema.lm_head->weight_name())) schema.lm_head.reset();
   WeightSource source;
   source.linear = [&](const LinearSpec& s) { return b.linear(s); };
@@ -151,7 +155,7 @@ void for_each_compute_linear(Layers& layers, Fn&& fn) {
 
 }  // namespace
 
-void apply_compute_precision(std::vector<LayerWeights>& layers, LinearWeight& lm_head, ComputePrecision p) {
+void apply_compute_precision(std::span<LayerWeights> layers, LinearWeight& lm_head, ComputePrecision p) {
   const bool on = p == ComputePrecision::BF16;
   auto mark = [&](LinearWeight& w) { w.bf16_inputs = on && w.format == WeightFormat::BF16; };
   for_each_compute_linear(layers, mark);

@@ -5,6 +5,7 @@
 // (a few KB per layer) are widened to float32.
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -43,9 +44,22 @@ struct LayerWeights {
   std::optional<MoeWeights> moe;
 };
 
+// A multi-token-prediction layer (num_nextn_predict_layers): its own
+// embedding and norms, eh_proj over [enorm(E[t]); hnorm(H)], one decoder
+// block with its own latent cache, and its own output head.
+struct MtpWeights {
+  LinearWeight embed_tokens;  // the layer's own copy (the release stores one)
+  std::vector<float> enorm, hnorm;
+  LinearWeight eh_proj;       // [hidden, 2 * hidden]
+  LayerWeights block;
+  std::vector<float> shared_head_norm;
+  LinearWeight shared_head;   // [vocab, hidden]
+};
+
 struct ModelWeights {
   LinearWeight embed_tokens;  // [vocab, hidden], rows read one token at a time
   std::vector<LayerWeights> layers;
+  std::vector<MtpWeights> mtp;  // empty when the checkpoint has no MTP layer
   std::vector<float> final_norm;
   LinearWeight lm_head;
   size_t bytes = 0;           // bytes of all mapped weights used by the graph
@@ -55,7 +69,7 @@ struct ModelWeights {
 // under ComputePrecision::BF16 (clears them under Float32). The MoE router and
 // kv_b_proj stay exact: both are small, and expert choice and every head's
 // keys are sensitive to their rounding.
-void apply_compute_precision(std::vector<LayerWeights>& layers, LinearWeight& lm_head, ComputePrecision p);
+void apply_compute_precision(std::span<LayerWeights> layers, LinearWeight& lm_head, ComputePrecision p);
 // The automatic choice: Float32 when an attention or expert Linear is FP8 or
 // float32 (release checkpoints: exact, as the references), else BF16
 // (checkpoints converted to bf16 or W8A8 run at the precision they were made for).

@@ -29,14 +29,36 @@ Engine::Engine(std::unique_ptr<DeepseekModel> owned, const EngineConfig& config)
 
 Engine::Engine(const DeepseekModel& model, const EngineConfig& config)
     : model_(model), config_(config), cache_(model.make_cache(config.page_size, checked_pages(config))) {
+  if (config.mtp) mtp_cache_.emplace(model.make_mtp_cache(config.page_size, config.kv_pages));
   keep_scratch_in_heap();
 }
 
 Engine::~Engine() = default;
 
-SequenceId Engine::add_sequence() { return cache_.add_sequence(); }
+SequenceId Engine::add_sequence() {
+  const SequenceId s = cache_.add_sequence();
+  if (mtp_cache_) mtp_seq_[s] = mtp_cache_->add_sequence();
+  return s;
+}
 
-void Engine::release(SequenceId s) { cache_.remove_sequence(s); }
+void Engine::release(SequenceId s) {
+  cache_.remove_sequence(s);
+  if (const auto it = mtp_seq_.find(s); it != mtp_seq_.end()) {
+    mtp_cache_->remove_sequence(it->second);
+    mtp_seq_.erase(it);
+  }
+}
+
+SequenceId Engine::mtp_id(SequenceId s) const {
+  if (!mtp_cache_) throw Error("engine: opened without the MTP layer's cache (EngineConfig::mtp)");
+  const auto it = mtp_seq_.find(s);
+  if (it == mtp_seq_.end()) throw Error("engine: unknown sequence " + std::to_string(s));
+  return it->second;
+}
+
+int64_t Engine::mtp_length(SequenceId s) const { return mtp_cache_->length(mtp_id(s)); }
+
+void Engine::truncate_mtp(SequenceId s, int64_t new_length) { mtp_cache_->truncate(mtp_id(s), new_length); }
 
 int64_t Engine::pages_needed(std::span<const StepEntry> entries) const {
   int64_t pages = 0;
@@ -45,24 +67,40 @@ int64_t Engine::pages_needed(std::span<const StepEntry> entries) const {
   return pages;
 }
 
-StepResult Engine::step(const StepPlan& plan) {
+StepResult Engine::step(const StepPlan& plan) { return run_step(plan, cache_, nullptr); }
+
+StepResult Engine::mtp_step(const StepPlan& plan, const float* hidden) {
+  StepPlan mapped = plan;
+  for (StepEntry& e : mapped.entries) e.seq = mtp_id(e.seq);
+  return run_step(mapped, *mtp_cache_, hidden);
+}
+
+StepResult Engine::run_step(const StepPlan& plan, PagedLatentCache& cache, const float* mtp_hidden) {
   // Reserve every entry's pages before touching any of them, so a full pool
   // fails the step without leaving a sequence half-extended.
-  const int64_t need = pages_needed(plan.entries);
-  if (need > cache_.free_pages())
-    throw Error("KV cache exhausted: the step needs " + std::to_string(need) + " more pages, " +
-                std::to_string(cache_.free_pages()) + " of " + std::to_string(cache_.geometry().max_pages) +
-                " are free");
+  int64_t need = 0;
+  for (const StepEntry& e : plan.entries)
+    need += cache.pages_needed(e.seq, cache.length(e.seq) + static_cast<int64_t>(e.tokens.size()));
+  if (need > cache.free_pages())
+    throw Error(std::string(mtp_hidden ? "MTP " : "") + "KV cache exhausted: the step needs " + std::to_string(need) +
+                " more pages, " + std::to_string(cache.free_pages()) + " of " +
+                std::to_string(cache.geometry().max_pages) + " are free");
   std::vector<BatchEntry> batch;
   batch.reserve(plan.entries.size());
   for (const StepEntry& e : plan.entries) {
     if (e.sampler && e.logits == LogitRows::None) throw Error("engine: an entry samples but asks for no logits");
-    cache_.reserve(e.seq, cache_.length(e.seq) + static_cast<int64_t>(e.tokens.size()));
+    cache.reserve(e.seq, cache.length(e.seq) + static_cast<int64_t>(e.tokens.size()));
     batch.push_back(BatchEntry{e.seq, e.tokens, e.logits == LogitRows::All, e.logits != LogitRows::None});
   }
   StepResult r;
   const auto t0 = std::chrono::steady_clock::now();
-  r.logits = model_.forward(batch, cache_, plan.options);
+  if (mtp_hidden) {
+    r.logits = model_.forward_mtp(batch, mtp_hidden, cache, plan.options, plan.hidden ? &r.hidden : nullptr);
+  } else {
+    ForwardOptions options = plan.options;
+    if (plan.hidden) options.final_hidden = &r.hidden;
+    r.logits = model_.forward(batch, cache, options);
+  }
   const int64_t vocab = model_.config().vocab_size;
   int64_t row = 0;
   std::vector<int64_t> sample_rows;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "model/deepseek_model.h"
@@ -24,6 +25,9 @@ struct EngineConfig {
   int64_t kv_pages = 0;     // pool capacity in pages (> 0)
   std::optional<ComputePrecision> precision;  // open(): nullopt = the checkpoint's default
   bool pin_threads = false;                   // pin worker threads to cores at start
+  // A latent cache for the MTP layer too (same pages and page size; a page
+  // of it holds one layer, so it costs 1/num_hidden_layers of the main pool).
+  bool mtp = false;
 };
 
 enum class LogitRows : uint8_t { None, Last, All };
@@ -39,6 +43,7 @@ struct StepEntry {
 struct StepPlan {
   std::vector<StepEntry> entries;
   ForwardOptions options;
+  bool hidden = false;  // return every new token's final-normed hidden state (the MTP input)
 };
 
 struct StepResult {
@@ -47,6 +52,8 @@ struct StepResult {
   std::vector<std::optional<SampledToken>> sampled;  // per entry, when it had a sampler
   double ms = 0;                         // wall time of the forward and the sampling
   int64_t tokens = 0;                    // new tokens processed
+  std::vector<float> hidden;             // [tokens, hidden_size] when the plan asked (main step), or
+                                         // shared_head.norm of the MTP outputs (mtp_step)
 };
 
 class Engine {
@@ -83,13 +90,28 @@ class Engine {
 
   StepResult step(const StepPlan& plan);
 
+  // The MTP layer over its own cache (EngineConfig::mtp): entry k's tokens
+  // pair with rows of `hidden` (packed in entry order, one per token) as
+  // DeepseekModel::forward_mtp describes; same sequence ids as the main
+  // cache. Logits and samplers as step(); result.hidden = the normalized
+  // outputs when plan.hidden.
+  StepResult mtp_step(const StepPlan& plan, const float* hidden);
+  int64_t mtp_length(SequenceId s) const;
+  void truncate_mtp(SequenceId s, int64_t new_length);
+  bool has_mtp() const { return mtp_cache_.has_value(); }
+
  private:
+  SequenceId mtp_id(SequenceId s) const;
+  StepResult run_step(const StepPlan& plan, PagedLatentCache& cache, const float* mtp_hidden);
+  std::unordered_map<SequenceId, SequenceId> mtp_seq_;  // main id -> MTP cache id
+
   Engine(std::unique_ptr<DeepseekModel> owned, const EngineConfig& config);
 
   std::unique_ptr<DeepseekModel> owned_;
   const DeepseekModel& model_;
   EngineConfig config_;
   PagedLatentCache cache_;
+  std::optional<PagedLatentCache> mtp_cache_;
 };
 
 }  // namespace dsinfer

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "io/error.h"
+
 namespace dsinfer {
 
 const char* generation_phase_name(GenerationPhase p) { return p == GenerationPhase::Prefill ? "prefill" : "decode"; }
@@ -111,6 +113,25 @@ std::vector<float> prompt_logits(const DeepseekModel& model, const std::vector<i
                                  const GenerationOptions& options) {
   Engine engine(model, EngineConfig{options.page_size, pages_for_requests({{ids, 0}}, options.page_size)});
   return prompt_logits(engine, ids);
+}
+
+std::vector<float> mtp_prompt_logits(const DeepseekModel& model, const std::vector<int32_t>& ids,
+                                     const GenerationOptions& options) {
+  if (ids.size() < 2) throw Error("MTP logits need at least 2 ids (row i predicts ids[i+2] from ids[..i+1])");
+  EngineConfig config{options.page_size, pages_for_requests({{ids, 0}}, options.page_size)};
+  config.mtp = true;
+  Engine engine(model, config);
+  const SequenceId s = engine.add_sequence();
+  // Main model: every position's final-normed hidden state H[i].
+  StepPlan main;
+  main.entries.push_back({s, ids, LogitRows::None, nullptr});
+  main.hidden = true;
+  const StepResult h = engine.step(main);
+  // MTP: position i pairs E[ids[i+1]] with H[i], for i < n - 1.
+  StepPlan mtp;
+  mtp.entries.push_back({s, std::span<const int32_t>(ids).subspan(1), LogitRows::All, nullptr});
+  StepResult r = engine.mtp_step(mtp, h.hidden.data());
+  return std::move(r.logits);
 }
 
 }  // namespace dsinfer

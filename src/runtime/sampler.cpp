@@ -37,7 +37,7 @@ Scan scan(const float* v, int64_t n) {
 
 bool Sampler::key_above(const Key& a, const Key& b) { return ranks_above(a.logit, a.id, b.logit, b.id); }
 
-void Sampler::select_top(const float* v, int64_t n, int64_t k, std::vector<Key>& keys) {
+void Sampler::select_top(const float* v, int64_t n, int64_t k, MappedVector<Key>& keys) {
   keys.clear();
   if (k * 8 <= n && k <= 2048) {
     // Heap of the k best so far, least likely at the front: one comparison
@@ -79,7 +79,7 @@ double Sampler::next_uniform() {
   return static_cast<double>(rng_() >> 11) * 0x1.0p-53;
 }
 
-void Sampler::apply_penalties(std::vector<float>& logits) const {
+void Sampler::apply_penalties(MappedVector<float>& logits) const {
   const auto vocab = static_cast<int64_t>(logits.size());
   const auto in_vocab = [vocab](int32_t t) { return t >= 0 && t < vocab; };
   const float rp = params_.repetition_penalty;

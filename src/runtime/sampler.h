@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "runtime/mapped_allocator.h"
 #include "runtime/sampling_params.h"
 
 namespace dsinfer {
@@ -57,10 +58,10 @@ class Sampler {
     int32_t id;
   };
 
-  void apply_penalties(std::vector<float>& logits) const;
+  void apply_penalties(MappedVector<float>& logits) const;
   static bool key_above(const Key& a, const Key& b);  // higher logit, then lower id
   // Leaves in `keys` the k (<= n) top-ranked of v[0..n), in no particular order.
-  static void select_top(const float* v, int64_t n, int64_t k, std::vector<Key>& keys);
+  static void select_top(const float* v, int64_t n, int64_t k, MappedVector<Key>& keys);
   int32_t draw(const float* logits, int64_t n, float max_logit);
   void fill_logprobs(const float* logits, int64_t vocab, SampledToken& out);
   double next_uniform();  // [0, 1) with 53 random bits
@@ -71,11 +72,11 @@ class Sampler {
   std::unordered_map<int32_t, int64_t> counts_;   // generated only: presence / frequency
   int64_t num_generated_ = 0;
   // Scratch reused across steps (no per-step allocation at a fixed vocab).
-  std::vector<float> work_;     // penalized logits
-  std::vector<float> weights_;  // exp over the vocabulary
-  std::vector<Key> keys_;
-  std::vector<Candidate> cands_;
-  std::vector<Candidate> sorted_;
+  MappedVector<float> work_;     // penalized logits
+  MappedVector<float> weights_;  // exp over the vocabulary
+  MappedVector<Key> keys_;
+  MappedVector<Candidate> cands_;
+  MappedVector<Candidate> sorted_;
 };
 
 }  // namespace dsinfer

@@ -1,5 +1,7 @@
 #include "server/engine_service.h"
 
+#include <malloc.h>
+
 #include <cstdio>
 
 #include "io/error.h"
@@ -129,12 +131,21 @@ void EngineService::drain(std::chrono::milliseconds grace) {
 void EngineService::run() {
   Scheduler scheduler(engine_, config_);
   std::map<RequestId, RequestId> service_id;  // scheduler id -> service id
+  bool worked = false;
   for (;;) {
     std::deque<std::pair<RequestId, SchedulerRequest>> inbox;
     std::vector<RequestId> cancels;
+    // Going idle after work: hand the heap's free memory back. Steps keep
+    // freed scratch for reuse (keep_scratch_in_heap), so without this every
+    // burst would leave its high-water mark in the malloc arenas for good.
+    if (scheduler.idle() && worked) {
+      malloc_trim(0);
+      worked = false;
+    }
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !inbox_.empty() || !cancels_.empty() || !scheduler.idle(); });
+      worked = true;
       if (stopping_) break;
       inbox.swap(inbox_);
       cancels.swap(cancels_);

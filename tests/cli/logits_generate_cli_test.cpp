@@ -2,6 +2,8 @@
 // array matching the reference; `generate` writes prompt and generated ids.
 #include <gtest/gtest.h>
 
+#include "io/safetensors.h"
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -43,6 +45,35 @@ TEST(LogitsCli, WritesNpyMatchingGolden) {
   float worst = 0.f;
   for (size_t i = 0; i < p.logits.size(); ++i) worst = std::max(worst, std::fabs(data[i] - p.logits[i]));
   EXPECT_LE(worst, 1e-3);
+  std::filesystem::remove_all(dir);
+}
+
+// logits --mtp: the MTP layer's rows [n - 1, vocab] against its float64 reference.
+TEST(LogitsCli, MtpWritesTheMtpHeadsRows) {
+  SafetensorsFile golden(test::data_path("golden/deepseek-r1-tiny.mtp.golden.safetensors"));
+  const auto id64 = golden.tensors().at("p1.ids").as<int64_t>();
+  const std::vector<int32_t> ids(id64.begin(), id64.end());
+  const auto ref = golden.tensors().at("p1.mtp_logits").as<float>();
+  const std::string dir = test::make_temp_dir("logits-mtp");
+  const std::string out = dir + "/m.npy";
+  auto r = test::run_dsinfer("logits --mtp --model " + test::data_path("deepseek-r1-tiny") + " --ids " +
+                             join_ids(ids, ids.size()) + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream f(out, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string bytes = ss.str();
+  const uint16_t hlen = static_cast<uint8_t>(bytes[8]) | (static_cast<uint8_t>(bytes[9]) << 8);
+  EXPECT_NE(bytes.substr(10, hlen).find("'shape': (" + std::to_string(ids.size() - 1) + ", 2048)"), std::string::npos);
+  ASSERT_EQ(bytes.size(), 10 + hlen + ref.size() * 4);
+  const float* data = reinterpret_cast<const float*>(bytes.data() + 10 + hlen);
+  float worst = 0.f;
+  for (size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::fabs(data[i] - ref[i]));
+  EXPECT_LE(worst, 1e-3);
+  // A model without the layer is refused with exit 2, naming it.
+  r = test::run_dsinfer("logits --mtp --model " + test::data_path("kimi-k2-tiny") + " --ids 1,2,3 --out " + out);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no MTP layer"), std::string::npos) << r.output;
   std::filesystem::remove_all(dir);
 }
 

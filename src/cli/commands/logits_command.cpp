@@ -15,20 +15,24 @@ void register_logits_command(CLI::App& app, Action& action) {
   struct Opts {
     std::string model, ids, out;
     EngineOptions engine;
+    bool mtp = false;
   };
   auto opts = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("logits", "Write float32 logits [n_ids, vocab] for every prompt position (.npy)");
   cmd->add_option("--model", opts->model, "Model directory (config.json + safetensors)")->required();
   cmd->add_option("--ids", opts->ids, "Comma-separated prompt token ids, e.g. 5,17,9")->required();
   cmd->add_option("--out", opts->out, "Output .npy path (NumPy v1.0, '<f4', C order)")->required();
+  cmd->add_flag("--mtp", opts->mtp,
+                "The MTP layer's logits instead: [n_ids - 1, vocab], row i predicts ids[i+2] from ids[..i+1]");
   add_engine_options(cmd, opts->engine);
   cmd->callback([&action, opts] {
     action = [opts] {
       const auto ids = parse_token_ids(opts->ids, "--ids");
       const auto precision = apply_engine_options(opts->engine, "logits", false);
       auto model = load_model(opts->model, precision);
-      const auto logits = prompt_logits(*model, ids);
-      write_npy_f32(opts->out, {static_cast<int64_t>(ids.size()), model->config().vocab_size}, logits.data());
+      const auto logits = opts->mtp ? mtp_prompt_logits(*model, ids) : prompt_logits(*model, ids);
+      const auto rows = static_cast<int64_t>(ids.size()) - (opts->mtp ? 1 : 0);
+      write_npy_f32(opts->out, {rows, model->config().vocab_size}, logits.data());
       return 0;
     };
   });
