@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "io/error.h"
+#include "runtime/speculative_generation.h"
 
 namespace dsinfer {
 
@@ -13,15 +14,16 @@ int32_t argmax(const float* logits, int64_t n) {
   return static_cast<int32_t>(std::max_element(logits, logits + n) - logits);
 }
 
-int64_t pages_for_requests(const std::vector<GenerationRequest>& requests, int64_t page_size) {
+int64_t pages_for_requests(const std::vector<GenerationRequest>& requests, int64_t page_size, int64_t extra) {
   int64_t pages = 0;
   for (const auto& r : requests)
-    pages += (static_cast<int64_t>(r.prompt.size()) + r.max_new_tokens + page_size - 1) / page_size;
+    pages += (static_cast<int64_t>(r.prompt.size()) + r.max_new_tokens + extra + page_size - 1) / page_size;
   return std::max<int64_t>(pages, 1);
 }
 
 std::vector<GenerationResult> generate(Engine& engine, const std::vector<GenerationRequest>& requests,
                                        const GenerationOptions& options) {
+  if (options.speculative_tokens > 0) return generate_speculative(engine, requests, options);
   const ModelConfig& cfg = engine.model().config();
   const size_t n = requests.size();
   int64_t max_new = 0;
@@ -105,7 +107,9 @@ std::vector<float> prompt_logits(Engine& engine, const std::vector<int32_t>& ids
 
 std::vector<GenerationResult> generate(const DeepseekModel& model, const std::vector<GenerationRequest>& requests,
                                        const GenerationOptions& options) {
-  Engine engine(model, EngineConfig{options.page_size, pages_for_requests(requests, options.page_size)});
+  EngineConfig config{options.page_size, pages_for_requests(requests, options.page_size, options.speculative_tokens)};
+  config.mtp = options.speculative_tokens > 0;
+  Engine engine(model, config);
   return generate(engine, requests, options);
 }
 

@@ -33,11 +33,36 @@ struct StepEvent {
   std::span<const size_t> requests;   // indices of the requests in this step
 };
 
+// MTP speculative decoding (GenerationOptions::speculative_tokens > 0).
+struct SpeculativeStats {
+  int64_t next_n = 0;                 // drafts per verify step
+  int64_t verify_steps = 0;           // per sequence: one verify forward each
+  int64_t emitted = 0;                // tokens emitted by verify steps (accepted drafts + 1 each)
+  std::vector<int64_t> drafted, accepted;  // per draft position 1..next_n
+  double acceptance(size_t position) const {
+    return drafted[position] ? static_cast<double>(accepted[position]) / static_cast<double>(drafted[position]) : 0.0;
+  }
+  // Mean accepted drafts and tokens per verify step.
+  double mean_accepted() const {
+    int64_t a = 0;
+    for (int64_t x : accepted) a += x;
+    return verify_steps ? static_cast<double>(a) / static_cast<double>(verify_steps) : 0.0;
+  }
+  double tokens_per_step() const {
+    return verify_steps ? static_cast<double>(emitted) / static_cast<double>(verify_steps) : 0.0;
+  }
+};
+
 struct GenerationOptions {
   int64_t page_size = 128;           // one-shot overloads: the engine's page size
   ForwardOptions prefill;            // e.g. moe_chunk_max_len, perfect_eplb
   ForwardOptions decode;
   bool prefill_one_at_a_time = false;  // one prefill step per request (bounds prefill memory)
+  // MTP drafts per step (1..3; 0: plain decode). The engine needs its MTP
+  // cache (EngineConfig::mtp) and every request must be greedy; the tokens
+  // are those of plain greedy decode. Statistics go to speculative_stats.
+  int64_t speculative_tokens = 0;
+  SpeculativeStats* speculative_stats = nullptr;
   std::function<void(const StepEvent&)> on_step;
 };
 
@@ -49,8 +74,9 @@ struct GenerationResult {
 
 int32_t argmax(const float* logits, int64_t n);
 
-// KV pages that running `requests` at once takes (prompt + max_new_tokens each).
-int64_t pages_for_requests(const std::vector<GenerationRequest>& requests, int64_t page_size);
+// KV pages that running `requests` at once takes (prompt + max_new_tokens
+// each, plus `extra` positions each: a verify step's drafts).
+int64_t pages_for_requests(const std::vector<GenerationRequest>& requests, int64_t page_size, int64_t extra = 0);
 
 std::vector<GenerationResult> generate(Engine& engine, const std::vector<GenerationRequest>& requests,
                                        const GenerationOptions& options = {});

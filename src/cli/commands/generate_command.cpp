@@ -24,6 +24,7 @@ void register_generate_command(CLI::App& app, Action& action) {
     EngineOptions engine;
     SamplingParams sampling;
     int64_t seed = -1;
+    int64_t speculative_tokens = 0;
   };
   auto opts = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("generate", "Generation from prompt token ids or text (greedy by default)");
@@ -61,6 +62,12 @@ void register_generate_command(CLI::App& app, Action& action) {
   cmd->add_option("--top-logprobs", sp.top_logprobs,
                   "Also write each generated token's logprob and this many alternatives (\"logprobs\" in the JSON)")
       ->check(CLI::Range(0, 20));
+  cmd->add_option("--speculative-tokens", opts->speculative_tokens,
+                  "MTP speculative decoding with this many drafts per step (1-3; 0: off; greedy only). Adds "
+                  "\"speculative\": {next_n, verify_steps, acceptance per draft position, mean accepted, tokens "
+                  "per step} to the JSON")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
   add_engine_options(cmd, opts->engine);
   cmd->callback([&action, opts] {
     action = [opts] {
@@ -81,10 +88,25 @@ void register_generate_command(CLI::App& app, Action& action) {
       if (opts->seed >= 0) req.sampling.seed = static_cast<uint64_t>(opts->seed);
       req.sampling.logprobs = req.sampling.top_logprobs > 0;
       validate(req.sampling);
-      EngineConfig ec{opts->page_size, pages_for_requests({req}, opts->page_size), precision};
+      const int64_t k = opts->speculative_tokens;
+      EngineConfig ec{opts->page_size, pages_for_requests({req}, opts->page_size, k), precision};
+      ec.mtp = k > 0;
       auto engine = Engine::open(opts->model, ec);
-      const auto results = generate(*engine, {req});
+      GenerationOptions go;
+      SpeculativeStats stats;
+      go.speculative_tokens = k;
+      go.speculative_stats = &stats;
+      const auto results = generate(*engine, {req}, go);
       nlohmann::json out = {{"prompt_ids", req.prompt}, {"generated_ids", results[0].generated}};
+      if (k > 0) {
+        nlohmann::json acc = nlohmann::json::array();
+        for (size_t j = 0; j < stats.drafted.size(); ++j) acc.push_back(stats.acceptance(j));
+        out["speculative"] = {{"next_n", k},
+                              {"verify_steps", stats.verify_steps},
+                              {"acceptance", acc},
+                              {"mean_accepted", stats.mean_accepted()},
+                              {"tokens_per_step", stats.tokens_per_step()}};
+      }
       if (tokenizer) out["generated_text"] = tokenizer->decode(results[0].generated);
       if (req.sampling.logprobs) {
         nlohmann::json lp = nlohmann::json::array();
