@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 namespace dsinfer::test {
@@ -38,17 +39,18 @@ CommandResult run_shell(const std::string& command_line) {
 }
 
 long peak_rss_of_dsinfer(const std::string& args, int* exit_code) {
-  const std::string cmd = "exec " + std::string(DSINFER_BINARY) + " " + args + " >/dev/null 2>&1";
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  int status = 0;
-  struct rusage ru {};
-  ::wait4(pid, &status, 0, &ru);
-  if (exit_code) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return ru.ru_maxrss * 1024L;  // Linux reports kilobytes
+  // Not our own fork's rusage: a forked child starts as a copy of this test
+  // process, and its peak RSS would include whatever the test process
+  // already holds. GNU time forks dsinfer from its own small process.
+  const std::string dir = make_temp_dir("peak-rss");
+  const std::string report = dir + "/maxrss";
+  const CommandResult r = run_shell("/usr/bin/time -f %M -o " + report + " " + std::string(DSINFER_BINARY) + " " + args);
+  if (exit_code) *exit_code = r.exit_code;
+  std::ifstream f(report);
+  long kb = -1;
+  f >> kb;
+  std::filesystem::remove_all(dir);
+  return kb * 1024L;  // kilobytes
 }
 
 }  // namespace dsinfer::test
