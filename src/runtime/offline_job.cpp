@@ -87,9 +87,6 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   if (cfg.world_size > 1)
     notes.push_back("world_size " + std::to_string(cfg.world_size) +
                     ": parallel_config validated; this build runs the whole model in one process");
-  if (cfg.model.next_n > 0)
-    notes.push_back("model_config.next_n " + std::to_string(cfg.model.next_n) +
-                    ": MTP speculative decoding is not implemented yet; decoding one token per step");
   if (cfg.exe_mode != "eager") notes.push_back("exe_mode " + cfg.exe_mode + ": graph capture is NPU-specific; runs eagerly");
 
   const std::string model_dir = resolve_model_dir(cfg, notes);
@@ -106,6 +103,9 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   check_fits(plan);
 
   auto model = load_model(model_dir, opt.precision);
+  if (cfg.model.next_n > 0 && !model->has_mtp())
+    throw Error(cfg.source + ": model_config.next_n " + std::to_string(cfg.model.next_n) + " needs the MTP layer, and " +
+                model_dir + " has none (model.layers." + std::to_string(mc.num_hidden_layers) + ".*)");
   const PromptEncoder encoder(model_dir, mc.vocab_size);
   if (!encoder.has_tokenizer())
     notes.push_back("no tokenizer files in " + model_dir + ": prompts use raw-byte ids (id = byte % vocab_size)");
@@ -118,12 +118,15 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   ro.max_new_tokens = cfg.data.max_new_tokens;
   ro.page_size = page_size;
   ro.prefill_multi_cycle = cfg.model.enable_prefill_multi_cycle;
+  ro.next_n = cfg.model.next_n;
   ro.prefill.moe_chunk_max_len = cfg.model.moe_chunk_max_len;
   ro.prefill.perfect_eplb = ro.decode.perfect_eplb = cfg.model.perfect_eplb;
 
   // One engine for the warm-up and the measured run: the pool and the
   // backend's workspaces are created once.
-  Engine engine(*model, EngineConfig{page_size, offline_batch_pages(prompts, ro)});
+  EngineConfig ec{page_size, offline_batch_pages(prompts, ro)};
+  ec.mtp = ro.next_n > 0;
+  Engine engine(*model, ec);
   if (opt.warmup) {  // the Ascend sample warms up with prefill + one decode step
     OfflineRunOptions warm = ro;
     warm.max_new_tokens = std::min<int64_t>(2, ro.max_new_tokens);
@@ -139,8 +142,13 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   const double prefill_total = std::accumulate(r.prefill_ms.begin(), r.prefill_ms.end(), 0.0);
   const double decode_total = std::accumulate(r.decode_ms.begin(), r.decode_ms.end(), 0.0);
   const int64_t gen_tokens = batch * cfg.data.max_new_tokens;
-  const int64_t decode_tokens = batch * static_cast<int64_t>(r.decode_ms.size());
-  std::vector<double> tpot = r.decode_ms;  // each decode step gives every sequence one token
+  // Tokens after each sequence's first (which prefill produced).
+  int64_t decode_tokens = 0;
+  for (const auto& g : r.generated) decode_tokens += std::max<int64_t>(0, static_cast<int64_t>(g.size()) - 1);
+  // Each decode step gives every sequence one token, with MTP tokens_per_step.
+  std::vector<double> tpot = r.decode_ms;
+  if (ro.next_n > 0 && r.mtp.tokens_per_step() > 0)
+    for (double& t : tpot) t /= r.mtp.tokens_per_step();
   struct rusage ru {};
   ::getrusage(RUSAGE_SELF, &ru);
   const uint64_t peak_rss = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
@@ -187,6 +195,15 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   out["total_tokens_per_s"] = total_tps;
   out["decode_tokens_per_s_per_core"] = decode_tps / threads;
   out["peak_rss_bytes"] = peak_rss;
+  if (ro.next_n > 0) {
+    nlohmann::json acc = nlohmann::json::array();
+    for (size_t j = 0; j < r.mtp.drafted.size(); ++j) acc.push_back(r.mtp.acceptance(j));
+    out["mtp"] = {{"next_n", ro.next_n},
+                  {"verify_steps", r.mtp.verify_steps},
+                  {"acceptance", acc},
+                  {"mean_accepted", r.mtp.mean_accepted()},
+                  {"tokens_per_step", r.mtp.tokens_per_step()}};
+  }
   nlohmann::json outputs = nlohmann::json::array();
   for (size_t i = 0; i < r.generated.size(); ++i)
     outputs.push_back({{"ids", r.generated[i]}, {"text", encoder.decode(r.generated[i])}});
@@ -214,6 +231,17 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   std::fprintf(rep, "---\n");
   std::fprintf(rep, "decode step average (outliers > Q3 + 1.5 IQR removed): %.2f ms\n",
                outlier_filtered_mean(r.decode_ms));
+  if (ro.next_n > 0) {
+    std::string acc;
+    for (size_t j = 0; j < r.mtp.drafted.size(); ++j) {
+      char b[32];
+      std::snprintf(b, sizeof(b), "%s%.3f", j ? " / " : "", r.mtp.acceptance(j));
+      acc += b;
+    }
+    std::fprintf(rep, "MTP        next_n %lld: acceptance per draft position %s, %.2f accepted per step, %.2f tokens "
+                      "per step\n",
+                 static_cast<long long>(ro.next_n), acc.c_str(), r.mtp.mean_accepted(), r.mtp.tokens_per_step());
+  }
   std::fprintf(rep, "TTFT       mean %.2f ms  p50 %.2f  p99 %.2f\n", mean_of(r.ttft_ms), percentile_of(r.ttft_ms, 50),
                percentile_of(r.ttft_ms, 99));
   std::fprintf(rep, "TPOT       mean %.2f ms  p50 %.2f  p99 %.2f\n", mean_of(tpot), percentile_of(tpot, 50),

@@ -8,7 +8,7 @@ namespace dsinfer {
 // callback records the seed's per-step timings and each sequence's TTFT.
 int64_t offline_batch_pages(const std::vector<std::vector<int32_t>>& prompts, const OfflineRunOptions& o) {
   int64_t pages = 0;
-  for (const auto& p : prompts) pages += (static_cast<int64_t>(p.size()) + o.max_new_tokens + o.page_size - 1) / o.page_size;
+  for (const auto& p : prompts) pages += (static_cast<int64_t>(p.size()) + o.max_new_tokens + o.next_n + o.page_size - 1) / o.page_size;
   return std::max<int64_t>(pages, 1);
 }
 
@@ -27,6 +27,8 @@ OfflineRunResult run_offline_batch(Engine& engine, const std::vector<std::vector
   g.prefill = o.prefill;
   g.decode = o.decode;
   g.prefill_one_at_a_time = o.prefill_multi_cycle;
+  g.speculative_tokens = o.next_n;
+  g.speculative_stats = &r.mtp;
   double prefill_elapsed = 0;
   g.on_step = [&](const StepEvent& e) {
     if (e.phase == GenerationPhase::Prefill) {

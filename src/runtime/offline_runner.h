@@ -16,6 +16,7 @@ struct OfflineRunOptions {
   int64_t max_new_tokens = 32;   // generated per sequence: 1 from prefill + (n-1) decode steps
   int64_t page_size = 128;       // the engine's page size (the whole max length for a contiguous cache)
   bool prefill_multi_cycle = false;
+  int64_t next_n = 0;            // MTP drafts per decode step (the engine needs EngineConfig::mtp)
   ForwardOptions prefill;        // moe_chunk_max_len, perfect_eplb
   ForwardOptions decode;
   std::function<void(const StepEvent&)> on_step;
@@ -28,6 +29,7 @@ struct OfflineRunResult {
   std::vector<std::vector<int32_t>> generated;
   int64_t prompt_tokens = 0;
   int64_t cache_pages = 0;
+  SpeculativeStats mtp;            // next_n > 0
 };
 
 // KV pages the batch takes on an engine with this page size.

@@ -141,3 +141,30 @@ INSTANTIATE_TEST_SUITE_P(Tiny, Accuracy,
 
 }  // namespace
 }  // namespace dsinfer
+
+namespace dsinfer {
+namespace {
+
+// MTP speculative decoding over converted checkpoints (W8A8 weights, and an
+// int8 latent cache with C8, for the MTP layer too): the greedy tokens of
+// plain decode for next_n 1..3, in a mixed batch.
+class SpeculativeConverted : public ::testing::TestWithParam<QuantMode> {};
+
+TEST_P(SpeculativeConverted, GreedyTokensEqualPlainDecode) {
+  const auto model = load_model(test::converted_checkpoint("deepseek-r1-tiny", GetParam()));
+  std::vector<GenerationRequest> reqs{{{5, 17, 9, 300}, 24}, {{1200, 7}, 24}, {{44, 45, 46, 47, 48, 49, 50}, 24}};
+  GenerationOptions o;
+  o.page_size = 16;
+  const auto plain = generate(*model, reqs, o);
+  for (int64_t k = 1; k <= 3; ++k) {
+    o.speculative_tokens = k;
+    const auto spec = generate(*model, reqs, o);
+    for (size_t i = 0; i < reqs.size(); ++i) EXPECT_EQ(spec[i].generated, plain[i].generated) << "k=" << k << " seq " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiny, SpeculativeConverted, ::testing::Values(QuantMode::W8A8C16, QuantMode::W8A8C8),
+                         [](const auto& info) { return std::string(convert::quant_mode_name(info.param)); });
+
+}  // namespace
+}  // namespace dsinfer

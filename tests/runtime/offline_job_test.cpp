@@ -74,6 +74,25 @@ TEST(OfflineJob, DefaultDatasetBatchOneAndFourGiveIdenticalTokens) {
   EXPECT_EQ(b1[0].size(), 6u);
 }
 
+// YAML next_n 1..3 (MTP speculative decoding) on R1-tiny (random weights:
+// drafts are rejected, every step rolls back): the same tokens as next_n 0,
+// an `mtp` report object, and a refusal for a model without the layer.
+TEST(OfflineJob, NextNGivesTheTokensOfPlainDecodeAndReportsAcceptance) {
+  const auto plain = run_quietly(TinyRun().data("max_new_tokens", "12").config());
+  EXPECT_FALSE(plain.contains("mtp"));
+  for (int k = 1; k <= 3; ++k) {
+    const auto spec = run_quietly(TinyRun().data("max_new_tokens", "12").model("next_n", std::to_string(k)).config());
+    EXPECT_EQ(output_ids(spec), output_ids(plain)) << "next_n " << k;
+    ASSERT_TRUE(spec.contains("mtp"));
+    EXPECT_EQ(spec["mtp"]["next_n"], k);
+    EXPECT_EQ(spec["mtp"]["acceptance"].size(), static_cast<size_t>(k));
+    EXPECT_GT(spec["mtp"]["verify_steps"].get<int64_t>(), 0);
+    EXPECT_GE(spec["mtp"]["tokens_per_step"].get<double>(), 1.0);
+  }
+  EXPECT_THROW(run_quietly(TinyRun(test::data_path("kimi-k2-tiny")).set("model_name", "kimi_k2").model("next_n", "1").config()),
+               Error);
+}
+
 TinyRun longbench() {
   TinyRun r;
   r.data("dataset", "LongBench").data("dataset_path", "\"" + test::data_path("longbench") + "\"");
@@ -143,6 +162,15 @@ TEST(OfflineJob, ResultsJsonMatchesDocumentedSchema) {
   broken.erase("ttft_ms");
   broken["outputs"][0]["ids"] = "x";
   EXPECT_EQ(test::schema_violations(broken, schema).size(), 2u);
+  // With MTP: the `mtp` object is documented too.
+  run_quietly(TinyRun().model("next_n", "2").config(), o);
+  std::ifstream f2(o.output_json);
+  const auto m = nlohmann::json::parse(f2);
+  ASSERT_TRUE(m.contains("mtp"));
+  for (const auto& p : test::schema_violations(m, schema)) ADD_FAILURE() << p;
+  auto bad = m;
+  bad["mtp"].erase("verify_steps");
+  EXPECT_EQ(test::schema_violations(bad, schema).size(), 1u);
   fs::remove_all(dir);
 }
 
