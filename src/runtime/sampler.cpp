@@ -100,7 +100,7 @@ void Sampler::apply_penalties(MappedVector<float>& logits) const {
   }
 }
 
-int32_t Sampler::draw(const float* logits, int64_t n, float max_logit) {
+Sampler::Kept Sampler::filter(const float* logits, int64_t n, float max_logit) {
   if (!std::isfinite(max_logit)) throw Error("sampler: logits have no finite maximum");
   const double temp = params_.temperature;
 
@@ -166,25 +166,75 @@ int32_t Sampler::draw(const float* logits, int64_t n, float max_logit) {
     }
     if (!reached) p_cut = sorted_.back();  // min_p (or rounding) ended the list first
   }
-  // Zero weights (-inf logits, exp underflow) are never drawn.
-  const auto kept = [&](const Candidate& c) {
-    return c.w > 0.0 && c.w >= min_w && !(use_top_p && ranks_above(p_cut.w, p_cut.id, c.w, c.id));
-  };
-
-  // Renormalize implicitly: invert the CDF of the kept weights, in id order.
-  double mass = 0.0;
+  Kept k{min_w, use_top_p, p_cut, 0.0};
   for (const auto& c : cands_)
-    if (kept(c)) mass += c.w;
-  const double u = next_uniform() * mass;
+    if (k.keeps(c)) k.mass += c.w;
+  return k;
+}
+
+int32_t Sampler::draw(const float* logits, int64_t n, float max_logit) {
+  const Kept k = filter(logits, n, max_logit);
+  // Renormalize implicitly: invert the CDF of the kept weights, in id order.
+  const double u = next_uniform() * k.mass;
   double cum = 0.0;
   int32_t last = -1;
   for (const auto& c : cands_) {
-    if (!kept(c)) continue;
+    if (!k.keeps(c)) continue;
     cum += c.w;
     last = c.id;
     if (cum > u) return c.id;
   }
   return last;  // rounding: u landed on the last partial sum
+}
+
+const float* Sampler::penalized(const float* logits, int64_t vocab) {
+  const bool any = params_.repetition_penalty != 1.f || params_.presence_penalty != 0.f || params_.frequency_penalty != 0.f;
+  if (!any) return logits;
+  work_.assign(logits, logits + vocab);
+  apply_penalties(work_);
+  return work_.data();
+}
+
+void Sampler::distribution(const float* logits, int64_t vocab, std::vector<float>& probs) {
+  if (vocab <= 0) throw Error("sampler: vocab must be positive, got " + std::to_string(vocab));
+  const float* scored = penalized(logits, vocab);
+  const Scan s = scan(scored, vocab);
+  probs.assign(static_cast<size_t>(vocab), 0.f);
+  if (greedy()) {
+    probs[static_cast<size_t>(s.argmax)] = 1.f;
+    return;
+  }
+  const Kept k = filter(scored, vocab, s.max);
+  for (const auto& c : cands_)
+    if (k.keeps(c)) probs[static_cast<size_t>(c.id)] = static_cast<float>(c.w / k.mass);
+}
+
+int32_t Sampler::draw_from(std::span<const float> probs) {
+  double mass = 0.0;
+  for (float p : probs) mass += p;
+  if (!(mass > 0.0)) throw Error("sampler: a distribution with no mass");
+  const double u = next_uniform() * mass;
+  double cum = 0.0;
+  int32_t last = -1;
+  for (size_t i = 0; i < probs.size(); ++i) {
+    if (probs[i] <= 0.f) continue;
+    cum += probs[i];
+    last = static_cast<int32_t>(i);
+    if (cum > u) return last;
+  }
+  return last;
+}
+
+double Sampler::uniform() { return next_uniform(); }
+
+SampledToken Sampler::record(int32_t token, const float* logits, int64_t vocab) {
+  SampledToken out;
+  out.token = token;
+  if (params_.logprobs || params_.top_logprobs > 0) fill_logprobs(logits, vocab, out);
+  if (params_.repetition_penalty != 1.f) seen_.insert(out.token);
+  if (params_.presence_penalty != 0.f || params_.frequency_penalty != 0.f) ++counts_[out.token];
+  ++num_generated_;
+  return out;
 }
 
 void Sampler::fill_logprobs(const float* logits, int64_t vocab, SampledToken& out) {
@@ -210,24 +260,10 @@ SampledToken Sampler::sample(const float* logits, int64_t vocab) {
 
   // Penalties act on a copy: the caller's logits stay the raw model output,
   // which is also what logprobs report.
-  const bool penalized = params_.repetition_penalty != 1.f || params_.presence_penalty != 0.f ||
-                         params_.frequency_penalty != 0.f;
-  const float* scored = logits;
-  if (penalized) {
-    work_.assign(logits, logits + vocab);
-    apply_penalties(work_);
-    scored = work_.data();
-  }
-
+  const float* scored = penalized(logits, vocab);
   const Scan s = scan(scored, vocab);
-  SampledToken out;
-  out.token = greedy() ? s.argmax : draw(scored, vocab, s.max);
-  if (params_.logprobs || params_.top_logprobs > 0) fill_logprobs(logits, vocab, out);
-
-  if (params_.repetition_penalty != 1.f) seen_.insert(out.token);
-  if (params_.presence_penalty != 0.f || params_.frequency_penalty != 0.f) ++counts_[out.token];
-  ++num_generated_;
-  return out;
+  const int32_t token = greedy() ? s.argmax : draw(scored, vocab, s.max);
+  return record(token, logits, vocab);
 }
 
 }  // namespace dsinfer

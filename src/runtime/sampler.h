@@ -44,6 +44,17 @@ class Sampler {
   // greedy) logits without a finite maximum.
   SampledToken sample(const float* logits, int64_t vocab);
 
+  // For speculative sampling. distribution(): the probabilities sample()
+  // draws from at this point (penalties, temperature, top-k/top-p/min-p;
+  // one-hot when greedy). draw_from(): a token from any such vector with
+  // this sampler's stream (the CDF in id order). uniform(): the next [0, 1)
+  // number of the stream. record(): the token becomes generated (penalty
+  // state) and is returned with its logprobs over the raw `logits`.
+  void distribution(const float* logits, int64_t vocab, std::vector<float>& probs);
+  int32_t draw_from(std::span<const float> probs);
+  double uniform();
+  SampledToken record(int32_t token, const float* logits, int64_t vocab);
+
   const SamplingParams& params() const { return params_; }
   bool greedy() const { return params_.temperature <= 0.f; }
   int64_t num_generated() const { return num_generated_; }
@@ -62,7 +73,21 @@ class Sampler {
   static bool key_above(const Key& a, const Key& b);  // higher logit, then lower id
   // Leaves in `keys` the k (<= n) top-ranked of v[0..n), in no particular order.
   static void select_top(const float* v, int64_t n, int64_t k, MappedVector<Key>& keys);
+  // The kept candidates of cands_ after top-k / top-p / min-p, and their mass.
+  struct Kept {
+    double min_w;
+    bool use_top_p;
+    Candidate p_cut;
+    double mass;
+    // Zero weights (-inf logits, exp underflow) are never kept.
+    bool keeps(const Candidate& c) const {
+      return c.w > 0.0 && c.w >= min_w &&
+             !(use_top_p && (p_cut.w > c.w || (p_cut.w == c.w && p_cut.id < c.id)));
+    }
+  };
+  Kept filter(const float* logits, int64_t n, float max_logit);  // fills cands_
   int32_t draw(const float* logits, int64_t n, float max_logit);
+  const float* penalized(const float* logits, int64_t vocab);   // the logits, or work_ with penalties
   void fill_logprobs(const float* logits, int64_t vocab, SampledToken& out);
   double next_uniform();  // [0, 1) with 53 random bits
 

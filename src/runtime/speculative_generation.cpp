@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "io/error.h"
+#include "runtime/speculative_sampling.h"
 
 namespace dsinfer {
 
@@ -13,7 +14,7 @@ struct Live {
   size_t request = 0;
   SequenceId seq = 0;
   int32_t pending = 0;          // emitted, not yet in the main cache
-  std::vector<int32_t> drafts;  // for the next verify step
+  std::vector<Draft> drafts;    // for the next verify step
   bool done = false;
 };
 
@@ -55,10 +56,6 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
   };
   for (size_t i = 0; i < n; ++i) {
     validate(requests[i].sampling);
-    if (requests[i].sampling.temperature > 0.f)
-      throw Error("request " + std::to_string(i) +
-                  ": speculative decoding is greedy only so far (temperature must be 0, got " +
-                  std::to_string(requests[i].sampling.temperature) + ")");
     if (requests[i].prompt.empty()) throw Error("request " + std::to_string(i) + ": empty prompt (no token ids)");
     samplers[i] = std::make_unique<Sampler>(requests[i].sampling, requests[i].prompt);
   }
@@ -77,11 +74,12 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
       std::vector<float> next;
       int64_t row_end = 0;
       for (size_t b = 0; b < who.size(); ++b) {
-        const int32_t d = argmax(r.logits.data() + r.first_row[b] * vocab, vocab);
-        who[b]->drafts.push_back(d);
+        Draft d = draw_draft(*samplers[who[b]->request], r.logits.data() + r.first_row[b] * vocab, vocab);
+        const int32_t token = d.token;
+        who[b]->drafts.push_back(std::move(d));
         row_end += static_cast<int64_t>(tokens[b].size());
         if (plan.hidden) next.insert(next.end(), r.hidden.begin() + (row_end - 1) * H, r.hidden.begin() + row_end * H);
-        tokens[b] = {d};
+        tokens[b] = {token};
       }
       h = std::move(next);
     }
@@ -143,7 +141,7 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
       for (Live& l : all)
         if (!l.done && requests[l.request].max_new_tokens > 0) {
           std::vector<int32_t> t{l.pending};
-          t.insert(t.end(), l.drafts.begin(), l.drafts.end());
+          for (const Draft& d : l.drafts) t.push_back(d.token);
           inputs.push_back(std::move(t));
           who.push_back(&l);
         }
@@ -163,14 +161,11 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
         Sampler& sampler = *samplers[l.request];
         const auto width = static_cast<int64_t>(inputs[b].size());
         std::vector<int32_t> emitted;
-        int64_t accepted = 0;
-        for (int64_t j = 0; j < width; ++j) {
-          const SampledToken tok = sampler.sample(r.logits.data() + (r.first_row[b] + j) * vocab, vocab);
-          emitted.push_back(tok.token);
-          if (!emit(l, tok)) break;
-          if (j + 1 >= width || tok.token != inputs[b][static_cast<size_t>(j + 1)]) break;
-          ++accepted;
-        }
+        const int64_t accepted = verify_drafts(sampler, l.drafts, r.logits.data() + r.first_row[b] * vocab, vocab,
+                                               [&](const SampledToken& tok) {
+                                                 emitted.push_back(tok.token);
+                                                 return emit(l, tok);
+                                               });
         ++stats.verify_steps;
         stats.emitted += static_cast<int64_t>(emitted.size());
         for (int64_t j = 0; j < width - 1; ++j) {

@@ -5,10 +5,11 @@
 //             MTP over (t[i+1], H[i]) -> its cache, and from its last row
 //             the first draft; k > 1: the layer again on its own normalized
 //             output (as the recipe does) for the next drafts;
-//   verify    one main forward over [last token, d1..dk] per sequence; the
-//             sequence's sampler takes row j's token while it equals d(j+1):
-//             accepted drafts + 1 tokens per step, every one exactly the
-//             token plain decode would have produced;
+//   verify    one main forward over [last token, d1..dk] per sequence;
+//             the speculative-sampling rule (speculative_sampling.h) keeps
+//             a prefix of the drafts and emits accepted + 1 tokens, greedy:
+//             exactly the tokens of plain decode, sampled: distributed as
+//             plain sampling;
 //   rollback  both caches are cut back to the verified length, and the MTP
 //             layer reruns over the emitted tokens with the verify step's
 //             true H, so its cache always holds the teacher-forced entries.
