@@ -25,8 +25,9 @@ struct EngineConfig {
   int64_t kv_pages = 0;     // pool capacity in pages (> 0)
   std::optional<ComputePrecision> precision;  // open(): nullopt = the checkpoint's default
   bool pin_threads = false;                   // pin worker threads to cores at start
-  // A latent cache for the MTP layer too (same pages and page size; a page
-  // of it holds one layer, so it costs 1/num_hidden_layers of the main pool).
+  // A latent cache for the MTP layer too (same page size, twice the pages for
+  // chained drafts; a page of it holds one layer, so it costs
+  // 2/num_hidden_layers of the main pool).
   bool mtp = false;
 };
 

@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "io/error.h"
+#include "runtime/speculative_sampling.h"
 
 namespace dsinfer {
 
@@ -27,13 +28,20 @@ struct Scheduler::Live {
   int64_t computed = 0;         // positions of `tokens` in the cache
   int64_t cached_prompt = 0;    // of the first admission
   bool first_token_sent = false;
+  std::vector<Draft> drafts;    // MTP drafts for the next verify step
+  std::vector<int32_t> verify;  // this step's [last token, drafts...]
   int64_t pending() const { return static_cast<int64_t>(tokens.size()) - computed; }
 };
 
 Scheduler::Scheduler(Engine& engine, const SchedulerConfig& config) : engine_(engine), config_(config) {
   if (config.max_num_seqs <= 0 || config.max_num_batched_tokens <= 0)
     throw Error("scheduler: max_num_seqs and max_num_batched_tokens must be positive");
-  if (config.prefix_caching) prefix_ = std::make_unique<PrefixCache>(engine.kv_cache());
+  const int64_t k = config.speculative_tokens;
+  if (k < 0 || k > 3) throw Error("scheduler: speculative_tokens must be 0..3, got " + std::to_string(k));
+  if (k > 0 && !engine.has_mtp()) throw Error("scheduler: speculative decoding needs the engine's MTP cache");
+  if (config.prefix_caching && k == 0) prefix_ = std::make_unique<PrefixCache>(engine.kv_cache());
+  totals_.drafted.assign(static_cast<size_t>(k), 0);
+  totals_.accepted.assign(static_cast<size_t>(k), 0);
 }
 
 Scheduler::~Scheduler() {
@@ -86,6 +94,7 @@ void Scheduler::preempt(Live& victim) {
   engine_.release(victim.seq);
   victim.seq = -1;
   victim.computed = 0;
+  victim.drafts.clear();
   ++totals_.preemptions;
   auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == &victim; });
   std::unique_ptr<Live> owned = std::move(*it);
@@ -113,9 +122,15 @@ void Scheduler::admit_and_plan(StepPlan& plan, std::vector<Live*>& planned, std:
   auto add = [&](Live& r, int64_t n) {
     // Reserved now, so the next entry's room is counted without these pages.
     engine_.kv_cache().reserve(r.seq, r.computed + n);
-    const bool last = r.computed + n == static_cast<int64_t>(r.tokens.size());
-    plan.entries.push_back({r.seq, std::span<const int32_t>(r.tokens.data() + r.computed, static_cast<size_t>(n)),
-                            last ? LogitRows::Last : LogitRows::None, last ? r.sampler.get() : nullptr});
+    if (!r.drafts.empty() && r.pending() == 1) {  // verify: the last token and its drafts, logits for all
+      r.verify.assign(1, r.tokens.back());
+      for (const Draft& d : r.drafts) r.verify.push_back(d.token);
+      plan.entries.push_back({r.seq, r.verify, LogitRows::All, nullptr});
+    } else {
+      const bool last = r.computed + n == static_cast<int64_t>(r.tokens.size());
+      plan.entries.push_back({r.seq, std::span<const int32_t>(r.tokens.data() + r.computed, static_cast<size_t>(n)),
+                              last ? LogitRows::Last : LogitRows::None, last ? r.sampler.get() : nullptr});
+    }
     planned.push_back(&r);
     chunk.push_back(n);
     in_plan.insert(&r);
@@ -134,7 +149,8 @@ void Scheduler::admit_and_plan(StepPlan& plan, std::vector<Live*>& planned, std:
       ++i;
       continue;
     }
-    const int64_t need = kv.pages_needed(r.seq, r.computed + 1);
+    const int64_t width = 1 + static_cast<int64_t>(r.drafts.size());
+    const int64_t need = kv.pages_needed(r.seq, r.computed + width);
     bool fits = make_room(need, &r);
     while (!fits) {  // preempt the newest others, then r itself
       Live* victim = newest_unplanned(&r);
@@ -150,7 +166,7 @@ void Scheduler::admit_and_plan(StepPlan& plan, std::vector<Live*>& planned, std:
       preempt(r);
       continue;  // running_[i] is now the next one
     }
-    add(r, 1);
+    add(r, width);
     ++i;
   }
   // A prompt chunk of up to n tokens, shrunk to the pages that can be had
@@ -193,8 +209,12 @@ void Scheduler::finish(Live& r, FinishReason reason, std::vector<RequestOutput>&
   cache_prefix(r);
   engine_.release(r.seq);
   r.seq = -1;
-  if (out.empty() || out.back().id != r.id) out.push_back({r.id, {}, reason});
-  out.back().finish = reason;
+  auto o = std::find_if(out.rbegin(), out.rend(), [&](const RequestOutput& x) { return x.id == r.id; });
+  if (o == out.rend()) {
+    out.push_back({r.id, {}, reason});
+  } else {
+    o->finish = reason;
+  }
   auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == &r; });
   running_.erase(it);
 }
@@ -216,33 +236,126 @@ std::vector<RequestOutput> Scheduler::step() {
     admit_and_plan(plan, planned, chunk);
   }
   if (plan.entries.empty()) return out;
+  const int64_t k = config_.speculative_tokens;
+  plan.hidden = k > 0;  // the MTP layer's input
   const StepResult result = engine_.step(plan);
   ++totals_.steps;
 
-  for (size_t k = 0; k < planned.size(); ++k) {
-    Live& r = *planned[k];
-    r.computed += chunk[k];
-    if (!result.sampled[k]) continue;
-    const SampledToken& tok = *result.sampled[k];
-    if (r.generated == 0) {
-      totals_.prompt_tokens += static_cast<int64_t>(r.req.prompt.size());
-      cache_prefix(r);  // the prompt's pages, for requests that share its prefix
+  const int64_t H = engine_.model().config().hidden_size, vocab = engine_.model().config().vocab_size;
+  std::vector<Live*> mtp_who;
+  std::vector<std::vector<int32_t>> mtp_tokens;
+  std::vector<float> mtp_hidden;
+  std::vector<bool> mtp_draft;
+  std::vector<std::pair<Live*, FinishReason>> finished;
+  int64_t row = 0;  // this entry's first row of result.hidden
+  for (size_t e = 0; e < planned.size(); ++e) {
+    Live& r = *planned[e];
+    const int64_t n = chunk[e];
+    const int64_t start = r.computed;
+    FinishReason reason = FinishReason::None;
+    if (plan.entries[e].logits == LogitRows::All) {  // a verify entry
+      std::vector<int32_t> emitted;
+      const int64_t accepted =
+          verify_drafts(*r.sampler, r.drafts, result.logits.data() + result.first_row[e] * vocab, vocab,
+                        [&](const SampledToken& tok) {
+                          emitted.push_back(tok.token);
+                          reason = take(r, tok, out);
+                          return reason == FinishReason::None;
+                        });
+      ++totals_.verify_steps;
+      totals_.verify_emitted += static_cast<int64_t>(emitted.size());
+      for (size_t j = 0; j < r.drafts.size(); ++j) {
+        ++totals_.drafted[j];
+        if (static_cast<int64_t>(j) < accepted) ++totals_.accepted[j];
+      }
+      // Keep the last token and the accepted drafts; roll the rest back.
+      r.computed = start + 1 + accepted;
+      engine_.truncate(r.seq, r.computed);
+      engine_.truncate_mtp(r.seq, start);
+      if (reason == FinishReason::None) {
+        mtp_who.push_back(&r);
+        mtp_tokens.push_back(std::move(emitted));
+        mtp_hidden.insert(mtp_hidden.end(), result.hidden.begin() + row * H,
+                          result.hidden.begin() + (row + accepted + 1) * H);
+        mtp_draft.push_back(true);
+      }
+    } else {
+      r.computed += n;
+      if (result.sampled[e]) {
+        if (r.generated == 0) {
+          totals_.prompt_tokens += static_cast<int64_t>(r.req.prompt.size());
+          cache_prefix(r);  // the prompt's pages, for requests that share its prefix
+        }
+        reason = take(r, *result.sampled[e], out);
+      }
+      if (k > 0 && reason == FinishReason::None) {
+        // MTP position i pairs t[i+1] (the next prompt token, or the one just sampled) with H[i].
+        mtp_who.push_back(&r);
+        mtp_tokens.emplace_back(r.tokens.begin() + start + 1, r.tokens.begin() + start + n + 1);
+        mtp_hidden.insert(mtp_hidden.end(), result.hidden.begin() + row * H, result.hidden.begin() + (row + n) * H);
+        mtp_draft.push_back(result.sampled[e].has_value());
+      }
     }
-    r.tokens.push_back(tok.token);
-    ++r.generated;
-    ++totals_.generated_tokens;
-    RequestOutput o{r.id, {tok}, FinishReason::None};
+    row += static_cast<int64_t>(plan.entries[e].tokens.size());
+    if (reason != FinishReason::None) finished.emplace_back(&r, reason);
+  }
+  if (!mtp_who.empty()) run_mtp(mtp_who, mtp_tokens, mtp_hidden, mtp_draft);
+  for (auto& [r, reason] : finished) finish(*r, reason, out);
+  return out;
+}
+
+FinishReason Scheduler::take(Live& r, const SampledToken& tok, std::vector<RequestOutput>& out) {
+  r.tokens.push_back(tok.token);
+  ++r.generated;
+  ++totals_.generated_tokens;
+  if (out.empty() || out.back().id != r.id) {
+    out.push_back({r.id, {}, FinishReason::None});
     if (!r.first_token_sent) {
-      o.prompt_tokens = static_cast<int64_t>(r.req.prompt.size());
-      o.cached_prompt_tokens = r.cached_prompt;
+      out.back().prompt_tokens = static_cast<int64_t>(r.req.prompt.size());
+      out.back().cached_prompt_tokens = r.cached_prompt;
       r.first_token_sent = true;
     }
-    out.push_back(std::move(o));
-    const auto& stops = r.req.stop_token_ids;
-    if (std::find(stops.begin(), stops.end(), tok.token) != stops.end()) finish(r, FinishReason::Stop, out);
-    else if (r.generated >= r.req.max_new_tokens) finish(r, FinishReason::Length, out);
   }
-  return out;
+  out.back().tokens.push_back(tok);
+  const auto& stops = r.req.stop_token_ids;
+  if (std::find(stops.begin(), stops.end(), tok.token) != stops.end()) return FinishReason::Stop;
+  if (r.generated >= r.req.max_new_tokens) return FinishReason::Length;
+  return FinishReason::None;
+}
+
+void Scheduler::run_mtp(const std::vector<Live*>& who, std::vector<std::vector<int32_t>>& tokens,
+                        const std::vector<float>& hidden, const std::vector<bool>& draft_for) {
+  const int64_t k = config_.speculative_tokens;
+  const int64_t H = engine_.model().config().hidden_size, vocab = engine_.model().config().vocab_size;
+  std::vector<Live*> live = who;
+  std::vector<bool> want = draft_for;
+  std::vector<float> h = hidden;
+  for (Live* r : live) r->drafts.clear();
+  for (int64_t j = 0; j < k && !live.empty(); ++j) {
+    StepPlan plan;
+    plan.hidden = j + 1 < k;
+    for (size_t b = 0; b < live.size(); ++b)
+      plan.entries.push_back({live[b]->seq, tokens[b], want[b] ? LogitRows::Last : LogitRows::None, nullptr});
+    const StepResult r = engine_.mtp_step(plan, h.data());
+    // Only the sequences that draft go on, each from its last normalized output.
+    std::vector<Live*> next_live;
+    std::vector<std::vector<int32_t>> next_tokens;
+    std::vector<float> next_h;
+    int64_t row_end = 0;
+    for (size_t b = 0; b < live.size(); ++b) {
+      row_end += static_cast<int64_t>(tokens[b].size());
+      if (!want[b]) continue;
+      Draft d = draw_draft(*live[b]->sampler, r.logits.data() + r.first_row[b] * vocab, vocab);
+      next_tokens.push_back({d.token});
+      live[b]->drafts.push_back(std::move(d));
+      next_live.push_back(live[b]);
+      if (plan.hidden) next_h.insert(next_h.end(), r.hidden.begin() + (row_end - 1) * H, r.hidden.begin() + row_end * H);
+    }
+    live = std::move(next_live);
+    tokens = std::move(next_tokens);
+    want.assign(live.size(), true);
+    h = std::move(next_h);
+  }
 }
 
 SchedulerStats Scheduler::stats() const {

@@ -28,6 +28,9 @@ struct SchedulerConfig {
   int64_t max_num_batched_tokens = 2048; // new tokens per step (decode + prompt chunks)
   bool prefix_caching = true;
   int64_t max_waiting = 4096;            // queued requests; submit refuses beyond
+  // MTP drafts per decode step (0: off; 1-3 need the engine's MTP cache).
+  // The MTP layer's cache has no prefix sharing, so this turns prefix caching off.
+  int64_t speculative_tokens = 0;
 };
 
 struct SchedulerRequest {
@@ -43,7 +46,7 @@ const char* finish_reason_name(FinishReason r);  // "" | "length" | "stop" | "ca
 // What one step produced for one request.
 struct RequestOutput {
   RequestId id = 0;
-  std::vector<SampledToken> tokens;  // new tokens this step (0 or 1)
+  std::vector<SampledToken> tokens;  // new tokens this step (0, 1, or with MTP up to 1 + drafts)
   FinishReason finish = FinishReason::None;
   int64_t prompt_tokens = 0;
   int64_t cached_prompt_tokens = 0;  // prompt positions served from the prefix cache
@@ -56,6 +59,10 @@ struct SchedulerStats {
   int64_t prompt_tokens = 0, generated_tokens = 0;
   int64_t prefix_queried_tokens = 0, prefix_hit_tokens = 0;
   int64_t steps = 0;
+  // MTP speculative decoding: verify entries, and per draft position the
+  // drafts proposed and accepted (accepted[j]: drafts 1..j+1 all kept).
+  int64_t verify_steps = 0, verify_emitted = 0;
+  std::vector<int64_t> drafted, accepted;
 };
 
 class Scheduler {
@@ -85,6 +92,11 @@ class Scheduler {
   void preempt(Live& victim);
   void finish(Live& r, FinishReason reason, std::vector<RequestOutput>& out);
   void cache_prefix(Live& r);
+  // Takes a sampled token; returns the finish reason it causes (None: more to come).
+  FinishReason take(Live& r, const SampledToken& tok, std::vector<RequestOutput>& out);
+  // The MTP layer over the step's new positions, then drafts for `draft_for`.
+  void run_mtp(const std::vector<Live*>& who, std::vector<std::vector<int32_t>>& tokens,
+               const std::vector<float>& hidden, const std::vector<bool>& draft_for);
 
   Engine& engine_;
   SchedulerConfig config_;

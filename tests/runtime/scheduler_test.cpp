@@ -230,3 +230,47 @@ TEST(Scheduler, RefusesWhatCanNeverFitAndAFullQueue) {
 
 }  // namespace
 }  // namespace dsinfer
+
+namespace dsinfer {
+namespace {
+
+// MTP speculative decoding under continuous batching: staggered arrivals,
+// chunked prompts (48-token budget), decode verify entries mixed with prompt
+// chunks, preemption under a small pool; every request gets its alone
+// greedy tokens, and the engine holds no page at the end.
+TEST(Scheduler, SpeculativeDecodingKeepsEveryRequestsTokens) {
+  for (int64_t k : {1, 3}) {
+    for (int64_t pages : {512, 12}) {
+      EngineConfig ec{16, pages};
+      ec.mtp = true;
+      Engine engine(r1_tiny(), ec);
+      SchedulerConfig sc{64, 48, true};
+      sc.speculative_tokens = k;
+      Scheduler s(engine, sc);
+      std::mt19937_64 gen(11);
+      std::vector<std::vector<SchedulerRequest>> arrivals(6);
+      std::vector<std::vector<int32_t>> prompts;
+      for (int i = 0; i < 24; ++i) {
+        prompts.push_back(random_prompt(gen, 1 + gen() % 60));
+        arrivals[static_cast<size_t>(i / 4)].push_back(greedy_request(prompts.back(), 12));
+      }
+      std::vector<RequestId> ids;
+      const auto out = run(s, arrivals, &ids);
+      for (size_t i = 0; i < ids.size(); ++i)
+        expect_same_as_alone(out.at(ids[i]), prompts[i], 12,
+                             "k=" + std::to_string(k) + " pages=" + std::to_string(pages) + " request " + std::to_string(i));
+      const SchedulerStats st = s.stats();
+      EXPECT_EQ(st.pages_held_by_requests, 0);
+      EXPECT_EQ(engine.pages_in_use(), 0);
+      EXPECT_EQ(st.generated_tokens, 24 * 12);
+      EXPECT_GT(st.verify_steps, 0);
+      ASSERT_EQ(st.drafted.size(), static_cast<size_t>(k));
+      if (pages == 12) {
+        EXPECT_GT(st.preemptions, 0) << "the small pool must preempt";
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dsinfer

@@ -27,6 +27,7 @@ struct ServeOpts {
   std::string model, config, host = "127.0.0.1", served_name, api_key, reasoning_parser = "auto";
   int port = 8000;
   int64_t max_num_seqs = 64, max_num_batched_tokens = 2048, kv_pages = 0, max_model_len = 0, page_size = 128;
+  int64_t speculative_tokens = 0;
   double kv_memory_gib = 0;
   bool no_prefix_caching = false;
   double grace_s = 10;
@@ -96,6 +97,11 @@ int run_serve(ServeOpts o) {
                 std::to_string(pages) + " pages of " + std::to_string(o.page_size) + " tokens)");
   MemoryPlan plan = plan_memory(mc, weights, 1, o.max_num_batched_tokens, o.max_model_len, o.page_size);
   plan.kv_cache_bytes = static_cast<uint64_t>(pages) * page_bytes;
+  if (o.speculative_tokens > 0) {  // the MTP layer's cache: one layer, twice the pages
+    CacheGeometry g1 = g;
+    g1.n_layers = 1;
+    plan.kv_cache_bytes += 2 * static_cast<uint64_t>(pages) * PagedLatentCache(g1).bytes_per_page();
+  }
   std::fprintf(stderr, "serve: memory plan: %s; KV cache %lld pages of %lld tokens = %lld tokens\n",
                plan.describe().c_str(), static_cast<long long>(pages), static_cast<long long>(o.page_size),
                static_cast<long long>(pages * o.page_size));
@@ -109,9 +115,17 @@ int run_serve(ServeOpts o) {
   unpinned.no_pin = true;
   const auto precision = apply_engine_options(unpinned, "serve", true);
   auto tokenizer = load_tokenizer(o.model);
-  auto engine = Engine::open(o.model, EngineConfig{o.page_size, pages, precision});
-  server::EngineService service(*engine, SchedulerConfig{o.max_num_seqs, o.max_num_batched_tokens, !o.no_prefix_caching},
-                                !o.engine.no_pin);
+  EngineConfig ec{o.page_size, pages, precision};
+  ec.mtp = o.speculative_tokens > 0;
+  auto engine = Engine::open(o.model, ec);
+  if (ec.mtp && !engine->model().has_mtp())
+    throw Error("serve: --speculative-tokens " + std::to_string(o.speculative_tokens) + ": " + o.model +
+                " has no MTP layer (model.layers." + std::to_string(mc.num_hidden_layers) + ".*)");
+  if (ec.mtp && !o.no_prefix_caching)
+    std::fprintf(stderr, "serve: --speculative-tokens: prefix caching is off (the MTP layer's cache has no prefix sharing)\n");
+  SchedulerConfig sched{o.max_num_seqs, o.max_num_batched_tokens, !o.no_prefix_caching};
+  sched.speculative_tokens = o.speculative_tokens;
+  server::EngineService service(*engine, sched, !o.engine.no_pin);
   server::ServerConfig sc;
   sc.host = o.host;
   sc.port = o.port;
@@ -163,6 +177,11 @@ void register_serve_command(CLI::App& app, Action& action) {
   cmd->add_option("--page-size", o->page_size, "KV cache page size in tokens")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--max-model-len", o->max_model_len, "Prompt + completion tokens per request (default: the model's, within the KV cache)");
   cmd->add_flag("--no-prefix-caching", o->no_prefix_caching, "Do not reuse KV pages of shared prompt prefixes");
+  cmd->add_option("--speculative-tokens", o->speculative_tokens,
+                  "MTP speculative decoding: drafts per step (1-3; 0: off). Needs the checkpoint's MTP layer; turns "
+                  "prefix caching off (the MTP cache has no prefix sharing yet)")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
   cmd->add_option("--reasoning-parser", o->reasoning_parser,
                   "auto (split <think> for R1-style templates) | deepseek_r1 | none")
       ->capture_default_str();
