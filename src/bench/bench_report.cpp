@@ -66,6 +66,7 @@ nlohmann::json report_json(const Ceilings& all, const std::vector<CaseResult>& c
                         {"batch", r.spec.batch},
                         {"context", r.spec.context},
                         {"top_k", r.spec.top_k},
+                        {"new_tokens", r.spec.new_tokens},
                         {"active_experts", r.active_experts},
                         {"time_ms", r.time_ms},
                         {"bytes", r.bytes},
@@ -108,7 +109,7 @@ std::string report_table(const Ceilings& all, const std::vector<CaseResult>& cas
       const double max_bw = roof > 0 ? 100 * bw_fraction(c, bytes, roof) : 0.0;
       std::snprintf(line, sizeof line,
                     "%-7s %-7s %5lld %7lld %5lld | %-14s %9.2f %7.3f %9.2f %6.1f %5.1f %6.1f (%-4s) %6.1f %6.1f %5.1f\n",
-                    case_phase_name(r.spec.phase), weights_label(r.weights), static_cast<long long>(r.spec.batch),
+                    case_label(r.spec).c_str(), weights_label(r.weights), static_cast<long long>(r.spec.batch),
                     static_cast<long long>(r.spec.context), static_cast<long long>(r.spec.top_k), part.c_str(), ms,
                     bytes / 1e9, flops / 1e9, ms > 0 ? bytes / ms / 1e6 : 0.0, 100 * bw_fraction(c, bytes, ms),
                     100 * compute_fraction(c, r.weights, flops, ms), peak.c_str(), ms > 0 ? 100 * roof / ms : 0.0,

@@ -87,6 +87,11 @@ double compute_peak(const Ceilings& c, BenchWeights weights, std::string* name) 
   return pick(c.fp32_tflops, "fp32");
 }
 
+std::string case_label(const CaseSpec& s) {
+  if (s.phase == CasePhase::Decode && s.new_tokens > 1) return "verify+" + std::to_string(s.new_tokens - 1);
+  return case_phase_name(s.phase);
+}
+
 CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const CaseSpec& spec, int reps,
                     const std::function<double()>& read_probe) {
   const ModelConfig& cfg = model.config();
@@ -95,7 +100,8 @@ CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const Case
   const bool decode = spec.phase == CasePhase::Decode;
   const int64_t B = decode ? spec.batch : 1;
   const int64_t ctx = spec.context;
-  const int64_t new_per_seq = decode ? 1 : ctx;
+  const int64_t new_per_seq = decode ? std::max<int64_t>(1, spec.new_tokens) : ctx;
+  const bool every_row = decode && new_per_seq > 1;  // a verify step scores every token
   const int64_t T = B * new_per_seq;
   const int64_t top_k = spec.top_k > 0 ? spec.top_k : cfg.num_experts_per_tok;
 
@@ -121,7 +127,7 @@ CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const Case
   }
   std::vector<int32_t> ids(static_cast<size_t>(new_per_seq), 1);
   std::vector<BatchEntry> batch;
-  for (int64_t b = 0; b < B; ++b) batch.push_back({seqs[static_cast<size_t>(b)], ids, false});
+  for (int64_t b = 0; b < B; ++b) batch.push_back({seqs[static_cast<size_t>(b)], ids, every_row});
   const int64_t base_len = decode ? ctx : 0;
 
   std::vector<float> x0(static_cast<size_t>(T * H));
@@ -161,7 +167,7 @@ CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const Case
     r.active_experts = static_cast<int64_t>(timer.active().size());
     const int64_t assignments = timer.assignments();
     PhaseResult pa{"attention", t_attn, 0, 0}, pr{"router", t_router, 0, 0}, pe{"routed_experts", t_routed, 0, 0},
-        ps{"shared_expert", t_shared, 0, 0}, pl{"lm_head", t_lm, linear_bytes(mw.lm_head), linear_flops(mw.lm_head, B)};
+        ps{"shared_expert", t_shared, 0, 0}, pl{"lm_head", t_lm, linear_bytes(mw.lm_head), linear_flops(mw.lm_head, every_row ? T : B)};
     const int64_t heads = cfg.num_attention_heads, rank = cfg.kv_lora_rank, rope_d = cfg.qk_rope_head_dim;
     const int64_t nope = cfg.qk_nope_head_dim, vdim = cfg.v_head_dim;
     const double cache_row = static_cast<double>(cache.bytes_per_token()) / static_cast<double>(layers);
@@ -181,8 +187,9 @@ CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const Case
         const double Lctx = static_cast<double>(base_len + new_per_seq);
         pa.bytes += Lctx * cache_row;  // every cached position read once
         double core = 0;
-        if (decode) {
-          core = 2.0 * heads * (nope * rank + rank * vdim) + 2.0 * heads * Lctx * (2 * rank + rope_d);
+        if (decode) {  // per new token: absorption, and scores + values over the latents
+          core = static_cast<double>(new_per_seq) *
+                 (2.0 * heads * (nope * rank + rank * vdim) + 2.0 * heads * Lctx * (2 * rank + rope_d));
         } else {
           const double n = static_cast<double>(new_per_seq);
           core = static_cast<double>(linear_flops(a.kv_b_proj, static_cast<int64_t>(Lctx)));

@@ -33,7 +33,12 @@ struct CaseSpec {
   int64_t batch = 1;    // sequences (decode: one new token each)
   int64_t context = 0;  // decode: cached positions per sequence; prefill: prompt length
   int64_t top_k = 0;    // 0: the config's num_experts_per_tok
+  // Decode: new tokens per sequence, logits for each (1 + k: an MTP verify step).
+  int64_t new_tokens = 1;
 };
+
+// "decode", "prefill", or "verify+k" for a decode case of 1 + k tokens per sequence.
+std::string case_label(const CaseSpec& s);
 
 struct CaseResult {
   CaseSpec spec;

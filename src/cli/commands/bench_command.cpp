@@ -1,4 +1,5 @@
 // dsinfer bench: machine ceilings + per-phase engine timings (issue 6).
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -8,6 +9,7 @@
 
 #include "bench/bench_report.h"
 #include "bench/layer_bench.h"
+#include "bench/mtp_projection.h"
 #include "bench/machine_ceilings.h"
 #include "bench/synthetic_model.h"
 #include "cli/commands/command.h"
@@ -28,7 +30,7 @@ struct BenchOpts {
   int64_t layers = 1, experts = 16;
   std::vector<int64_t> batches{1, 8, 32}, contexts{1024, 8192}, prefill{512, 2048};
   int reps = 3;
-  bool quick = false, scaling = false;
+  bool quick = false, scaling = false, mtp = false;
   EngineOptions engine;
   size_t read_buffer_mb = 1024;
 };
@@ -61,6 +63,15 @@ int run_bench(const BenchOpts& o) {
       if (c > 0 && b > 0) specs.push_back({bench::CasePhase::Decode, b, c, 0});
   for (int64_t n : o.prefill)
     if (n > 0) specs.push_back({bench::CasePhase::Prefill, 1, n, 0});
+  if (o.mtp)  // verify steps of 1 + k tokens next to plain decode, batch 1 and 8, the first context
+    for (int64_t b : {1, 8}) {
+      const int64_t c = o.contexts.empty() || o.contexts[0] <= 0 ? 1024 : o.contexts[0];
+      const bool have = std::any_of(specs.begin(), specs.end(), [&](const bench::CaseSpec& s) {
+        return s.phase == bench::CasePhase::Decode && s.batch == b && s.context == c && s.new_tokens == 1;
+      });
+      if (!have) specs.push_back({bench::CasePhase::Decode, b, c, 0});
+      for (int64_t k = 1; k <= 3; ++k) specs.push_back({bench::CasePhase::Decode, b, c, 0, 1 + k});
+    }
   std::vector<bench::CaseSpec> scaling;
   if (o.scaling) {
     for (int64_t c : {512, 1024, 2048, 4096, 8192}) scaling.push_back({bench::CasePhase::Decode, 1, c, 0});
@@ -82,7 +93,7 @@ int run_bench(const BenchOpts& o) {
       results.push_back(bench::run_case(m, w, s, reps, probe));
       const auto& r = results.back();
       std::fprintf(stderr, "bench:   %s %s batch %lld context %lld top_k %lld: %.2f ms (read ceiling around it %.1f GB/s)\n",
-                   bench::case_phase_name(s.phase), bench::weights_label(w), static_cast<long long>(s.batch),
+                   bench::case_label(s).c_str(), bench::weights_label(w), static_cast<long long>(s.batch),
                    static_cast<long long>(s.context), static_cast<long long>(s.top_k), r.time_ms, r.read_gb_per_s);
     };
     for (const auto& s : specs) one(s);
@@ -109,6 +120,14 @@ int run_bench(const BenchOpts& o) {
   }
 
   std::printf("%s", bench::report_table(ceil, results).c_str());
+  if (o.mtp) {
+    const ModelConfig mc = o.model.empty()
+                               ? parse_model_config(bench::reference_config(o.synthetic, o.layers, o.experts).dump(),
+                                                    "synthetic " + o.synthetic)
+                               : load_model_config(o.model);
+    std::printf("%s", bench::mtp_projection_table(bench::project_mtp(results, mc.num_hidden_layers, mc.hidden_size,
+                                                                      mc.vocab_size)).c_str());
+  }
   if (!o.json.empty()) {
     const nlohmann::json machine = {{"isa", cpu::cpu_features().describe()},
                                     {"threads", cpu::worker_threads()},
@@ -141,6 +160,9 @@ void register_bench_command(CLI::App& app, Action& action) {
   cmd->add_option("--prefill", o->prefill, "Prefill prompt lengths")->delimiter(',');
   cmd->add_option("--reps", o->reps, "Timed steps per case (fastest kept)")->check(CLI::PositiveNumber);
   cmd->add_option("--read-buffer-mb", o->read_buffer_mb, "Buffer of the bandwidth ceiling (>> last-level cache)");
+  cmd->add_flag("--mtp", o->mtp,
+                "Add MTP verify cases (1 + k tokens per sequence, k = 1..3, batch 1 and 8) and project tokens/s of "
+                "speculative decoding to R1's proportions");
   cmd->add_flag("--scaling", o->scaling, "Add decode cases over context length and active experts (first format)");
   cmd->add_flag("--quick", o->quick, "One timed step per case, shorter ceiling runs");
   add_engine_options(cmd, o->engine);
