@@ -85,6 +85,13 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
     }
   };
 
+  auto report = [&](GenerationPhase phase, int64_t number, const StepResult& r, const std::vector<Live*>& who) {
+    if (!options.on_step) return;
+    std::vector<size_t> idx;
+    for (Live* l : who) idx.push_back(l->request);
+    options.on_step({phase, number, phase == GenerationPhase::Prefill ? 1 : 0, r.ms, r.tokens, idx});
+  };
+
   std::vector<Live> all;
   for (size_t i = 0; i < n; ++i) all.push_back({i, engine.add_sequence()});
   auto release_all = [&] {
@@ -103,11 +110,7 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
         }
       if (!who.empty()) {
         const StepResult r = engine.step(plan);
-        if (options.on_step) {
-          std::vector<size_t> idx;
-          for (Live* l : who) idx.push_back(l->request);
-          options.on_step({GenerationPhase::Prefill, 1, 1, r.ms, r.tokens, idx});
-        }
+        report(GenerationPhase::Prefill, 1, r, who);
         std::vector<Live*> drafting;
         std::vector<std::vector<int32_t>> tokens;
         std::vector<float> hidden;
@@ -182,11 +185,7 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
         }
         row += width;
       }
-      if (options.on_step) {
-        std::vector<size_t> idx;
-        for (Live* l : who) idx.push_back(l->request);
-        options.on_step({GenerationPhase::Decode, number, 0, r.ms, r.tokens, idx});
-      }
+      report(GenerationPhase::Decode, number, r, who);
       draft(drafting, tokens, hidden);
     }
   } catch (...) {
