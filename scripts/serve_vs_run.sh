@@ -13,7 +13,7 @@
 #                                                         2 layers (1 dense + 1 MoE, 16 experts)
 #   scripts/serve_vs_run.sh DIR [PROMPT] [OUTPUT]         a model directory
 # Env: BUILD (default build), WORK (default build/serve-vs-run), LEVEL_REQUESTS
-# (requests at concurrency 1/4/16, default 8,16,32), PREFIX_TEST (default 1; 0
+# (requests at concurrency 1/4/16, default 8,16,32; 0,0,0 skips those levels), PREFIX_TEST (default 1; 0
 # skips step 3, which prefills ~50K tokens without the cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,9 +92,11 @@ BENCH=("$DSINFER" bench-serve --url "http://127.0.0.1:$PORT" --prompt-lens "$PRO
 echo "== dsinfer serve + bench-serve (prompt $PROMPT, output $OUTPUT)"
 start_server
 {
-  "${BENCH[@]}" --concurrency 1 --requests "$REQ1" --json "$WORK/c1.json"
-  "${BENCH[@]}" --concurrency 4 --requests "$REQ4" --json "$WORK/c4.json" | tail -1
-  "${BENCH[@]}" --concurrency 16 --requests "$REQ16" --json "$WORK/c16.json" | tail -1
+  if [ "$REQ1" != 0 ]; then
+    "${BENCH[@]}" --concurrency 1 --requests "$REQ1" --json "$WORK/c1.json"
+    "${BENCH[@]}" --concurrency 4 --requests "$REQ4" --json "$WORK/c4.json" | tail -1
+    "${BENCH[@]}" --concurrency 16 --requests "$REQ16" --json "$WORK/c16.json" | tail -1
+  fi
   "${BENCH[@]}" --concurrency 64 --requests 64 --json "$WORK/c64.json" | tail -1
 } 2> /dev/null
 SERVE64=$(jq '.levels[0].output_tokens_per_s' "$WORK/c64.json")
