@@ -26,8 +26,9 @@ struct GenerationSettings {
 
 // tool_choice: none = no tools in the prompt and no call parsing; auto,
 // required and a named function declare the tools (a named one only that
-// one) and parse calls out of the output. Decoding is not constrained, so
-// `required` cannot force a call.
+// one) and parse calls out of the output. required and a named function
+// force a call: the answer is started with the format's call opening (and
+// the name), which the model continues (no constrained decoding beyond it).
 enum class ToolChoice : uint8_t { Auto, None, Required, Named };
 
 struct ChatRequest {

@@ -65,6 +65,7 @@ struct Job {
   GenerationSettings gen;
   std::optional<bool> reasoning;
   std::optional<ToolCallFormat> tools;  // parse tool calls out of the answer
+  std::string forced;                   // appended to the prompt and primed as the answer's start
   std::vector<int32_t> stop_ids;
   int64_t cached_prompt_tokens = 0;
   Clock::time_point start;
@@ -132,6 +133,7 @@ struct OpenAiServer::Impl {
       Choice c;
       c.index = static_cast<int>(i);
       c.text = std::make_unique<OutputText>(tok, job.gen.stop, job.reasoning, job.tools);
+      if (!job.forced.empty()) c.text->prime(job.forced);
       try {
         c.channel = engine.submit(std::move(r), &c.id);
       } catch (...) {
@@ -494,10 +496,18 @@ struct OpenAiServer::Impl {
       job->prompt = encode_messages(r.messages, true, &rendered, tools ? r.tools_json : "");
       if (tools) job->tools = tok.chat_format() == ChatFormat::KimiK2 ? ToolCallFormat::KimiK2 : ToolCallFormat::DeepSeekV3;
       job->gen = std::move(r.gen);
-      if (cfg.reasoning_parser && tok.chat_format() == ChatFormat::DeepSeekR1) {
-        const std::string forced = "<think>\n";  // the R1 template opens the reasoning itself
-        job->reasoning = rendered.size() >= forced.size() &&
-                         rendered.compare(rendered.size() - forced.size(), forced.size(), forced) == 0;
+      const std::string think = "<think>\n";  // the R1 template opens the reasoning itself
+      const bool thinking = rendered.size() >= think.size() &&
+                            rendered.compare(rendered.size() - think.size(), think.size(), think) == 0;
+      if (cfg.reasoning_parser && tok.chat_format() == ChatFormat::DeepSeekR1) job->reasoning = thinking;
+      if (tools && (r.tool_choice == ToolChoice::Required || r.tool_choice == ToolChoice::Named)) {
+        // Force a call: the answer starts with the call's opening in the
+        // model's own format (with the function's name when one is named);
+        // a template-opened reasoning is closed first.
+        job->forced = (thinking ? "</think>\n\n" : "") +
+                      forced_call_prefix(*job->tools, r.tool_choice == ToolChoice::Named ? r.tool_name : "");
+        const std::vector<int32_t> ids = encode(job->forced, "tool_choice");
+        job->prompt.insert(job->prompt.end(), ids.begin(), ids.end());
       }
       run_job(job, res);
     }));

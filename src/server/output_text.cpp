@@ -13,7 +13,7 @@ OutputText::OutputText(const Tokenizer& tokenizer, std::vector<std::string> stop
 }
 
 // Passes finished text through the reasoning split and records it.
-OutputText::Delta OutputText::release(std::string text, bool last) {
+OutputText::Delta OutputText::release(std::string text, bool last, bool record) {
   Delta d;
   if (reasoning_parser_) {
     auto r = reasoning_parser_->feed(text);
@@ -37,10 +37,14 @@ OutputText::Delta OutputText::release(std::string text, bool last) {
     d.content = std::move(t.content);
     d.calls = std::move(t.calls);
   }
-  content_ += d.content;
-  reasoning_ += d.reasoning;
+  if (record) {
+    content_ += d.content;
+    reasoning_ += d.reasoning;
+  }
   return d;
 }
+
+void OutputText::prime(const std::string& text) { release(text, false, false); }
 
 OutputText::Delta OutputText::push(int32_t token) {
   if (stopped_) return {};

@@ -31,6 +31,9 @@ class OutputText {
     bool stopped = false;  // a stop string ended the output: take no more tokens
   };
   Delta push(int32_t token);
+  // Text the server put at the start of the answer itself (a forced tool
+  // call opening): the parsers see it as output, the client does not.
+  void prime(const std::string& text);
   Delta finish();
 
   const std::string& content() const { return content_; }
@@ -40,7 +43,7 @@ class OutputText {
   bool stopped() const { return stopped_; }
 
  private:
-  Delta release(std::string text, bool last);
+  Delta release(std::string text, bool last, bool record = true);
 
   const Tokenizer& tokenizer_;
   StreamingDetokenizer detok_;

@@ -56,6 +56,19 @@ bool is_json_object(std::string_view text) {
 
 }  // namespace
 
+std::string forced_call_prefix(ToolCallFormat format, const std::string& name) {
+  const Markers& m = markers(format);
+  std::string s = std::string(m.section_begin) + std::string(m.call_begin);
+  if (format == ToolCallFormat::KimiK2) {
+    s += "functions.";
+    if (!name.empty()) s += name + ":0" + std::string(m.inner);
+  } else {
+    s += "function" + std::string(m.inner);
+    if (!name.empty()) s += name + "\n```json\n";
+  }
+  return s;
+}
+
 ToolCallParser::ToolCallParser(ToolCallFormat format) : format_(format) {}
 
 ToolCallParser::Delta ToolCallParser::feed(std::string_view piece) {

@@ -99,4 +99,10 @@ class ToolCallParser {
   std::vector<ToolCall> calls_;
 };
 
+// The text that opens a tool call in the model's own format, for forcing
+// one (tool_choice required / a named function): up to where the model
+// writes the function name (name empty), or with `name` up to where it
+// writes the arguments.
+std::string forced_call_prefix(ToolCallFormat format, const std::string& name);
+
 }  // namespace dsinfer

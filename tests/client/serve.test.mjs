@@ -155,6 +155,27 @@ test('tools are declared to the model (prompt grows), tool history renders, tool
   assert.equal(bad.json.error.param, 'messages[0].tool_call_id');
 });
 
+test('tool_choice required and named force the call opening after the prompt', async () => {
+  const tools = [{ type: 'function', function: { name: 'get_weather', description: 'Weather of a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+  const messages = [{ role: 'user', content: 'Weather in Paris?' }];
+  const ask = (tool_choice) => client.chat.completions.create({ model: 'dsinfer-demo-r1', messages, tools, tool_choice,
+    max_tokens: 4, temperature: 0 });
+  const auto = await ask('auto');
+  // The call opened in DeepSeek's format (this template does not open <think>
+  // itself; where one does, the server closes it first: a unit test).
+  const opening = '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>';
+  for (const [choice, forced] of [['required', opening],
+    [{ type: 'function', function: { name: 'get_weather' } }, opening + 'get_weather\n```json\n']]) {
+    const r = await ask(choice);
+    const count = (await raw('POST', '/tokenize', { prompt: forced })).json.count;
+    assert.ok(count >= 4);
+    assert.equal(r.usage.prompt_tokens, auto.usage.prompt_tokens + count, JSON.stringify(choice));
+    assert.equal(r.usage.completion_tokens, 4);
+    assert.ok(!(r.choices[0].message.content ?? '').includes('</think>'), 'the forced text is not echoed as reasoning');
+  }
+});
+
 test('errors are OpenAI error objects with the right status', async () => {
   const cases = [
     ['POST', '/v1/chat/completions', '{not json', 400],

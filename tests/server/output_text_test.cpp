@@ -130,5 +130,57 @@ TEST(OutputText, AMalformedToolCallComesBackAsContent) {
   EXPECT_NE(content.find("{not json}"), std::string::npos);
 }
 
+// tool_choice required / named: the server primes the answer with the
+// call's opening; the model's continuation completes the call.
+const Tokenizer& kimi() {
+  static const auto t = load_tokenizer(test::data_path("tokenizers/kimi-k2"));
+  return *t;
+}
+
+TEST(OutputText, AForcedCallOpeningIsCompletedByTheModel) {
+  struct Case {
+    const Tokenizer& tok;
+    ToolCallFormat format;
+    std::string name;          // "" = required (the model names the function)
+    std::string continuation;  // what the model writes after the forced opening
+    std::optional<bool> reasoning;
+    std::string primed_prefix;  // server text before the opening
+  };
+  const std::vector<Case> cases{
+      {deepseek(), ToolCallFormat::DeepSeekV3, "get_weather",
+       "{\"city\": \"Paris\"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>", std::nullopt, ""},
+      {deepseek(), ToolCallFormat::DeepSeekV3, "",
+       "get_weather\n```json\n{\"city\": \"Paris\"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>", std::nullopt, ""},
+      // R1: the template opened <think>; the server closes it before the call.
+      {deepseek(), ToolCallFormat::DeepSeekV3, "get_weather",
+       "{\"city\": \"Paris\"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>", true, "</think>\n\n"},
+      {kimi(), ToolCallFormat::KimiK2, "get_weather",
+       "{\"city\": \"Paris\"}<|tool_call_end|><|tool_calls_section_end|>", std::nullopt, ""},
+      {kimi(), ToolCallFormat::KimiK2, "", "get_weather:0<|tool_call_argument_begin|>{\"city\": \"Paris\"}"
+       "<|tool_call_end|><|tool_calls_section_end|>", std::nullopt, ""},
+  };
+  for (const auto& c : cases) {
+    OutputText out(c.tok, {}, c.reasoning, c.format);
+    out.prime(c.primed_prefix + forced_call_prefix(c.format, c.name));
+    std::string content, reasoning;
+    for (int32_t id : c.tok.encode(c.continuation)) {
+      const auto d = out.push(id);
+      content += d.content;
+      reasoning += d.reasoning;
+    }
+    const auto f = out.finish();
+    content += f.content;
+    reasoning += f.reasoning;
+    EXPECT_EQ(content, "") << c.continuation;
+    EXPECT_EQ(reasoning, "") << c.continuation;
+    ASSERT_EQ(out.calls().size(), 1u) << c.continuation;
+    EXPECT_EQ(out.calls()[0].name, "get_weather");
+    EXPECT_EQ(out.calls()[0].arguments, "{\"city\": \"Paris\"}");
+    if (c.format == ToolCallFormat::KimiK2) {
+      EXPECT_EQ(out.calls()[0].id, "functions.get_weather:0");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dsinfer::server
