@@ -97,6 +97,10 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
 
   const int64_t batch = cfg.data.batch_size;
   const int64_t max_len = cfg.data.input_max_len + cfg.data.max_new_tokens;
+  if (cfg.data.max_new_tokens > mc.max_position_embeddings - cfg.data.input_max_len)  // no overflow
+    throw Error(cfg.source + ": data_config.input_max_len (" + std::to_string(cfg.data.input_max_len) +
+                ") + max_new_tokens (" + std::to_string(cfg.data.max_new_tokens) + ") exceeds the model's " +
+                "max_position_embeddings (" + std::to_string(mc.max_position_embeddings) + ", " + mc.path + ")");
   const int64_t page_size = cfg.model.enable_pa ? cfg.model.pa_block_size : max_len;  // contiguous: one page each
   const int64_t prefill_tokens = cfg.model.enable_prefill_multi_cycle ? cfg.data.input_max_len : batch * cfg.data.input_max_len;
   const MemoryPlan plan = plan_memory(mc, safetensors_bytes(model_dir), batch, prefill_tokens, max_len, page_size);

@@ -185,3 +185,30 @@ TEST(CliUsage, UnknownFlagIsAnError) {
 
 }  // namespace
 }  // namespace dsinfer
+
+namespace dsinfer {
+namespace {
+
+// A length the model cannot address is refused before anything is planned,
+// naming the flag or key and the model's max_position_embeddings.
+TEST(LengthLimits, GenerateAndRunRefuseLengthsPastMaxPositionEmbeddings) {
+  const std::string model = test::data_path("deepseek-r1-tiny");
+  auto r = test::run_dsinfer("generate --model " + model + " --ids 1,2,3 --max-new-tokens 100000000");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--max-new-tokens 100000000"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("max_position_embeddings (163840"), std::string::npos) << r.output;
+  // run: input_max_len 64 + max_new_tokens 163800 is 24 positions past the limit.
+  const std::string dir = test::make_temp_dir("length-limits");
+  std::ofstream(dir + "/run.yaml") << "model_name: deepseek_r1\nmodel_path: \"" << model
+                                   << "\"\nexe_mode: eager\nworld_size: 1\nmodel_config:\n  enable_pa: True\n"
+                                      "  pa_block_size: 16\ndata_config:\n  dataset: default\n  input_max_len: 64\n"
+                                      "  max_new_tokens: 163800\n  batch_size: 1\n";
+  r = test::run_dsinfer("run --config " + dir + "/run.yaml --no-warmup --quiet");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("max_new_tokens (163800)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("max_position_embeddings (163840"), std::string::npos) << r.output;
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace dsinfer

@@ -9,6 +9,7 @@
 #include "cli/commands/engine_options.h"
 #include "cli/commands/token_ids.h"
 #include "io/error.h"
+#include "io/model_config.h"
 #include "runtime/generation.h"
 #include "tokenizer/tokenizer.h"
 
@@ -88,6 +89,12 @@ void register_generate_command(CLI::App& app, Action& action) {
       if (opts->seed >= 0) req.sampling.seed = static_cast<uint64_t>(opts->seed);
       req.sampling.logprobs = req.sampling.top_logprobs > 0;
       validate(req.sampling);
+      const ModelConfig mc = load_model_config(opts->model);
+      const auto prompt_len = static_cast<int64_t>(req.prompt.size());
+      if (req.max_new_tokens > mc.max_position_embeddings - prompt_len)  // before any page is planned
+        throw Error("generate: the prompt (" + std::to_string(prompt_len) + " tokens) + --max-new-tokens " +
+                    std::to_string(req.max_new_tokens) + " exceeds the model's max_position_embeddings (" +
+                    std::to_string(mc.max_position_embeddings) + ", " + mc.path + ")");
       const int64_t k = opts->speculative_tokens;
       EngineConfig ec{opts->page_size, pages_for_requests({req}, opts->page_size, k), precision};
       ec.mtp = k > 0;

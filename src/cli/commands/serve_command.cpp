@@ -92,6 +92,9 @@ int run_serve(ServeOpts o) {
   }
   if (pages <= 0) throw Error("serve: the KV cache budget holds no page (" + std::to_string(page_bytes) + " bytes each)");
   if (o.max_model_len <= 0) o.max_model_len = std::min<int64_t>(mc.max_position_embeddings, pages * o.page_size);
+  if (o.max_model_len > mc.max_position_embeddings)
+    throw Error("serve: --max-model-len " + std::to_string(o.max_model_len) + " exceeds the model's " +
+                "max_position_embeddings (" + std::to_string(mc.max_position_embeddings) + ", " + mc.path + ")");
   if (o.max_model_len > pages * o.page_size)
     throw Error("serve: --max-model-len " + std::to_string(o.max_model_len) + " exceeds the KV cache (" +
                 std::to_string(pages) + " pages of " + std::to_string(o.page_size) + " tokens)");
