@@ -97,6 +97,12 @@ void write_ckv_scales(const std::string& path, const std::vector<float>& scales,
 }  // namespace
 
 ConvertReport convert_checkpoint(const ConvertOptions& opt) {
+  // Each thread holds a tensor's worth of buffers: a bound keeps a typo from
+  // starting 100,000 threads (which crashed).
+  constexpr int kMaxThreads = 1024;
+  if (opt.threads < 0 || opt.threads > kMaxThreads)
+    throw Error("--threads must be in [0, " + std::to_string(kMaxThreads) + "] (0: all cores), got " +
+                std::to_string(opt.threads));
   const int threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const bool c8 = opt.mode == QuantMode::W8A8C8;
   const ModelConfig cfg = load_model_config(opt.input_dir);

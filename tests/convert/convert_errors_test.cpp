@@ -84,6 +84,18 @@ TEST(ConvertErrors, DiskFullMidShardLeavesNothingBehind) {
   expect_clean_failure(test::data_path("deepseek-r1-tiny"), out, "write", "ulimit -f 4096; trap \"\" XFSZ");
 }
 
+TEST(ConvertErrors, AbsurdThreadCountIsRefusedBeforeAnyOutput) {
+  const std::string dir = test::make_temp_dir("convert-threads");
+  const std::string out = dir + "/out";
+  const auto r = test::run_dsinfer("convert --input_fp8_hf_path " + test::data_path("deepseek-r1-tiny") +
+                                   " --output_hf_path " + out + " --quant_mode bfloat16 --threads 100000");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--threads must be in [0, 1024]"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(test::leftovers(out).empty());
+  fs::remove_all(dir);
+}
+
 TEST(ConvertErrors, UnwritableOutputPath) {
   const std::string dir = test::scratch_dir("err");
   test::write_text(dir + "/a_file", "x");
