@@ -183,6 +183,14 @@ TEST(CliUsage, UnknownFlagIsAnError) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+TEST(LengthLimits, GenerateReportsAFailedOutputWrite) {
+  // /dev/full accepts the open and fails the write: the data only leaves the stream buffer at close.
+  const auto r = test::run_dsinfer("generate --model " + test::data_path("deepseek-r1-tiny") +
+                                   " --ids 1,2 --max-new-tokens 2 --output-json /dev/full");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("/dev/full: write failed"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace dsinfer
 
@@ -209,6 +217,5 @@ TEST(LengthLimits, GenerateAndRunRefuseLengthsPastMaxPositionEmbeddings) {
   EXPECT_NE(r.output.find("max_position_embeddings (163840"), std::string::npos) << r.output;
   std::filesystem::remove_all(dir);
 }
-
 }  // namespace
 }  // namespace dsinfer

@@ -130,6 +130,7 @@ void register_generate_command(CLI::App& app, Action& action) {
         std::ofstream f(opts->output_json);
         if (!f) throw Error(opts->output_json + ": cannot open for writing");
         f << out.dump() << "\n";
+        f.close();  // the data reaches the file (or fails: a full disk, /dev/full) here, not at the destructor
         if (!f) throw Error(opts->output_json + ": write failed");
       }
       return 0;
