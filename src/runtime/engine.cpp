@@ -16,6 +16,14 @@ int64_t checked_pages(const EngineConfig& c) {
   return c.kv_pages;
 }
 
+// Pages the entries need in `cache` beyond what their sequences hold.
+int64_t pages_needed_in(const PagedLatentCache& cache, std::span<const StepEntry> entries) {
+  int64_t pages = 0;
+  for (const StepEntry& e : entries)
+    pages += cache.pages_needed(e.seq, cache.length(e.seq) + static_cast<int64_t>(e.tokens.size()));
+  return pages;
+}
+
 }  // namespace
 
 std::unique_ptr<Engine> Engine::open(const std::string& model_dir, const EngineConfig& config) {
@@ -63,12 +71,7 @@ int64_t Engine::mtp_length(SequenceId s) const { return mtp_cache_->length(mtp_i
 
 void Engine::truncate_mtp(SequenceId s, int64_t new_length) { mtp_cache_->truncate(mtp_id(s), new_length); }
 
-int64_t Engine::pages_needed(std::span<const StepEntry> entries) const {
-  int64_t pages = 0;
-  for (const StepEntry& e : entries)
-    pages += cache_.pages_needed(e.seq, cache_.length(e.seq) + static_cast<int64_t>(e.tokens.size()));
-  return pages;
-}
+int64_t Engine::pages_needed(std::span<const StepEntry> entries) const { return pages_needed_in(cache_, entries); }
 
 StepResult Engine::step(const StepPlan& plan) { return run_step(plan, cache_, nullptr); }
 
@@ -81,9 +84,7 @@ StepResult Engine::mtp_step(const StepPlan& plan, const float* hidden) {
 StepResult Engine::run_step(const StepPlan& plan, PagedLatentCache& cache, const float* mtp_hidden) {
   // Reserve every entry's pages before touching any of them, so a full pool
   // fails the step without leaving a sequence half-extended.
-  int64_t need = 0;
-  for (const StepEntry& e : plan.entries)
-    need += cache.pages_needed(e.seq, cache.length(e.seq) + static_cast<int64_t>(e.tokens.size()));
+  const int64_t need = pages_needed_in(cache, plan.entries);
   if (need > cache.free_pages())
     throw Error(std::string(mtp_hidden ? "MTP " : "") + "KV cache exhausted: the step needs " + std::to_string(need) +
                 " more pages, " + std::to_string(cache.free_pages()) + " of " +

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/engine.h"
+#include "runtime/mtp_speculation.h"
 #include "runtime/sampler.h"
 
 namespace dsinfer {
@@ -31,26 +32,6 @@ struct StepEvent {
   double ms = 0;
   int64_t tokens = 0;                 // tokens processed by this step
   std::span<const size_t> requests;   // indices of the requests in this step
-};
-
-// MTP speculative decoding (GenerationOptions::speculative_tokens > 0).
-struct SpeculativeStats {
-  int64_t next_n = 0;                 // drafts per verify step
-  int64_t verify_steps = 0;           // per sequence: one verify forward each
-  int64_t emitted = 0;                // tokens emitted by verify steps (accepted drafts + 1 each)
-  std::vector<int64_t> drafted, accepted;  // per draft position 1..next_n
-  double acceptance(size_t position) const {
-    return drafted[position] ? static_cast<double>(accepted[position]) / static_cast<double>(drafted[position]) : 0.0;
-  }
-  // Mean accepted drafts and tokens per verify step.
-  double mean_accepted() const {
-    int64_t a = 0;
-    for (int64_t x : accepted) a += x;
-    return verify_steps ? static_cast<double>(a) / static_cast<double>(verify_steps) : 0.0;
-  }
-  double tokens_per_step() const {
-    return verify_steps ? static_cast<double>(emitted) / static_cast<double>(verify_steps) : 0.0;
-  }
 };
 
 struct GenerationOptions {

@@ -199,15 +199,7 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   out["total_tokens_per_s"] = total_tps;
   out["decode_tokens_per_s_per_core"] = decode_tps / threads;
   out["peak_rss_bytes"] = peak_rss;
-  if (ro.next_n > 0) {
-    nlohmann::json acc = nlohmann::json::array();
-    for (size_t j = 0; j < r.mtp.drafted.size(); ++j) acc.push_back(r.mtp.acceptance(j));
-    out["mtp"] = {{"next_n", ro.next_n},
-                  {"verify_steps", r.mtp.verify_steps},
-                  {"acceptance", acc},
-                  {"mean_accepted", r.mtp.mean_accepted()},
-                  {"tokens_per_step", r.mtp.tokens_per_step()}};
-  }
+  if (ro.next_n > 0) out["mtp"] = r.mtp.to_json();
   nlohmann::json outputs = nlohmann::json::array();
   for (size_t i = 0; i < r.generated.size(); ++i)
     outputs.push_back({{"ids", r.generated[i]}, {"text", encoder.decode(r.generated[i])}});

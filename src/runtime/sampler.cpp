@@ -37,6 +37,10 @@ Scan scan(const float* v, int64_t n) {
 
 bool Sampler::key_above(const Key& a, const Key& b) { return ranks_above(a.logit, a.id, b.logit, b.id); }
 
+bool Sampler::Kept::keeps(const Candidate& c) const {
+  return c.w > 0.0 && c.w >= min_w && !(use_top_p && ranks_above(p_cut.w, p_cut.id, c.w, c.id));
+}
+
 void Sampler::select_top(const float* v, int64_t n, int64_t k, MappedVector<Key>& keys) {
   keys.clear();
   if (k * 8 <= n && k <= 2048) {

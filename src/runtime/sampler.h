@@ -80,10 +80,7 @@ class Sampler {
     Candidate p_cut;
     double mass;
     // Zero weights (-inf logits, exp underflow) are never kept.
-    bool keeps(const Candidate& c) const {
-      return c.w > 0.0 && c.w >= min_w &&
-             !(use_top_p && (p_cut.w > c.w || (p_cut.w == c.w && p_cut.id < c.id)));
-    }
+    bool keeps(const Candidate& c) const;
   };
   Kept filter(const float* logits, int64_t n, float max_logit);  // fills cands_
   int32_t draw(const float* logits, int64_t n, float max_logit);

@@ -4,7 +4,7 @@
 #include <unordered_set>
 
 #include "io/error.h"
-#include "runtime/speculative_sampling.h"
+#include "runtime/mtp_speculation.h"
 
 namespace dsinfer {
 
@@ -40,8 +40,7 @@ Scheduler::Scheduler(Engine& engine, const SchedulerConfig& config) : engine_(en
   if (k < 0 || k > 3) throw Error("scheduler: speculative_tokens must be 0..3, got " + std::to_string(k));
   if (k > 0 && !engine.has_mtp()) throw Error("scheduler: speculative decoding needs the engine's MTP cache");
   if (config.prefix_caching && k == 0) prefix_ = std::make_unique<PrefixCache>(engine.kv_cache());
-  totals_.drafted.assign(static_cast<size_t>(k), 0);
-  totals_.accepted.assign(static_cast<size_t>(k), 0);
+  totals_.speculative = SpeculativeStats(k);
 }
 
 Scheduler::~Scheduler() {
@@ -242,10 +241,8 @@ std::vector<RequestOutput> Scheduler::step() {
   ++totals_.steps;
 
   const int64_t H = engine_.model().config().hidden_size, vocab = engine_.model().config().vocab_size;
-  std::vector<Live*> mtp_who;
-  std::vector<std::vector<int32_t>> mtp_tokens;
+  std::vector<MtpInput> mtp;  // every entry's new positions for the MTP layer (k > 0)
   std::vector<float> mtp_hidden;
-  std::vector<bool> mtp_draft;
   std::vector<std::pair<Live*, FinishReason>> finished;
   int64_t row = 0;  // this entry's first row of result.hidden
   for (size_t e = 0; e < planned.size(); ++e) {
@@ -255,29 +252,19 @@ std::vector<RequestOutput> Scheduler::step() {
     FinishReason reason = FinishReason::None;
     if (plan.entries[e].logits == LogitRows::All) {  // a verify entry
       std::vector<int32_t> emitted;
-      const int64_t accepted =
-          verify_drafts(*r.sampler, r.drafts, result.logits.data() + result.first_row[e] * vocab, vocab,
-                        [&](const SampledToken& tok) {
-                          emitted.push_back(tok.token);
-                          reason = take(r, tok, out);
-                          return reason == FinishReason::None;
-                        });
-      ++totals_.verify_steps;
-      totals_.verify_emitted += static_cast<int64_t>(emitted.size());
-      for (size_t j = 0; j < r.drafts.size(); ++j) {
-        ++totals_.drafted[j];
-        if (static_cast<int64_t>(j) < accepted) ++totals_.accepted[j];
-      }
-      // Keep the last token and the accepted drafts; roll the rest back.
+      const int64_t accepted = settle_verify(engine_, r.seq, start, *r.sampler, r.drafts,
+                                             result.logits.data() + result.first_row[e] * vocab, vocab,
+                                             [&](const SampledToken& tok) {
+                                               emitted.push_back(tok.token);
+                                               reason = take(r, tok, out);
+                                               return reason == FinishReason::None;
+                                             },
+                                             totals_.speculative);
       r.computed = start + 1 + accepted;
-      engine_.truncate(r.seq, r.computed);
-      engine_.truncate_mtp(r.seq, start);
       if (reason == FinishReason::None) {
-        mtp_who.push_back(&r);
-        mtp_tokens.push_back(std::move(emitted));
+        mtp.push_back({r.seq, std::move(emitted), r.sampler.get(), &r.drafts});
         mtp_hidden.insert(mtp_hidden.end(), result.hidden.begin() + row * H,
                           result.hidden.begin() + (row + accepted + 1) * H);
-        mtp_draft.push_back(true);
       }
     } else {
       r.computed += n;
@@ -290,16 +277,16 @@ std::vector<RequestOutput> Scheduler::step() {
       }
       if (k > 0 && reason == FinishReason::None) {
         // MTP position i pairs t[i+1] (the next prompt token, or the one just sampled) with H[i].
-        mtp_who.push_back(&r);
-        mtp_tokens.emplace_back(r.tokens.begin() + start + 1, r.tokens.begin() + start + n + 1);
+        // Drafts only where a token was just sampled; a prompt chunk before the last only fills the MTP cache.
+        mtp.push_back({r.seq, std::vector<int32_t>(r.tokens.begin() + start + 1, r.tokens.begin() + start + n + 1),
+                       result.sampled[e] ? r.sampler.get() : nullptr, &r.drafts});
         mtp_hidden.insert(mtp_hidden.end(), result.hidden.begin() + row * H, result.hidden.begin() + (row + n) * H);
-        mtp_draft.push_back(result.sampled[e].has_value());
       }
     }
     row += static_cast<int64_t>(plan.entries[e].tokens.size());
     if (reason != FinishReason::None) finished.emplace_back(&r, reason);
   }
-  if (!mtp_who.empty()) run_mtp(mtp_who, mtp_tokens, mtp_hidden, mtp_draft);
+  if (!mtp.empty()) run_mtp_drafts(engine_, k, std::move(mtp), std::move(mtp_hidden));
   for (auto& [r, reason] : finished) finish(*r, reason, out);
   return out;
 }
@@ -321,41 +308,6 @@ FinishReason Scheduler::take(Live& r, const SampledToken& tok, std::vector<Reque
   if (std::find(stops.begin(), stops.end(), tok.token) != stops.end()) return FinishReason::Stop;
   if (r.generated >= r.req.max_new_tokens) return FinishReason::Length;
   return FinishReason::None;
-}
-
-void Scheduler::run_mtp(const std::vector<Live*>& who, std::vector<std::vector<int32_t>>& tokens,
-                        const std::vector<float>& hidden, const std::vector<bool>& draft_for) {
-  const int64_t k = config_.speculative_tokens;
-  const int64_t H = engine_.model().config().hidden_size, vocab = engine_.model().config().vocab_size;
-  std::vector<Live*> live = who;
-  std::vector<bool> want = draft_for;
-  std::vector<float> h = hidden;
-  for (Live* r : live) r->drafts.clear();
-  for (int64_t j = 0; j < k && !live.empty(); ++j) {
-    StepPlan plan;
-    plan.hidden = j + 1 < k;
-    for (size_t b = 0; b < live.size(); ++b)
-      plan.entries.push_back({live[b]->seq, tokens[b], want[b] ? LogitRows::Last : LogitRows::None, nullptr});
-    const StepResult r = engine_.mtp_step(plan, h.data());
-    // Only the sequences that draft go on, each from its last normalized output.
-    std::vector<Live*> next_live;
-    std::vector<std::vector<int32_t>> next_tokens;
-    std::vector<float> next_h;
-    int64_t row_end = 0;
-    for (size_t b = 0; b < live.size(); ++b) {
-      row_end += static_cast<int64_t>(tokens[b].size());
-      if (!want[b]) continue;
-      Draft d = draw_draft(*live[b]->sampler, r.logits.data() + r.first_row[b] * vocab, vocab);
-      next_tokens.push_back({d.token});
-      live[b]->drafts.push_back(std::move(d));
-      next_live.push_back(live[b]);
-      if (plan.hidden) next_h.insert(next_h.end(), r.hidden.begin() + (row_end - 1) * H, r.hidden.begin() + row_end * H);
-    }
-    live = std::move(next_live);
-    tokens = std::move(next_tokens);
-    want.assign(live.size(), true);
-    h = std::move(next_h);
-  }
 }
 
 SchedulerStats Scheduler::stats() const {

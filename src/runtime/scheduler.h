@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "runtime/engine.h"
+#include "runtime/mtp_speculation.h"
 #include "runtime/prefix_cache.h"
 #include "runtime/sampler.h"
 
@@ -59,10 +60,7 @@ struct SchedulerStats {
   int64_t prompt_tokens = 0, generated_tokens = 0;
   int64_t prefix_queried_tokens = 0, prefix_hit_tokens = 0;
   int64_t steps = 0;
-  // MTP speculative decoding: verify entries, and per draft position the
-  // drafts proposed and accepted (accepted[j]: drafts 1..j+1 all kept).
-  int64_t verify_steps = 0, verify_emitted = 0;
-  std::vector<int64_t> drafted, accepted;
+  SpeculativeStats speculative;  // MTP speculative decoding (next_n 0: empty)
 };
 
 class Scheduler {
@@ -94,9 +92,6 @@ class Scheduler {
   void cache_prefix(Live& r);
   // Takes a sampled token; returns the finish reason it causes (None: more to come).
   FinishReason take(Live& r, const SampledToken& tok, std::vector<RequestOutput>& out);
-  // The MTP layer over the step's new positions, then drafts for `draft_for`.
-  void run_mtp(const std::vector<Live*>& who, std::vector<std::vector<int32_t>>& tokens,
-               const std::vector<float>& hidden, const std::vector<bool>& draft_for);
 
   Engine& engine_;
   SchedulerConfig config_;

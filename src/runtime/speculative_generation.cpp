@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "io/error.h"
-#include "runtime/speculative_sampling.h"
+#include "runtime/mtp_speculation.h"
 
 namespace dsinfer {
 
@@ -29,10 +29,7 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
                 (engine.model().has_mtp() ? " (the engine was opened without its MTP cache)" : " has no MTP layer"));
   const ModelConfig& cfg = engine.model().config();
   const int64_t H = cfg.hidden_size, vocab = cfg.vocab_size;
-  SpeculativeStats stats;
-  stats.next_n = k;
-  stats.drafted.assign(static_cast<size_t>(k), 0);
-  stats.accepted.assign(static_cast<size_t>(k), 0);
+  SpeculativeStats stats(k);
 
   const size_t n = requests.size();
   std::vector<GenerationResult> results(n);
@@ -60,31 +57,6 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
     samplers[i] = std::make_unique<Sampler>(requests[i].sampling, requests[i].prompt);
   }
 
-  // Drafts for every live sequence from MTP entries whose last rows predict
-  // the next token; `hidden` pairs row by row with the entries' tokens.
-  auto draft = [&](std::vector<Live*>& who, std::vector<std::vector<int32_t>>& tokens, const std::vector<float>& hidden) {
-    for (Live* l : who) l->drafts.clear();
-    std::vector<float> h = hidden;
-    for (int64_t j = 0; j < k && !who.empty(); ++j) {
-      StepPlan plan{{}, options.decode};
-      plan.hidden = j + 1 < k;
-      for (size_t b = 0; b < who.size(); ++b) plan.entries.push_back({who[b]->seq, tokens[b], LogitRows::Last, nullptr});
-      const StepResult r = engine.mtp_step(plan, h.data());
-      // The next application reads each entry's last normalized output.
-      std::vector<float> next;
-      int64_t row_end = 0;
-      for (size_t b = 0; b < who.size(); ++b) {
-        Draft d = draw_draft(*samplers[who[b]->request], r.logits.data() + r.first_row[b] * vocab, vocab);
-        const int32_t token = d.token;
-        who[b]->drafts.push_back(std::move(d));
-        row_end += static_cast<int64_t>(tokens[b].size());
-        if (plan.hidden) next.insert(next.end(), r.hidden.begin() + (row_end - 1) * H, r.hidden.begin() + row_end * H);
-        tokens[b] = {token};
-      }
-      h = std::move(next);
-    }
-  };
-
   auto report = [&](GenerationPhase phase, int64_t number, const StepResult& r, const std::vector<Live*>& who) {
     if (!options.on_step) return;
     std::vector<size_t> idx;
@@ -111,8 +83,7 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
       if (!who.empty()) {
         const StepResult r = engine.step(plan);
         report(GenerationPhase::Prefill, 1, r, who);
-        std::vector<Live*> drafting;
-        std::vector<std::vector<int32_t>> tokens;
+        std::vector<MtpInput> mtp;  // each prompt's positions, drafting after its first token
         std::vector<float> hidden;
         int64_t row = 0;
         for (size_t b = 0; b < who.size(); ++b) {
@@ -124,13 +95,12 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
             // MTP position i pairs t[i+1] with H[i]: the prompt shifted by one plus the new token.
             std::vector<int32_t> t(prompt.begin() + 1, prompt.end());
             t.push_back(l.pending);
-            tokens.push_back(std::move(t));
+            mtp.push_back({l.seq, std::move(t), samplers[l.request].get(), &l.drafts});
             hidden.insert(hidden.end(), r.hidden.begin() + row * H, r.hidden.begin() + (row + m) * H);
-            drafting.push_back(&l);
           }
           row += m;
         }
-        draft(drafting, tokens, hidden);
+        run_mtp_drafts(engine, k, std::move(mtp), std::move(hidden), options.decode);
       }
     }
     // Verify steps.
@@ -155,38 +125,28 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
         plan.entries.push_back({who[b]->seq, inputs[b], LogitRows::All, nullptr});
       }
       const StepResult r = engine.step(plan);
-      std::vector<Live*> drafting;
-      std::vector<std::vector<int32_t>> tokens;
+      std::vector<MtpInput> mtp;  // each sequence's emitted tokens with their true hidden states
       std::vector<float> hidden;
       int64_t row = 0;
       for (size_t b = 0; b < who.size(); ++b) {
         Live& l = *who[b];
-        Sampler& sampler = *samplers[l.request];
         const auto width = static_cast<int64_t>(inputs[b].size());
         std::vector<int32_t> emitted;
-        const int64_t accepted = verify_drafts(sampler, l.drafts, r.logits.data() + r.first_row[b] * vocab, vocab,
+        const int64_t accepted = settle_verify(engine, l.seq, base[b], *samplers[l.request], l.drafts,
+                                               r.logits.data() + r.first_row[b] * vocab, vocab,
                                                [&](const SampledToken& tok) {
                                                  emitted.push_back(tok.token);
                                                  return emit(l, tok);
-                                               });
-        ++stats.verify_steps;
-        stats.emitted += static_cast<int64_t>(emitted.size());
-        for (int64_t j = 0; j < width - 1; ++j) {
-          ++stats.drafted[static_cast<size_t>(j)];
-          if (j < accepted) ++stats.accepted[static_cast<size_t>(j)];
-        }
-        // Keep the last token and the accepted drafts; the rest is rolled back.
-        engine.truncate(l.seq, base[b] + 1 + accepted);
-        engine.truncate_mtp(l.seq, base[b]);
+                                               },
+                                               stats);
         if (!l.done) {
-          tokens.push_back(emitted);
+          mtp.push_back({l.seq, std::move(emitted), samplers[l.request].get(), &l.drafts});
           hidden.insert(hidden.end(), r.hidden.begin() + row * H, r.hidden.begin() + (row + accepted + 1) * H);
-          drafting.push_back(&l);
         }
         row += width;
       }
       report(GenerationPhase::Decode, number, r, who);
-      draft(drafting, tokens, hidden);
+      run_mtp_drafts(engine, k, std::move(mtp), std::move(hidden), options.decode);
     }
   } catch (...) {
     release_all();

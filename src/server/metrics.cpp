@@ -73,21 +73,21 @@ std::string ServerMetrics::render(const SchedulerStats& st, const std::string& m
   gauge("dsinfer_prefix_cache_hit_rate", "Prompt tokens served from the prefix cache over prompt tokens looked up",
         st.prefix_queried_tokens > 0 ? static_cast<double>(st.prefix_hit_tokens) / static_cast<double>(st.prefix_queried_tokens) : 0.0);
   gauge("dsinfer_num_preemptions_total", "Sequences preempted for lack of KV pages", static_cast<double>(st.preemptions), "counter");
-  if (!st.drafted.empty()) {  // --speculative-tokens
+  if (const SpeculativeStats& sp = st.speculative; !sp.drafted.empty()) {  // --speculative-tokens
     int64_t drafted = 0, accepted = 0;
-    for (size_t j = 0; j < st.drafted.size(); ++j) drafted += st.drafted[j], accepted += st.accepted[j];
+    for (size_t j = 0; j < sp.drafted.size(); ++j) drafted += sp.drafted[j], accepted += sp.accepted[j];
     gauge("dsinfer_spec_decode_num_verify_steps_total", "Per-sequence MTP verify steps",
-          static_cast<double>(st.verify_steps), "counter");
+          static_cast<double>(sp.verify_steps), "counter");
     gauge("dsinfer_spec_decode_num_draft_tokens_total", "MTP draft tokens proposed", static_cast<double>(drafted), "counter");
     gauge("dsinfer_spec_decode_num_accepted_tokens_total", "MTP draft tokens accepted", static_cast<double>(accepted),
           "counter");
     gauge("dsinfer_spec_decode_num_emitted_tokens_total", "Tokens emitted by verify steps (accepted drafts + 1 each)",
-          static_cast<double>(st.verify_emitted), "counter");
+          static_cast<double>(sp.emitted), "counter");
     s += "# HELP dsinfer_spec_decode_num_accepted_tokens_per_pos_total Drafts accepted at each draft position\n"
          "# TYPE dsinfer_spec_decode_num_accepted_tokens_per_pos_total counter\n";
-    for (size_t j = 0; j < st.accepted.size(); ++j)
+    for (size_t j = 0; j < sp.accepted.size(); ++j)
       s += "dsinfer_spec_decode_num_accepted_tokens_per_pos_total{" + l + ",position=\"" + std::to_string(j) + "\"} " +
-           num(static_cast<double>(st.accepted[j])) + "\n";
+           num(static_cast<double>(sp.accepted[j])) + "\n";
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

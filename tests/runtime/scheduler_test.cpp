@@ -263,8 +263,8 @@ TEST(Scheduler, SpeculativeDecodingKeepsEveryRequestsTokens) {
       EXPECT_EQ(st.pages_held_by_requests, 0);
       EXPECT_EQ(engine.pages_in_use(), 0);
       EXPECT_EQ(st.generated_tokens, 24 * 12);
-      EXPECT_GT(st.verify_steps, 0);
-      ASSERT_EQ(st.drafted.size(), static_cast<size_t>(k));
+      EXPECT_GT(st.speculative.verify_steps, 0);
+      ASSERT_EQ(st.speculative.drafted.size(), static_cast<size_t>(k));
       if (pages == 12) {
         EXPECT_GT(st.preemptions, 0) << "the small pool must preempt";
       }

@@ -105,15 +105,7 @@ void register_generate_command(CLI::App& app, Action& action) {
       go.speculative_stats = &stats;
       const auto results = generate(*engine, {req}, go);
       nlohmann::json out = {{"prompt_ids", req.prompt}, {"generated_ids", results[0].generated}};
-      if (k > 0) {
-        nlohmann::json acc = nlohmann::json::array();
-        for (size_t j = 0; j < stats.drafted.size(); ++j) acc.push_back(stats.acceptance(j));
-        out["speculative"] = {{"next_n", k},
-                              {"verify_steps", stats.verify_steps},
-                              {"acceptance", acc},
-                              {"mean_accepted", stats.mean_accepted()},
-                              {"tokens_per_step", stats.tokens_per_step()}};
-      }
+      if (k > 0) out["speculative"] = stats.to_json();
       if (tokenizer) out["generated_text"] = tokenizer->decode(results[0].generated);
       if (req.sampling.logprobs) {
         nlohmann::json lp = nlohmann::json::array();
