@@ -139,7 +139,7 @@ std::vector<float> calibrate_ckv_scales(const DeepseekModel& model, const Calibr
     const BatchEntry entry{s, ids, false, false};
     std::vector<float> hidden;
     ForwardOptions options;
-    options.final_hidden = &hidden;
+    if (model.has_mtp()) options.final_hidden = &hidden;  // the MTP layer's input
     model.forward(std::span<const BatchEntry>(&entry, 1), cache, options);
     for (int64_t l = 0; l < n_main; ++l) observe(cache, s, l, l, n);
     if (model.has_mtp() && n >= 2) {

@@ -110,8 +110,7 @@ void DeepseekModel::run_block(const LayerWeights& L, int64_t layer, int64_t cach
 }
 
 std::vector<float> DeepseekModel::head_rows(std::span<const BatchEntry> batch, const BatchLayout& layout,
-                                            const float* x, const std::vector<float>& norm,
-                                            const LinearWeight& head) const {
+                                            const float* x, const float* norm, const LinearWeight& head) const {
   const int64_t H = config_.hidden_size;
   std::vector<int64_t> rows;
   for (size_t b = 0; b < batch.size(); ++b) {
@@ -124,7 +123,7 @@ std::vector<float> DeepseekModel::head_rows(std::span<const BatchEntry> batch, c
   std::vector<float>& hr = buffers_.rows;
   hr.resize(static_cast<size_t>(R * H));
   for (int64_t r = 0; r < R; ++r) std::copy(x + rows[r] * H, x + (rows[r] + 1) * H, hr.data() + r * H);
-  ops_->rms_norm(hr.data(), R, H, H, norm.data(), config_.rms_norm_eps, hr.data());
+  if (norm) ops_->rms_norm(hr.data(), R, H, H, norm, config_.rms_norm_eps, hr.data());
   std::vector<float> logits(static_cast<size_t>(R * config_.vocab_size));
   ops_->linear(head, hr.data(), R, logits.data());
   return logits;
@@ -147,12 +146,16 @@ std::vector<float> DeepseekModel::forward(std::span<const BatchEntry> batch, Pag
     run_block(w.layers[static_cast<size_t>(i)], i, i, batch, layout, cache, options);
   // Every layer wrote the new positions: they are now part of the sequences.
   for (size_t b = 0; b < batch.size(); ++b) cache.commit(batch[b].seq, layout.start_pos[b] + layout.n_tokens[b]);
+  // Only the rows whose logits are wanted go through the final norm and
+  // lm_head; with final_hidden every row is normed once, there.
+  std::vector<float> logits;
   if (options.final_hidden) {
     options.final_hidden->resize(static_cast<size_t>(T * H));
     ops.rms_norm(x.data(), T, H, H, w.final_norm.data(), config_.rms_norm_eps, options.final_hidden->data());
+    logits = head_rows(batch, layout, options.final_hidden->data(), nullptr, w.lm_head);
+  } else {
+    logits = head_rows(batch, layout, x.data(), w.final_norm.data(), w.lm_head);
   }
-  // Only the rows whose logits are wanted go through the final norm and lm_head.
-  std::vector<float> logits = head_rows(batch, layout, x.data(), w.final_norm, w.lm_head);
   if (options.observer && !logits.empty()) options.observer->phase_done(StepPhase::LmHead, config_.num_hidden_layers);
   return logits;
 }
@@ -182,11 +185,10 @@ std::vector<float> DeepseekModel::forward_mtp(std::span<const BatchEntry> batch,
   const int64_t layer = config_.num_hidden_layers;  // model.layers.N in the release
   run_block(m.block, layer, 0, batch, layout, mtp_cache, options);
   for (size_t b = 0; b < batch.size(); ++b) mtp_cache.commit(batch[b].seq, layout.start_pos[b] + layout.n_tokens[b]);
-  if (normed_out) {
-    normed_out->resize(static_cast<size_t>(T * H));
-    ops.rms_norm(buffers_.x.data(), T, H, H, m.shared_head_norm.data(), eps, normed_out->data());
-  }
-  return head_rows(batch, layout, buffers_.x.data(), m.shared_head_norm, m.shared_head);
+  if (!normed_out) return head_rows(batch, layout, buffers_.x.data(), m.shared_head_norm.data(), m.shared_head);
+  normed_out->resize(static_cast<size_t>(T * H));
+  ops.rms_norm(buffers_.x.data(), T, H, H, m.shared_head_norm.data(), eps, normed_out->data());
+  return head_rows(batch, layout, normed_out->data(), nullptr, m.shared_head);
 }
 
 }  // namespace dsinfer

@@ -75,9 +75,10 @@ class DeepseekModel {
   // One decoder block on buffers_.x in place (its latent into cache layer cache_layer).
   void run_block(const LayerWeights& L, int64_t layer, int64_t cache_layer, std::span<const BatchEntry> batch,
                  const BatchLayout& layout, PagedLatentCache& cache, const ForwardOptions& options) const;
-  // The rows whose logits are wanted, normed with `norm` and through `head`.
+  // The rows whose logits are wanted, RMS-normed with `norm` (null: x holds
+  // normed rows already) and through `head`.
   std::vector<float> head_rows(std::span<const BatchEntry> batch, const BatchLayout& layout, const float* x,
-                               const std::vector<float>& norm, const LinearWeight& head) const;
+                               const float* norm, const LinearWeight& head) const;
 
   ModelConfig config_;
   std::shared_ptr<void> owner_;

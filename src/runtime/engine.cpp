@@ -37,10 +37,7 @@ Engine::Engine(std::unique_ptr<DeepseekModel> owned, const EngineConfig& config)
 
 Engine::Engine(const DeepseekModel& model, const EngineConfig& config)
     : model_(model), config_(config), cache_(model.make_cache(config.page_size, checked_pages(config))) {
-  // A sequence's MTP entries run up to next_n - 1 chained drafts past its
-  // main length, at most one page more per sequence: twice the main pool's
-  // page count always holds them (an MTP page is one layer of a main page).
-  if (config.mtp) mtp_cache_.emplace(model.make_mtp_cache(config.page_size, 2 * config.kv_pages));
+  if (config.mtp) mtp_cache_.emplace(model.make_mtp_cache(config.page_size, kMtpPagesPerPage * config.kv_pages));
   keep_scratch_in_heap();
 }
 

@@ -25,11 +25,15 @@ struct EngineConfig {
   int64_t kv_pages = 0;     // pool capacity in pages (> 0)
   std::optional<ComputePrecision> precision;  // open(): nullopt = the checkpoint's default
   bool pin_threads = false;                   // pin worker threads to cores at start
-  // A latent cache for the MTP layer too (same page size, twice the pages for
-  // chained drafts; a page of it holds one layer, so it costs
-  // 2/num_hidden_layers of the main pool).
+  // A latent cache for the MTP layer too (same page size, kMtpPagesPerPage
+  // times the pages; a page of it holds one layer).
   bool mtp = false;
 };
+
+// A sequence's MTP entries run up to next_n - 1 chained drafts past its main
+// length, at most one page more per sequence: twice the main pool's page
+// count always holds them.
+inline constexpr int64_t kMtpPagesPerPage = 2;
 
 enum class LogitRows : uint8_t { None, Last, All };
 

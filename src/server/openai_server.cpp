@@ -18,9 +18,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-// Model text may hold invalid UTF-8 (a token's raw bytes): replace, never throw.
 constexpr int kListenBacklog = 1024;  // pending connections the kernel queues
 
+// Model text may hold invalid UTF-8 (a token's raw bytes): replace, never throw.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 std::string random_id(const char* prefix) {

@@ -100,10 +100,10 @@ int run_serve(ServeOpts o) {
                 std::to_string(pages) + " pages of " + std::to_string(o.page_size) + " tokens)");
   MemoryPlan plan = plan_memory(mc, weights, 1, o.max_num_batched_tokens, o.max_model_len, o.page_size);
   plan.kv_cache_bytes = static_cast<uint64_t>(pages) * page_bytes;
-  if (o.speculative_tokens > 0) {  // the MTP layer's cache: one layer, twice the pages
+  if (o.speculative_tokens > 0) {  // the MTP layer's cache: one layer per page, kMtpPagesPerPage x the pages
     CacheGeometry g1 = g;
     g1.n_layers = 1;
-    plan.kv_cache_bytes += 2 * static_cast<uint64_t>(pages) * PagedLatentCache(g1).bytes_per_page();
+    plan.kv_cache_bytes += static_cast<uint64_t>(kMtpPagesPerPage * pages) * PagedLatentCache(g1).bytes_per_page();
   }
   std::fprintf(stderr, "serve: memory plan: %s; KV cache %lld pages of %lld tokens = %lld tokens\n",
                plan.describe().c_str(), static_cast<long long>(pages), static_cast<long long>(o.page_size),
