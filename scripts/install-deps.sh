@@ -8,6 +8,7 @@ PKGS=(
   nlohmann-json3-dev libyaml-cpp-dev libpcre2-dev libcli11-dev
   libssl-dev libcpp-httplib-dev
   clang libclang-rt-14-dev
+  libopenmpi-dev openmpi-bin  # dist/: MPI communicator; mpirun for the multi-rank tests
   time  # GNU time: peak RSS of a child measured from a small parent (tests)
 )
 missing=()

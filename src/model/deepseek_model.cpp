@@ -8,22 +8,36 @@
 namespace dsinfer {
 
 std::unique_ptr<DeepseekModel> DeepseekModel::load(const std::string& model_dir, std::shared_ptr<Ops> ops,
-                                                   std::optional<ComputePrecision> precision) {
+                                                   std::optional<ComputePrecision> precision,
+                                                   std::shared_ptr<ParallelContext> parallel) {
   ModelConfig cfg = load_model_config(model_dir);
   auto checkpoint = std::make_shared<LoadedCheckpoint>(model_dir, cfg);
-  ModelWeights& weights = checkpoint->weights();
-  return std::make_unique<DeepseekModel>(std::move(cfg), weights, std::move(checkpoint), std::move(ops), precision);
+  if (!parallel)
+    return std::make_unique<DeepseekModel>(std::move(cfg), checkpoint->weights(), checkpoint, std::move(ops), precision);
+  // The rank's shard views the checkpoint's mapping, which it keeps alive.
+  struct Owner {
+    std::shared_ptr<LoadedCheckpoint> checkpoint;
+    std::unique_ptr<RankWeights> rank;
+  };
+  auto owner = std::make_shared<Owner>();
+  owner->rank = shard_weights(checkpoint->weights(), cfg, parallel->sizes(), parallel->rank());
+  owner->checkpoint = std::move(checkpoint);
+  RankWeights& rank = *owner->rank;
+  return std::make_unique<DeepseekModel>(std::move(cfg), rank.weights, owner, std::move(ops), precision,
+                                         std::move(parallel), rank.shard);
 }
 
 DeepseekModel::DeepseekModel(ModelConfig config, ModelWeights& weights, std::shared_ptr<void> owner,
-                             std::shared_ptr<Ops> ops, std::optional<ComputePrecision> precision)
+                             std::shared_ptr<Ops> ops, std::optional<ComputePrecision> precision,
+                             std::shared_ptr<ParallelContext> parallel, const RankShard& shard)
     : config_(std::move(config)),
       owner_(std::move(owner)),
       weights_(weights),
       ops_(std::move(ops)),
       precision_(precision.value_or(default_compute_precision(weights_.layers))),
+      parallel_(parallel ? std::make_unique<ModelParallel>(std::move(parallel), shard) : nullptr),
       rope_(config_),
-      attention_(config_, rope_, precision_, *ops_) {
+      attention_(config_, rope_, precision_, *ops_, parallel_ ? shard.heads.size() : config_.num_attention_heads) {
   apply_compute_precision(weights_.layers, weights_.lm_head, precision_);
   for (MtpWeights& m : weights_.mtp) {
     apply_compute_precision(std::span<LayerWeights>(&m.block, 1), m.shared_head, precision_);
@@ -58,7 +72,7 @@ PagedLatentCache DeepseekModel::make_mtp_cache(int64_t page_size, int64_t max_pa
 
 BatchLayout DeepseekModel::plan_batch(std::span<const BatchEntry> batch, const PagedLatentCache& cache,
                                       const ForwardOptions& options, int64_t cache_layers) const {
-  if (batch.empty()) throw Error("forward: empty batch");
+  if (batch.empty() && !parallel_) throw Error("forward: empty batch");
   const CacheGeometry& g = cache.geometry();
   if (g.n_layers != cache_layers || g.latent_dim != config_.kv_lora_rank ||
       g.rope_dim != config_.qk_rope_head_dim || g.latent_int8 != config_.quant.kv_cache_int8)
@@ -98,15 +112,38 @@ void DeepseekModel::run_block(const LayerWeights& L, int64_t layer, int64_t cach
   float* x = buffers_.x.data();
   float* h = buffers_.h.data();
   float* y = buffers_.y.data();
-  ops.rms_norm(x, T, H, H, L.input_layernorm.data(), eps, h);
-  attention_.forward(L.attn, cache_layer, h, batch, layout, cache, y, buffers_.attention, obs);
-  ops.add(x, y, T * H);
+  // A rank without tokens skips attention (its whole attention TP group has
+  // none) but serves the feed-forward exchanges of the others.
+  if (T > 0) {
+    ops.rms_norm(x, T, H, H, L.input_layernorm.data(), eps, h);
+    attention_.forward(L.attn, cache_layer, h, batch, layout, cache, y, buffers_.attention, obs);
+    if (parallel_) parallel_->reduce_attention(y, T * H);
+    ops.add(x, y, T * H);
+    ops.rms_norm(x, T, H, H, L.post_attention_layernorm.data(), eps, h);
+  }
   if (obs) obs->phase_done(StepPhase::Attention, layer);
-  ops.rms_norm(x, T, H, H, L.post_attention_layernorm.data(), eps, h);
-  if (L.moe) moe_forward(ops, config_, *L.moe, layer, h, T, y, options);
-  else ops.gated_mlp(*L.dense_mlp, h, T, y);
-  ops.add(x, y, T * H);
+  if (parallel_) {
+    if (L.moe) parallel_->moe(ops, config_, *L.moe, layer, h, T, y, options);
+    else parallel_->dense_mlp(ops, *L.dense_mlp, h, T, H, y);
+  } else if (L.moe) {
+    moe_forward(ops, config_, *L.moe, layer, h, T, y, options);
+  } else {
+    ops.gated_mlp(*L.dense_mlp, h, T, y);
+  }
+  if (T > 0) ops.add(x, y, T * H);
   if (obs) obs->phase_done(L.moe ? StepPhase::SharedExpert : StepPhase::Mlp, layer);
+}
+
+void DeepseekModel::embed(const LinearWeight& table, std::span<const BatchEntry> batch, const BatchLayout& layout,
+                          float* x) const {
+  const int64_t H = config_.hidden_size;
+  if (!parallel_) {
+    for (size_t b = 0; b < batch.size(); ++b) ops_->embed(table, batch[b].tokens, x + layout.row_begin[b] * H);
+    return;
+  }
+  std::vector<int32_t> ids;
+  for (const BatchEntry& e : batch) ids.insert(ids.end(), e.tokens.begin(), e.tokens.end());
+  parallel_->embed(*ops_, table, ids, H, x);
 }
 
 std::vector<float> DeepseekModel::head_rows(std::span<const BatchEntry> batch, const BatchLayout& layout,
@@ -119,11 +156,12 @@ std::vector<float> DeepseekModel::head_rows(std::span<const BatchEntry> batch, c
     for (int64_t j = first; j < layout.n_tokens[b]; ++j) rows.push_back(layout.row_begin[b] + j);
   }
   const int64_t R = static_cast<int64_t>(rows.size());
-  if (R == 0) return {};
+  if (R == 0 && !parallel_) return {};
   std::vector<float>& hr = buffers_.rows;
   hr.resize(static_cast<size_t>(R * H));
   for (int64_t r = 0; r < R; ++r) std::copy(x + rows[r] * H, x + (rows[r] + 1) * H, hr.data() + r * H);
-  if (norm) ops_->rms_norm(hr.data(), R, H, H, norm, config_.rms_norm_eps, hr.data());
+  if (norm && R > 0) ops_->rms_norm(hr.data(), R, H, H, norm, config_.rms_norm_eps, hr.data());
+  if (parallel_) return parallel_->head(*ops_, head, hr.data(), R, H, config_.vocab_size);
   std::vector<float> logits(static_cast<size_t>(R * config_.vocab_size));
   ops_->linear(head, hr.data(), R, logits.data());
   return logits;
@@ -140,7 +178,7 @@ std::vector<float> DeepseekModel::forward(std::span<const BatchEntry> batch, Pag
   if (options.input_hidden) {
     std::copy(options.input_hidden, options.input_hidden + T * H, x.begin());
   } else {
-    for (size_t b = 0; b < batch.size(); ++b) ops.embed(w.embed_tokens, batch[b].tokens, x.data() + layout.row_begin[b] * H);
+    embed(w.embed_tokens, batch, layout, x.data());
   }
   for (int64_t i = 0; i < config_.num_hidden_layers; ++i)
     run_block(w.layers[static_cast<size_t>(i)], i, i, batch, layout, cache, options);
@@ -151,7 +189,7 @@ std::vector<float> DeepseekModel::forward(std::span<const BatchEntry> batch, Pag
   std::vector<float> logits;
   if (options.final_hidden) {
     options.final_hidden->resize(static_cast<size_t>(T * H));
-    ops.rms_norm(x.data(), T, H, H, w.final_norm.data(), config_.rms_norm_eps, options.final_hidden->data());
+    if (T > 0) ops.rms_norm(x.data(), T, H, H, w.final_norm.data(), config_.rms_norm_eps, options.final_hidden->data());
     logits = head_rows(batch, layout, options.final_hidden->data(), nullptr, w.lm_head);
   } else {
     logits = head_rows(batch, layout, x.data(), w.final_norm.data(), w.lm_head);
@@ -174,20 +212,22 @@ std::vector<float> DeepseekModel::forward_mtp(std::span<const BatchEntry> batch,
   std::vector<float>& in = buffers_.mtp_in;
   in.resize(static_cast<size_t>(T * 2 * H));
   float* e = buffers_.h.data();
-  for (size_t b = 0; b < batch.size(); ++b) ops.embed(m.embed_tokens, batch[b].tokens, e + layout.row_begin[b] * H);
+  embed(m.embed_tokens, batch, layout, e);
   for (int64_t r = 0; r < T; ++r) {
     std::copy(e + r * H, e + (r + 1) * H, in.data() + r * 2 * H);
     std::copy(hidden + r * H, hidden + (r + 1) * H, in.data() + r * 2 * H + H);
   }
-  ops.rms_norm(in.data(), T, H, 2 * H, m.enorm.data(), eps, in.data());
-  ops.rms_norm(in.data() + H, T, H, 2 * H, m.hnorm.data(), eps, in.data() + H);
-  ops.linear(m.eh_proj, in.data(), T, buffers_.x.data());
+  if (T > 0) {
+    ops.rms_norm(in.data(), T, H, 2 * H, m.enorm.data(), eps, in.data());
+    ops.rms_norm(in.data() + H, T, H, 2 * H, m.hnorm.data(), eps, in.data() + H);
+    ops.linear(m.eh_proj, in.data(), T, buffers_.x.data());
+  }
   const int64_t layer = config_.num_hidden_layers;  // model.layers.N in the release
   run_block(m.block, layer, 0, batch, layout, mtp_cache, options);
   for (size_t b = 0; b < batch.size(); ++b) mtp_cache.commit(batch[b].seq, layout.start_pos[b] + layout.n_tokens[b]);
   if (!normed_out) return head_rows(batch, layout, buffers_.x.data(), m.shared_head_norm.data(), m.shared_head);
   normed_out->resize(static_cast<size_t>(T * H));
-  ops.rms_norm(buffers_.x.data(), T, H, H, m.shared_head_norm.data(), eps, normed_out->data());
+  if (T > 0) ops.rms_norm(buffers_.x.data(), T, H, H, m.shared_head_norm.data(), eps, normed_out->data());
   return head_rows(batch, layout, normed_out->data(), nullptr, m.shared_head);
 }
 

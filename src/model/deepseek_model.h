@@ -14,6 +14,7 @@
 #include "io/model_config.h"
 #include "model/forward_batch.h"
 #include "model/mla_attention.h"
+#include "model/model_parallel.h"
 #include "model/model_weights.h"
 #include "model/yarn_rope.h"
 
@@ -24,12 +25,17 @@ class DeepseekModel {
   // Maps the checkpoint in model_dir and validates it against its config.json.
   // precision: nullopt picks default_compute_precision (fp32 for FP8 releases,
   // bf16 for converted bf16/W8A8 checkpoints).
+  // With `parallel`, this rank's part of the model (model/rank_weights.h):
+  // every rank of the job loads it, and every forward is collective.
   static std::unique_ptr<DeepseekModel> load(const std::string& model_dir, std::shared_ptr<Ops> ops,
-                                             std::optional<ComputePrecision> precision = std::nullopt);
+                                             std::optional<ComputePrecision> precision = std::nullopt,
+                                             std::shared_ptr<ParallelContext> parallel = nullptr);
   // A model over weights held elsewhere (the benchmark's in-memory weights):
   // `weights` must live as long as `owner`, which the model keeps.
+  // `weights` are this rank's shard when `parallel` is set (with its RankShard).
   DeepseekModel(ModelConfig config, ModelWeights& weights, std::shared_ptr<void> owner, std::shared_ptr<Ops> ops,
-                std::optional<ComputePrecision> precision = std::nullopt);
+                std::optional<ComputePrecision> precision = std::nullopt,
+                std::shared_ptr<ParallelContext> parallel = nullptr, const RankShard& shard = {});
   // Layers hold references into the model.
   DeepseekModel(const DeepseekModel&) = delete;
   DeepseekModel& operator=(const DeepseekModel&) = delete;
@@ -40,6 +46,10 @@ class DeepseekModel {
   const ModelWeights& weights() const { return weights_; }
   ComputePrecision compute_precision() const { return precision_; }
   Ops& ops() const { return *ops_; }
+  // The job this model is one rank of (null: a single process). A forward
+  // with no tokens is allowed then: the rank still takes part in the
+  // exchanges of the other ranks' tokens.
+  ParallelContext* parallel() const { return parallel_ ? &parallel_->context() : nullptr; }
   // Cache shape for this model; max_pages pages of page_size tokens.
   CacheGeometry cache_geometry(int64_t page_size, int64_t max_pages) const;
   // A latent cache for this model (int8 with the checkpoint's scales under C8).
@@ -77,6 +87,7 @@ class DeepseekModel {
                  const BatchLayout& layout, PagedLatentCache& cache, const ForwardOptions& options) const;
   // The rows whose logits are wanted, RMS-normed with `norm` (null: x holds
   // normed rows already) and through `head`.
+  void embed(const LinearWeight& table, std::span<const BatchEntry> batch, const BatchLayout& layout, float* x) const;
   std::vector<float> head_rows(std::span<const BatchEntry> batch, const BatchLayout& layout, const float* x,
                                const float* norm, const LinearWeight& head) const;
 
@@ -85,6 +96,7 @@ class DeepseekModel {
   ModelWeights& weights_;
   std::shared_ptr<Ops> ops_;
   ComputePrecision precision_;
+  std::unique_ptr<ModelParallel> parallel_;
   YarnRope rope_;
   MlaAttention attention_;
   // Activations of the last forward, reused (every element is written before it is read).

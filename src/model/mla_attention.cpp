@@ -4,9 +4,10 @@
 
 namespace dsinfer {
 
-MlaAttention::MlaAttention(const ModelConfig& c, const YarnRope& rope, ComputePrecision precision, Ops& ops)
+MlaAttention::MlaAttention(const ModelConfig& c, const YarnRope& rope, ComputePrecision precision, Ops& ops,
+                           int64_t heads)
     : c_(c), rope_(rope), ops_(ops) {
-  shape_.heads = c.num_attention_heads;
+  shape_.heads = heads;
   shape_.qk_nope = c.qk_nope_head_dim;
   shape_.qk_rope = c.qk_rope_head_dim;
   shape_.v_head = c.v_head_dim;

@@ -21,7 +21,8 @@ struct MlaWorkspace {
 
 class MlaAttention {
  public:
-  MlaAttention(const ModelConfig& config, const YarnRope& rope, ComputePrecision precision, Ops& ops);
+  // heads: the heads this rank runs (all of them without attention TP).
+  MlaAttention(const ModelConfig& config, const YarnRope& rope, ComputePrecision precision, Ops& ops, int64_t heads);
 
   // x: normalized hidden states [T, hidden]; out: [T, hidden].
   void forward(const AttentionWeights& w, int64_t layer, const float* x, std::span<const BatchEntry> batch,

@@ -13,6 +13,12 @@ namespace dsinfer {
 
 RouterSpec router_spec(const ModelConfig& config);
 
+// Router logits and top-k of x [T, hidden] (normalized); reports the Router
+// phase. perfect_eplb assigns expert (i + eplb_offset) % n_experts to choice i
+// (the recipe offsets by the global rank).
+RoutingResult moe_route(Ops& ops, const ModelConfig& config, const MoeWeights& w, int64_t layer, const float* x,
+                        int64_t n_tokens, const ForwardOptions& options, int64_t eplb_offset = 0);
+
 // out[T, hidden] = routed experts + shared experts of x [T, hidden] (normalized).
 // Reports the Router and RoutedExperts phases of `layer` to the observer.
 void moe_forward(Ops& ops, const ModelConfig& config, const MoeWeights& w, int64_t layer, const float* x,

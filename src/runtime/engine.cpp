@@ -28,7 +28,7 @@ int64_t pages_needed_in(const PagedLatentCache& cache, std::span<const StepEntry
 
 std::unique_ptr<Engine> Engine::open(const std::string& model_dir, const EngineConfig& config) {
   if (config.pin_threads) pin_worker_threads();  // before the weights are touched
-  return std::unique_ptr<Engine>(new Engine(load_model(model_dir, config.precision), config));
+  return std::unique_ptr<Engine>(new Engine(load_model(model_dir, config.precision, config.parallel), config));
 }
 
 Engine::Engine(std::unique_ptr<DeepseekModel> owned, const EngineConfig& config) : Engine(*owned, config) {
@@ -95,6 +95,7 @@ StepResult Engine::run_step(const StepPlan& plan, PagedLatentCache& cache, const
   }
   StepResult r;
   const auto t0 = std::chrono::steady_clock::now();
+  agree_on_forward(mtp_hidden ? 2 : 1);
   if (mtp_hidden) {
     r.logits = model_.forward_mtp(batch, mtp_hidden, cache, plan.options, plan.hidden ? &r.hidden : nullptr);
   } else {
@@ -119,8 +120,42 @@ StepResult Engine::run_step(const StepPlan& plan, PagedLatentCache& cache, const
     const auto k = static_cast<size_t>(i);
     if (sample_rows[k] >= 0) r.sampled[k] = plan.entries[k].sampler->sample(r.logits.data() + sample_rows[k] * vocab, vocab);
   });
+  share_sampled_tokens(r);
   r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return r;
+}
+
+void Engine::agree_on_forward(int64_t kind) {
+  ParallelContext* p = model_.parallel();
+  if (!p) return;
+  Communicator& world = p->world();
+  std::vector<int64_t> kinds(static_cast<size_t>(world.size()));
+  for (;;) {
+    world.all_gather(&kind, sizeof kind, kinds.data());
+    int64_t next = 0;
+    for (int64_t k : kinds)
+      if (k != 0 && (next == 0 || k < next)) next = k;
+    if (next == kind) return;  // also: 0 when every rank has finished
+    // Another rank's step: take part with no tokens of our own.
+    if (next == 2) {
+      if (!mtp_cache_) throw Error("engine: a rank runs MTP steps but this one has no MTP cache (same config on every rank)");
+      model_.forward_mtp({}, nullptr, *mtp_cache_);
+    } else {
+      model_.forward({}, cache_);
+    }
+  }
+}
+
+void Engine::finish_collective_steps() { agree_on_forward(0); }
+
+void Engine::share_sampled_tokens(StepResult& r) const {
+  ParallelContext* p = model_.parallel();
+  if (!p || p->attn_tp().size() == 1) return;
+  std::vector<int32_t> ids;
+  for (const auto& s : r.sampled) ids.push_back(s ? s->token : -1);
+  p->attn_tp().broadcast(ids.data(), static_cast<int64_t>(ids.size() * sizeof(int32_t)), 0);
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (r.sampled[i]) r.sampled[i]->token = ids[i];
 }
 
 }  // namespace dsinfer

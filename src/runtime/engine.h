@@ -28,6 +28,8 @@ struct EngineConfig {
   // A latent cache for the MTP layer too (same page size, kMtpPagesPerPage
   // times the pages; a page of it holds one layer).
   bool mtp = false;
+  // open(): this rank's part of a parallel job's model (null: one process).
+  std::shared_ptr<ParallelContext> parallel;
 };
 
 // A sequence's MTP entries run up to next_n - 1 chained drafts past its main
@@ -105,7 +107,19 @@ class Engine {
   void truncate_mtp(SequenceId s, int64_t new_length);
   bool has_mtp() const { return mtp_cache_.has_value(); }
 
+  // In a parallel job every forward is collective, but each rank's loop has
+  // its own work: a rank done with its own calls this, and runs the empty
+  // forwards the others' steps need until every rank has called it. (Each
+  // step agrees first on which kind of forward runs; see run_step.) A
+  // no-op in a single process.
+  void finish_collective_steps();
+
  private:
+  // Blocks until every rank is ready for a forward of `kind` (1 main, 2 MTP;
+  // 0 = finished), running empty forwards of the kinds others need first.
+  void agree_on_forward(int64_t kind);
+  // Sampled tokens of the attention TP group's first rank, so its replicas never drift.
+  void share_sampled_tokens(StepResult& r) const;
   SequenceId mtp_id(SequenceId s) const;
   StepResult run_step(const StepPlan& plan, PagedLatentCache& cache, const float* mtp_hidden);
   std::unordered_map<SequenceId, SequenceId> mtp_seq_;  // main id -> MTP cache id

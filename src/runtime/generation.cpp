@@ -88,6 +88,7 @@ std::vector<GenerationResult> generate(Engine& engine, const std::vector<Generat
     throw;
   }
   for (SequenceId s : seqs) engine.release(s);
+  engine.finish_collective_steps();
   return results;
 }
 
@@ -98,6 +99,7 @@ std::vector<float> prompt_logits(Engine& engine, const std::vector<int32_t>& ids
   try {
     StepResult r = engine.step(plan);
     engine.release(s);
+    engine.finish_collective_steps();
     return std::move(r.logits);
   } catch (...) {
     engine.release(s);
@@ -119,6 +121,13 @@ std::vector<float> prompt_logits(const DeepseekModel& model, const std::vector<i
   return prompt_logits(engine, ids);
 }
 
+void take_part_in_steps(const DeepseekModel& model, bool mtp) {
+  EngineConfig config{128, 1};
+  config.mtp = mtp;
+  Engine engine(model, config);
+  engine.finish_collective_steps();
+}
+
 std::vector<float> mtp_prompt_logits(const DeepseekModel& model, const std::vector<int32_t>& ids,
                                      const GenerationOptions& options) {
   if (ids.size() < 2) throw Error("MTP logits need at least 2 ids (row i predicts ids[i+2] from ids[..i+1])");
@@ -135,6 +144,7 @@ std::vector<float> mtp_prompt_logits(const DeepseekModel& model, const std::vect
   StepPlan mtp;
   mtp.entries.push_back({s, std::span<const int32_t>(ids).subspan(1), LogitRows::All, nullptr});
   StepResult r = engine.mtp_step(mtp, h.hidden.data());
+  engine.finish_collective_steps();
   return std::move(r.logits);
 }
 

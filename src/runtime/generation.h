@@ -70,6 +70,10 @@ std::vector<GenerationResult> generate(const DeepseekModel& model, const std::ve
 std::vector<float> prompt_logits(const DeepseekModel& model, const std::vector<int32_t>& ids,
                                  const GenerationOptions& options = {});
 
+// A rank of a parallel job with no requests of its own: serves the
+// collective forwards of the others' steps until every rank is done.
+void take_part_in_steps(const DeepseekModel& model, bool mtp = false);
+
 // The MTP layer's logits [n - 1, vocab] over `ids` (teacher forced): row i
 // predicts ids[i+2] from ids[..i+1]. Throws when the model has no MTP layer.
 std::vector<float> mtp_prompt_logits(const DeepseekModel& model, const std::vector<int32_t>& ids,

@@ -9,7 +9,9 @@
 
 namespace dsinfer {
 
+// With `parallel`: this rank's part of the model (see DeepseekModel::load).
 std::unique_ptr<DeepseekModel> load_model(const std::string& model_dir,
-                                          std::optional<ComputePrecision> precision = std::nullopt);
+                                          std::optional<ComputePrecision> precision = std::nullopt,
+                                          std::shared_ptr<ParallelContext> parallel = nullptr);
 
 }  // namespace dsinfer

@@ -153,6 +153,7 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
     throw;
   }
   release_all();
+  engine.finish_collective_steps();
   if (options.speculative_stats) *options.speculative_stats = stats;
   return results;
 }

@@ -9,25 +9,57 @@
 #include <filesystem>
 #include <vector>
 
+#include "dist/collective_error.h"
+#include "dist/process_world.h"
 #include "io/error.h"
 
 namespace dsinfer::cli {
+
+namespace {
+
+// Under mpirun: an error every rank agreed on is printed once, by rank 0,
+// and every rank exits 2 normally; an error one rank met alone (its peers
+// may be waiting on it in a collective) ends the whole job now.
+int fail(const char* kind, const std::exception& e, bool agreed, int code) {
+  Communicator& world = process_world();
+  if (world.size() == 1) {
+    std::fprintf(stderr, "dsinfer: %s: %s\n", kind, e.what());
+    return code;
+  }
+  if (agreed) {
+    if (world.rank() == 0) std::fprintf(stderr, "dsinfer: %s: %s\n", kind, e.what());
+    finalize_process_world();
+    return code;
+  }
+  std::fprintf(stderr, "dsinfer: %s: rank %d: %s\n", kind, world.rank(), e.what());
+  std::fflush(stderr);
+  abort_process_world(code);
+}
+
+}  // namespace
 
 int run_app(CLI::App& app, Action& action, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
+    // Every rank parses the same arguments: only rank 0 speaks.
+    int rc = launched_rank() == 0 ? app.exit(e) : e.get_exit_code();
     return rc == 0 ? 0 : 2;
   }
+  // A forwarded command execs another program, which starts MPI itself.
+  bool forwarded = false;
+  for (const CLI::App* sub : app.get_subcommands()) forwarded = forwarded || sub->get_prefix_command();
+  if (!forwarded) init_process_world(&argc, &argv);
   try {
-    return action ? action() : 0;
+    const int rc = action ? action() : 0;
+    finalize_process_world();
+    return rc;
+  } catch (const AgreedError& e) {
+    return fail("error", e, true, 2);
   } catch (const Error& e) {
-    std::fprintf(stderr, "dsinfer: error: %s\n", e.what());
-    return 2;
+    return fail("error", e, false, 2);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "dsinfer: internal error: %s\n", e.what());
-    return 3;
+    return fail("internal error", e, false, 3);
   }
 }
 

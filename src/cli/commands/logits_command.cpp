@@ -4,6 +4,7 @@
 
 #include "cli/commands/command.h"
 #include "cli/commands/engine_options.h"
+#include "cli/commands/parallel_setup.h"
 #include "cli/commands/token_ids.h"
 #include "io/npy_writer.h"
 #include "runtime/generation.h"
@@ -15,6 +16,7 @@ void register_logits_command(CLI::App& app, Action& action) {
   struct Opts {
     std::string model, ids, out;
     EngineOptions engine;
+    ParallelFlags parallel;
     bool mtp = false;
   };
   auto opts = std::make_shared<Opts>();
@@ -25,14 +27,26 @@ void register_logits_command(CLI::App& app, Action& action) {
   cmd->add_flag("--mtp", opts->mtp,
                 "The MTP layer's logits instead: [n_ids - 1, vocab], row i predicts ids[i+2] from ids[..i+1]");
   add_engine_options(cmd, opts->engine);
+  add_parallel_flags(cmd, opts->parallel);
   cmd->callback([&action, opts] {
     action = [opts] {
-      const auto ids = parse_token_ids(opts->ids, "--ids");
-      const auto precision = apply_engine_options(opts->engine, "logits", false);
-      auto model = load_model(opts->model, precision);
-      const auto logits = opts->mtp ? mtp_prompt_logits(*model, ids) : prompt_logits(*model, ids);
+      // Under mpirun the first attention-DP group computes; rank 0 writes.
+      auto parallel = open_parallel(opts->parallel);
+      std::vector<int32_t> ids;
+      std::optional<ComputePrecision> precision;
+      std::unique_ptr<DeepseekModel> model;
+      agreed([&] {
+        ids = parse_token_ids(opts->ids, "--ids");
+        precision = apply_engine_options(opts->engine, "logits", false);
+        model = load_model(opts->model, precision, parallel);
+      });
+      std::vector<float> logits;
+      if (!parallel || parallel->attn_dp_rank() == 0)
+        logits = opts->mtp ? mtp_prompt_logits(*model, ids) : prompt_logits(*model, ids);
+      else
+        take_part_in_steps(*model, opts->mtp);
       const auto rows = static_cast<int64_t>(ids.size()) - (opts->mtp ? 1 : 0);
-      write_npy_f32(opts->out, {rows, model->config().vocab_size}, logits.data());
+      if (is_root()) write_npy_f32(opts->out, {rows, model->config().vocab_size}, logits.data());
       return 0;
     };
   });
