@@ -9,7 +9,9 @@
 namespace dsinfer {
 
 void ParallelSizes::validate(const std::string& where, bool flags) const {
-  auto key = [&](const char* yaml, const char* flag) { return where + (flags ? flag : yaml); };
+  auto key = [&](const char* yaml, const char* flag) {
+    return where + (flags ? std::string(flag) : "parallel_config." + std::string(yaml));
+  };
   for (auto [yaml, flag, v] : std::initializer_list<std::tuple<const char*, const char*, int64_t>>{
            {"attn_tp_size", "--attn-tp-size", attn_tp}, {"dense_tp_size", "--dense-tp-size", dense_tp},
            {"moe_tp_size", "--moe-tp-size", moe_tp}, {"embed_tp_size", "--embed-tp-size", embed_tp},

@@ -18,9 +18,9 @@ struct ParallelSizes {
   int64_t attn_dp() const { return world / attn_tp; }
   int64_t expert_parallel() const { return moe_ep > 0 ? moe_ep : world / moe_tp; }
   bool single() const { return world == 1; }
-  // Throws Error naming `where`'s key (e.g. "parallel_config.attn_tp_size" or
-  // "--attn-tp-size") for a size that does not divide the world and for
-  // combinations this engine does not run.
+  // Throws Error naming the key after `where_prefix` ("parallel_config.attn_tp_size",
+  // or with flag_names "--attn-tp-size") for a size that does not divide the
+  // world and for combinations this engine does not run.
   void validate(const std::string& where_prefix, bool flag_names = false) const;
   std::string describe() const;  // "world 4: attn DP2 x TP2, MoE EP4, dense TP1, embed TP1, lm_head TP1"
 };

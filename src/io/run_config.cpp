@@ -1,5 +1,6 @@
 #include "io/run_config.h"
 
+#include <algorithm>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -124,6 +125,9 @@ void validate(RunConfig& c) {
     require(v >= 1 && c.world_size % v == 0, s, std::string("parallel_config.") + name,
             std::to_string(v) + " does not divide world_size " + std::to_string(c.world_size));
   }
+  require(p.moe_ep_size_set == 0 || p.moe_ep_size_set == c.world_size / p.moe_tp_size, s, "parallel_config.moe_ep_size",
+          std::to_string(p.moe_ep_size_set) + " is not world_size / moe_tp_size = " +
+              std::to_string(c.world_size / std::max<int64_t>(p.moe_tp_size, 1)));
   require(p.embed_tp_size % p.attn_tp_size == 0, s, "parallel_config.embed_tp_size",
           "must be a multiple of attn_tp_size " + std::to_string(p.attn_tp_size));
   require(d.batch_size % p.attn_dp_size() == 0, s, "data_config.batch_size",
@@ -190,6 +194,7 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& sour
              {"moe_tp_size", r.integer(p.moe_tp_size)},
              {"embed_tp_size", r.integer(p.embed_tp_size)},
              {"lmhead_tp_size", r.integer(p.lmhead_tp_size)},
+             {"moe_ep_size", r.integer(p.moe_ep_size_set)},
              {"enable_o_proj_alltoall", r.boolean(p.enable_o_proj_alltoall)}});
   p.world = c.world_size;
   validate(c);

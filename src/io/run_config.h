@@ -50,6 +50,7 @@ struct RunConfig {
   struct Parallel {
     int64_t attn_tp_size = 1, dense_tp_size = 1, moe_tp_size = 1, embed_tp_size = 1, lmhead_tp_size = 1;
     bool enable_o_proj_alltoall = false;
+    int64_t moe_ep_size_set = 0;  // parallel_config.moe_ep_size as given (0: absent; checked against the derived size)
     int64_t attn_dp_size() const;
     int64_t moe_ep_size() const;
     int64_t world = 1;  // copy of world_size for the derived sizes

@@ -5,10 +5,12 @@
 // and produces the report (text + JSON).
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "dist/parallel_plan.h"
 #include "io/run_config.h"
 #include "backend/compute_precision.h"
 
@@ -22,6 +24,9 @@ struct OfflineJobOptions {
   int64_t show_sequences = 2;       // decoded texts printed in the report
   std::string label;                // e.g. "built-in demo (random weights)"
   std::optional<ComputePrecision> precision;  // nullopt: the model's default
+  // This rank's groups under mpirun (null: one process). Every rank calls
+  // run_offline_job; rank 0 prints the report and writes the results.
+  std::shared_ptr<ParallelContext> parallel;
 };
 
 // Runs the job and returns the results JSON (also written to output_json).

@@ -7,6 +7,7 @@
 
 #include "cli/commands/command.h"
 #include "cli/commands/engine_options.h"
+#include "cli/commands/parallel_setup.h"
 #include "cli/commands/token_ids.h"
 #include "io/error.h"
 #include "io/model_config.h"
@@ -23,6 +24,7 @@ void register_generate_command(CLI::App& app, Action& action) {
     bool stop_at_eos = false;
     int64_t page_size = 128;
     EngineOptions engine;
+    ParallelFlags parallel;
     SamplingParams sampling;
     int64_t seed = -1;
     int64_t speculative_tokens = 0;
@@ -70,40 +72,50 @@ void register_generate_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(0, 3))
       ->capture_default_str();
   add_engine_options(cmd, opts->engine);
+  add_parallel_flags(cmd, opts->parallel);
   cmd->callback([&action, opts] {
     action = [opts] {
-      if (opts->ids.empty() && opts->prompt.empty()) throw Error("generate: give the prompt with --ids or --prompt");
-      const auto precision = apply_engine_options(opts->engine, "generate", false);
+      // Under mpirun the request belongs to the first attention-DP group; rank 0 writes.
+      auto parallel = open_parallel(opts->parallel);
       std::unique_ptr<Tokenizer> tokenizer;
       GenerationRequest req;
-      if (!opts->prompt.empty()) {
-        tokenizer = load_tokenizer(opts->model);
-        req.prompt = opts->chat ? encode_chat(*tokenizer, {{"user", opts->prompt}}, true) : tokenizer->encode(opts->prompt);
-        if (req.prompt.empty()) throw Error("--prompt: empty prompt (no tokens)");
-      } else {
-        req.prompt = parse_token_ids(opts->ids, "--ids");
-      }
-      req.max_new_tokens = opts->max_new_tokens;
-      req.stop_at_eos = opts->stop_at_eos;
-      req.sampling = opts->sampling;
-      if (opts->seed >= 0) req.sampling.seed = static_cast<uint64_t>(opts->seed);
-      req.sampling.logprobs = req.sampling.top_logprobs > 0;
-      validate(req.sampling);
-      const ModelConfig mc = load_model_config(opts->model);
-      const auto prompt_len = static_cast<int64_t>(req.prompt.size());
-      if (req.max_new_tokens > mc.max_position_embeddings - prompt_len)  // before any page is planned
-        throw Error("generate: the prompt (" + std::to_string(prompt_len) + " tokens) + --max-new-tokens " +
-                    std::to_string(req.max_new_tokens) + " exceeds the model's max_position_embeddings (" +
-                    std::to_string(mc.max_position_embeddings) + ", " + mc.path + ")");
+      std::unique_ptr<Engine> engine;
       const int64_t k = opts->speculative_tokens;
-      EngineConfig ec{opts->page_size, pages_for_requests({req}, opts->page_size, k), precision};
-      ec.mtp = k > 0;
-      auto engine = Engine::open(opts->model, ec);
+      agreed([&] {
+        if (opts->ids.empty() && opts->prompt.empty()) throw Error("generate: give the prompt with --ids or --prompt");
+        const auto precision = apply_engine_options(opts->engine, "generate", false);
+        if (!opts->prompt.empty()) {
+          tokenizer = load_tokenizer(opts->model);
+          req.prompt = opts->chat ? encode_chat(*tokenizer, {{"user", opts->prompt}}, true) : tokenizer->encode(opts->prompt);
+          if (req.prompt.empty()) throw Error("--prompt: empty prompt (no tokens)");
+        } else {
+          req.prompt = parse_token_ids(opts->ids, "--ids");
+        }
+        req.max_new_tokens = opts->max_new_tokens;
+        req.stop_at_eos = opts->stop_at_eos;
+        req.sampling = opts->sampling;
+        if (opts->seed >= 0) req.sampling.seed = static_cast<uint64_t>(opts->seed);
+        req.sampling.logprobs = req.sampling.top_logprobs > 0;
+        validate(req.sampling);
+        const ModelConfig mc = load_model_config(opts->model);
+        const auto prompt_len = static_cast<int64_t>(req.prompt.size());
+        if (req.max_new_tokens > mc.max_position_embeddings - prompt_len)  // before any page is planned
+          throw Error("generate: the prompt (" + std::to_string(prompt_len) + " tokens) + --max-new-tokens " +
+                      std::to_string(req.max_new_tokens) + " exceeds the model's max_position_embeddings (" +
+                      std::to_string(mc.max_position_embeddings) + ", " + mc.path + ")");
+        EngineConfig ec{opts->page_size, pages_for_requests({req}, opts->page_size, k), precision};
+        ec.mtp = k > 0;
+        ec.parallel = parallel;
+        engine = Engine::open(opts->model, ec);
+      });
+      const bool mine = !parallel || parallel->attn_dp_rank() == 0;
       GenerationOptions go;
       SpeculativeStats stats;
       go.speculative_tokens = k;
       go.speculative_stats = &stats;
-      const auto results = generate(*engine, {req}, go);
+      const auto results =
+          generate(*engine, mine ? std::vector<GenerationRequest>{req} : std::vector<GenerationRequest>{}, go);
+      if (!is_root()) return 0;
       nlohmann::json out = {{"prompt_ids", req.prompt}, {"generated_ids", results[0].generated}};
       if (k > 0) out["speculative"] = stats.to_json();
       if (tokenizer) out["generated_text"] = tokenizer->decode(results[0].generated);

@@ -6,6 +6,7 @@
 
 #include "cli/commands/command.h"
 #include "cli/commands/engine_options.h"
+#include "cli/commands/parallel_setup.h"
 #include "io/run_config.h"
 #include "runtime/offline_job.h"
 
@@ -39,17 +40,22 @@ void register_run_command(CLI::App& app, Action& action) {
       jo.search_roots = {std::filesystem::current_path().string(), DSINFER_SOURCE_DIR};
       RunConfig cfg;
       if (opts->config.empty()) {
-        std::fprintf(stderr, "dsinfer: no --config given: running the built-in demo (random weights)\n");
+        if (is_root()) std::fprintf(stderr, "dsinfer: no --config given: running the built-in demo (random weights)\n");
         cfg = demo_run_config(std::string(DSINFER_SOURCE_DIR) + "/assets/deepseek-r1");
         jo.label = "built-in demo: DeepSeek-R1-shaped model, RANDOM weights, real tokenizer";
       } else {
-        cfg = load_run_config(opts->config);
+        agreed([&] { cfg = load_run_config(opts->config); });
         // Relative dataset paths in a YAML are also looked up beside it.
         jo.search_roots.insert(jo.search_roots.begin() + 1,
                                std::filesystem::absolute(opts->config).parent_path().string());
       }
       // A measured run: each worker thread keeps its core and caches.
-      jo.precision = apply_engine_options(opts->engine, "run", !opts->quiet);
+      // Under mpirun (world_size = -np) every rank runs its part; rank 0 reports.
+      const auto& p = cfg.parallel;
+      jo.parallel = open_parallel(ParallelSizes{cfg.world_size, p.attn_tp_size, p.dense_tp_size, p.moe_tp_size,
+                                                p.embed_tp_size, p.lmhead_tp_size, p.moe_ep_size_set},
+                                  cfg.source + ": ", false);
+      agreed([&] { jo.precision = apply_engine_options(opts->engine, "run", !opts->quiet && is_root()); });
       run_offline_job(cfg, jo);
       return 0;
     };
