@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   dsinfer::cli::register_convert_command(app, action);
   dsinfer::cli::register_run_command(app, action);
   dsinfer::cli::register_bench_command(app, action);
+  dsinfer::cli::register_bench_comm_command(app, action);
   dsinfer::cli::register_forwarded_command(app, action, "serve",
                                            "OpenAI-compatible HTTP server (continuous batching, prefix caching)",
                                            "dsinfer-serve");

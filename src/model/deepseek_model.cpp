@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "io/error.h"
+#include "io/resident_pages.h"
 #include "model/moe_layer.h"
 
 namespace dsinfer {
@@ -23,8 +24,10 @@ std::unique_ptr<DeepseekModel> DeepseekModel::load(const std::string& model_dir,
   owner->rank = shard_weights(checkpoint->weights(), cfg, parallel->sizes(), parallel->rank());
   owner->checkpoint = std::move(checkpoint);
   RankWeights& rank = *owner->rank;
-  return std::make_unique<DeepseekModel>(std::move(cfg), rank.weights, owner, std::move(ops), precision,
-                                         std::move(parallel), rank.shard);
+  auto model = std::make_unique<DeepseekModel>(std::move(cfg), rank.weights, owner, std::move(ops), precision,
+                                               std::move(parallel), rank.shard);
+  model->full_weights_ = &owner->checkpoint->weights();
+  return model;
 }
 
 DeepseekModel::DeepseekModel(ModelConfig config, ModelWeights& weights, std::shared_ptr<void> owner,
@@ -68,6 +71,27 @@ PagedLatentCache DeepseekModel::make_mtp_cache(int64_t page_size, int64_t max_pa
                                        config_.quant.kv_cache_int8});
   if (config_.quant.kv_cache_int8) cache.set_latent_scales({weights_.mtp[0].block.attn.ckv_scale});
   return cache;
+}
+
+DeepseekModel::ExpertFootprint DeepseekModel::routed_expert_footprint() const {
+  auto add = [](const ModelWeights& w, uint64_t& bytes, uint64_t& resident) {
+    for (const LayerWeights& L : w.layers) {
+      if (!L.moe) continue;
+      for (const MlpWeights& e : L.moe->experts)
+        for (const LinearWeight* t : {&e.gate, &e.up, &e.down}) {
+          bytes += t->bytes();
+          resident += resident_bytes(t->data, t->bytes());
+        }
+    }
+  };
+  ExpertFootprint f;
+  add(weights_, f.mine_bytes, f.mine_resident);
+  if (full_weights_) add(*full_weights_, f.all_bytes, f.all_resident);
+  else {
+    f.all_bytes = f.mine_bytes;
+    f.all_resident = f.mine_resident;
+  }
+  return f;
 }
 
 BatchLayout DeepseekModel::plan_batch(std::span<const BatchEntry> batch, const PagedLatentCache& cache,

@@ -50,6 +50,12 @@ class DeepseekModel {
   // with no tokens is allowed then: the rank still takes part in the
   // exchanges of the other ranks' tokens.
   ParallelContext* parallel() const { return parallel_ ? &parallel_->context() : nullptr; }
+  // Routed-expert weight bytes this rank holds and has resident, and the
+  // same over every expert of the checkpoint (= its own in one process).
+  struct ExpertFootprint {
+    uint64_t mine_bytes = 0, mine_resident = 0, all_bytes = 0, all_resident = 0;
+  };
+  ExpertFootprint routed_expert_footprint() const;
   // Cache shape for this model; max_pages pages of page_size tokens.
   CacheGeometry cache_geometry(int64_t page_size, int64_t max_pages) const;
   // A latent cache for this model (int8 with the checkpoint's scales under C8).
@@ -97,6 +103,7 @@ class DeepseekModel {
   std::shared_ptr<Ops> ops_;
   ComputePrecision precision_;
   std::unique_ptr<ModelParallel> parallel_;
+  const ModelWeights* full_weights_ = nullptr;  // the whole checkpoint's, under parallel_
   YarnRope rope_;
   MlaAttention attention_;
   // Activations of the last forward, reused (every element is written before it is read).

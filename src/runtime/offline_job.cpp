@@ -190,7 +190,8 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   if (par) {
     struct rusage own {};
     ::getrusage(RUSAGE_SELF, &own);
-    RankStats mine{par->counters(), run_seconds, static_cast<uint64_t>(own.ru_maxrss) * 1024, model->weights().bytes};
+    RankStats mine{par->counters(), run_seconds, static_cast<uint64_t>(own.ru_maxrss) * 1024, model->weights().bytes,
+                   model->routed_expert_footprint()};
     rank_stats = gather_rank_stats(*par, mine);
   }
   const OfflineRunResult r = par ? gather_offline_results(*par, local) : local;

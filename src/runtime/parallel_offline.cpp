@@ -88,11 +88,18 @@ std::vector<std::string> describe_rank_stats(const std::vector<RankStats>& ranks
               mib(static_cast<double>(s.comm.bytes_received[i])) + ";";
     }
     const double comm = s.comm.total_seconds();
-    char tail[200];
-    std::snprintf(tail, sizeof tail, " communication %.1f ms of %.1f ms in steps (%.1f%%), compute %.1f ms; peak RSS %s; weights %s",
+    char tail[400];
+    const auto& x = s.experts;
+    std::snprintf(tail, sizeof tail,
+                  " communication %.1f ms of %.1f ms in steps (%.1f%%), compute %.1f ms; peak RSS %s; weights %s; "
+                  "routed experts resident %s of its own %s, %s of the others' (%.1f%% of all %s)",
                   comm * 1e3, s.step_seconds * 1e3, s.step_seconds > 0 ? 100.0 * comm / s.step_seconds : 0.0,
                   (s.step_seconds - comm) * 1e3, mib(static_cast<double>(s.peak_rss_bytes)).c_str(),
-                  mib(static_cast<double>(s.weight_bytes)).c_str());
+                  mib(static_cast<double>(s.weight_bytes)).c_str(), mib(static_cast<double>(x.mine_resident)).c_str(),
+                  mib(static_cast<double>(x.mine_bytes)).c_str(),
+                  mib(static_cast<double>(x.all_resident - x.mine_resident)).c_str(),
+                  x.all_bytes ? 100.0 * static_cast<double>(x.all_resident) / static_cast<double>(x.all_bytes) : 0.0,
+                  mib(static_cast<double>(x.all_bytes)).c_str());
     lines.push_back(line + tail);
   }
   return lines;
@@ -120,7 +127,12 @@ nlohmann::json rank_stats_json(const ParallelSizes& sizes, const std::vector<Ran
                   {"step_seconds", s.step_seconds},
                   {"compute_seconds", s.step_seconds - s.comm.total_seconds()},
                   {"peak_rss_bytes", s.peak_rss_bytes},
-                  {"weight_bytes", s.weight_bytes}});
+                  {"weight_bytes", s.weight_bytes},
+                  {"routed_experts",
+                   {{"own_bytes", s.experts.mine_bytes},
+                    {"own_resident_bytes", s.experts.mine_resident},
+                    {"all_bytes", s.experts.all_bytes},
+                    {"all_resident_bytes", s.experts.all_resident}}}});
   }
   return {{"world_size", sizes.world},
           {"attn_tp_size", sizes.attn_tp},

@@ -9,6 +9,7 @@
 
 #include "backend/weight_slice.h"
 #include "dist/parallel_plan.h"
+#include "model/deepseek_model.h"
 #include "runtime/offline_runner.h"
 
 namespace dsinfer {
@@ -26,6 +27,7 @@ struct RankStats {
   double step_seconds = 0;      // wall time of the measured run's steps
   uint64_t peak_rss_bytes = 0;
   uint64_t weight_bytes = 0;    // this rank's mapped weights (its shard)
+  DeepseekModel::ExpertFootprint experts;  // routed experts: this rank's and the whole checkpoint's
 };
 std::vector<RankStats> gather_rank_stats(ParallelContext& p, const RankStats& mine);
 

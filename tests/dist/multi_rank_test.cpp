@@ -62,6 +62,8 @@ struct Layout {
   std::string name;
 };
 
+void PrintTo(const Layout& l, std::ostream* os) { *os << "np " << l.np << " " << l.name; }
+
 class LogitsAcrossRanks : public ::testing::TestWithParam<std::tuple<std::string, Layout, bool>> {};
 
 TEST_P(LogitsAcrossRanks, MatchSingleProcessAtEveryPosition) {

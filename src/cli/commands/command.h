@@ -16,6 +16,7 @@ void register_detokenize_command(CLI::App& app, Action& action);
 void register_convert_command(CLI::App& app, Action& action);
 void register_run_command(CLI::App& app, Action& action);
 void register_bench_command(CLI::App& app, Action& action);
+void register_bench_comm_command(CLI::App& app, Action& action);
 void register_serve_command(CLI::App& app, Action& action);
 void register_bench_serve_command(CLI::App& app, Action& action);
 
