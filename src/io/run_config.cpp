@@ -17,8 +17,7 @@ namespace {
 
 // Keys that tune Ascend-specific machinery; accepted, reported, ignored.
 const std::set<std::string> kNpuOnly = {"enable_weight_nz", "enable_superkernel", "enable_cache_compile",
-                                        "enable_multi_streams", "enable_mla_prolog", "enable_online_split_weight",
-                                        "enable_auto_split_weight", "enable_profiler", "mm_quant_mode",
+                                        "enable_multi_streams", "enable_mla_prolog", "enable_profiler", "mm_quant_mode",
                                         "gmm_quant_mode", "micro_batch_mode", "enable_o_proj_alltoall"};
 
 class YamlReader {

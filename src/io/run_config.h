@@ -31,7 +31,7 @@ struct RunConfig {
     bool enable_prefill_multi_cycle = false;
     bool perfect_eplb = false;
     bool enable_superkernel = false;
-    bool enable_online_split_weight = false;
+    bool enable_online_split_weight = true;  // every rank maps the checkpoint and takes its slices
     int64_t moe_chunk_max_len = 65536;
     int64_t micro_batch_mode = 0;
     std::string mm_quant_mode, gmm_quant_mode;  // informational: the checkpoint decides

@@ -92,6 +92,9 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   if (root)
     for (const auto& w : cfg.warnings) std::fprintf(stderr, "dsinfer: warning: %s: %s\n", cfg.source.c_str(), w.c_str());
   if (par) notes.push_back("parallel " + par->sizes().describe());
+  if (par && !cfg.model.enable_online_split_weight)
+    notes.push_back("enable_online_split_weight: False: per-rank checkpoint directories are not implemented; every "
+                    "rank maps the checkpoint and reads only its own slices, as with True");
   if (cfg.exe_mode != "eager") notes.push_back("exe_mode " + cfg.exe_mode + ": graph capture is NPU-specific; runs eagerly");
 
   // Every check below fails alike on every rank (or on one: a rank that
