@@ -163,6 +163,21 @@ void PagedLatentCache::adopt_pages(SequenceId dst, std::span<const int32_t> page
   to.length = static_cast<int64_t>(pages.size()) * g_.page_size;
 }
 
+void PagedLatentCache::mirror_sequence(SequenceId s, std::span<const int32_t> pages, int64_t length) {
+  if (s < 0) throw Error("KV cache: mirrored sequence id " + std::to_string(s));
+  for (int32_t p : pages)
+    if (p < 0 || p >= g_.max_pages)
+      throw Error("KV cache: mirrored page " + std::to_string(p) + " outside the pool of " +
+                  std::to_string(g_.max_pages) + " pages (every rank needs the same pool size)");
+  if (length < 0 || length > static_cast<int64_t>(pages.size()) * g_.page_size)
+    throw Error("KV cache: mirrored length " + std::to_string(length) + " beyond its pages");
+  if (static_cast<size_t>(s) >= seqs_.size()) seqs_.resize(static_cast<size_t>(s) + 1);
+  Sequence& q = seqs_[static_cast<size_t>(s)];
+  q.live = true;
+  q.pages.assign(pages.begin(), pages.end());
+  q.length = length;
+}
+
 void PagedLatentCache::retain_page(int32_t page) {
   if (page < 0 || page >= pages_touched_ || refcount_[static_cast<size_t>(page)] <= 0)
     throw Error("KV cache: page " + std::to_string(page) + " is not in use");

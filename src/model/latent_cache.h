@@ -67,6 +67,10 @@ class PagedLatentCache {
   // The empty sequence dst starts with these full pages (a prefix cache hit):
   // each gains a holder; dst's length becomes pages.size() * page_size.
   void adopt_pages(SequenceId dst, std::span<const int32_t> pages);
+  // A follower rank of a parallel server keeps no allocator state of its
+  // own: sequence s becomes exactly `pages` holding `length` positions, as
+  // on the rank that allocated them (no reference counts are kept here).
+  void mirror_sequence(SequenceId s, std::span<const int32_t> pages, int64_t length);
   // Holders other than sequences (a prefix cache entry): a page is free
   // again when its last holder releases it.
   void retain_page(int32_t page);

@@ -95,7 +95,9 @@ StepResult Engine::run_step(const StepPlan& plan, PagedLatentCache& cache, const
   }
   StepResult r;
   const auto t0 = std::chrono::steady_clock::now();
-  agree_on_forward(mtp_hidden ? 2 : 1);
+  if (sync_ == StepSync::Follow) throw Error("engine: a follower rank steps only as its leader says");
+  if (sync_ == StepSync::Lead) broadcast_step(batch, cache, plan.options, mtp_hidden);
+  else agree_on_forward(mtp_hidden ? 2 : 1);
   if (mtp_hidden) {
     r.logits = model_.forward_mtp(batch, mtp_hidden, cache, plan.options, plan.hidden ? &r.hidden : nullptr);
   } else {
@@ -150,12 +152,117 @@ void Engine::finish_collective_steps() { agree_on_forward(0); }
 
 void Engine::share_sampled_tokens(StepResult& r) const {
   ParallelContext* p = model_.parallel();
-  if (!p || p->attn_tp().size() == 1) return;
+  if (!p || p->attn_tp().size() == 1 || sync_ != StepSync::Agree) return;
   std::vector<int32_t> ids;
   for (const auto& s : r.sampled) ids.push_back(s ? s->token : -1);
   p->attn_tp().broadcast(ids.data(), static_cast<int64_t>(ids.size() * sizeof(int32_t)), 0);
   for (size_t i = 0; i < ids.size(); ++i)
     if (r.sampled[i]) r.sampled[i]->token = ids[i];
+}
+
+// The leader's step message: a header of int64 (kind, options, per entry
+// seq / tokens / logits / length / pages), then the token ids and page ids,
+// then for an MTP pass its hidden rows.
+namespace {
+
+enum : int64_t { kStop = 0, kMain = 1, kMtp = 2 };
+constexpr size_t kHeader = 6, kPerEntry = 5;
+
+Communicator& world_of(const DeepseekModel& m) {
+  ParallelContext* p = m.parallel();
+  if (!p) throw Error("engine: lead/follow needs a parallel job");
+  return p->world();
+}
+
+}  // namespace
+
+void Engine::lead_followers() {
+  ParallelContext* p = model_.parallel();
+  if (!p || p->rank() != 0) throw Error("engine: only rank 0 of a parallel job leads");
+  if (p->sizes().attn_tp != p->sizes().world)
+    throw Error("engine: a led job needs attention TP over the whole world (attn_tp_size " +
+                std::to_string(p->sizes().attn_tp) + ", world " + std::to_string(p->sizes().world) + ")");
+  sync_ = StepSync::Lead;
+}
+
+void Engine::broadcast_step(std::span<const BatchEntry> batch, const PagedLatentCache& cache,
+                            const ForwardOptions& o, const float* mtp_hidden) {
+  Communicator& world = world_of(model_);
+  std::vector<int64_t> header{mtp_hidden ? kMtp : kMain, static_cast<int64_t>(batch.size()), o.moe_chunk_max_len,
+                              o.perfect_eplb ? 1 : 0, static_cast<int64_t>(o.attention), o.experts_per_token};
+  std::vector<int32_t> ids;
+  int64_t tokens = 0;
+  for (const BatchEntry& e : batch) {
+    const auto& pages = cache.pages_of(e.seq);
+    header.insert(header.end(), {e.seq, static_cast<int64_t>(e.tokens.size()), (e.logits ? 1 : 0) + (e.all_logits ? 2 : 0),
+                                 cache.length(e.seq), static_cast<int64_t>(pages.size())});
+    ids.insert(ids.end(), e.tokens.begin(), e.tokens.end());
+    ids.insert(ids.end(), pages.begin(), pages.end());
+    tokens += static_cast<int64_t>(e.tokens.size());
+  }
+  int64_t sizes[2] = {static_cast<int64_t>(header.size()), static_cast<int64_t>(ids.size())};
+  world.broadcast(sizes, sizeof sizes, 0);
+  world.broadcast(header.data(), sizes[0] * 8, 0);
+  world.broadcast(ids.data(), sizes[1] * 4, 0);
+  if (mtp_hidden)
+    world.broadcast(const_cast<float*>(mtp_hidden), tokens * model_.config().hidden_size * 4, 0);
+}
+
+void Engine::stop_followers() {
+  if (sync_ != StepSync::Lead) return;
+  int64_t sizes[2] = {1, 0};
+  Communicator& world = world_of(model_);
+  world.broadcast(sizes, sizeof sizes, 0);
+  int64_t stop = kStop;
+  world.broadcast(&stop, 8, 0);
+  sync_ = StepSync::Agree;
+}
+
+void Engine::follow_leader() {
+  Communicator& world = world_of(model_);
+  if (world.rank() == 0) throw Error("engine: rank 0 leads, it does not follow");
+  sync_ = StepSync::Follow;
+  std::vector<int64_t> header;
+  std::vector<int32_t> ids;
+  std::vector<float> hidden;
+  for (;;) {
+    int64_t sizes[2] = {0, 0};
+    world.broadcast(sizes, sizeof sizes, 0);
+    header.resize(static_cast<size_t>(sizes[0]));
+    world.broadcast(header.data(), sizes[0] * 8, 0);
+    if (header.at(0) == kStop) break;
+    ids.resize(static_cast<size_t>(sizes[1]));
+    world.broadcast(ids.data(), sizes[1] * 4, 0);
+    const bool mtp = header[0] == kMtp;
+    PagedLatentCache& cache = mtp ? *mtp_cache_ : cache_;
+    ForwardOptions o;
+    o.moe_chunk_max_len = header[2];
+    o.perfect_eplb = header[3] != 0;
+    o.attention = static_cast<AttentionPath>(header[4]);
+    o.experts_per_token = header[5];
+    const auto n = static_cast<size_t>(header[1]);
+    std::vector<BatchEntry> batch;
+    size_t at = 0;
+    int64_t tokens = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t* h = header.data() + kHeader + i * kPerEntry;
+      const auto seq = static_cast<SequenceId>(h[0]);
+      const int64_t count = h[1], pages = h[4];
+      std::span<const int32_t> toks(ids.data() + at, static_cast<size_t>(count));
+      cache.mirror_sequence(seq, std::span<const int32_t>(ids.data() + at + count, static_cast<size_t>(pages)), h[3]);
+      at += static_cast<size_t>(count + pages);
+      batch.push_back(BatchEntry{seq, toks, (h[2] & 2) != 0, (h[2] & 1) != 0});
+      tokens += count;
+    }
+    if (mtp) {
+      hidden.resize(static_cast<size_t>(tokens * model_.config().hidden_size));
+      world.broadcast(hidden.data(), static_cast<int64_t>(hidden.size()) * 4, 0);
+      model_.forward_mtp(batch, hidden.data(), cache, o);
+    } else {
+      model_.forward(batch, cache, o);
+    }
+  }
+  sync_ = StepSync::Agree;
 }
 
 }  // namespace dsinfer

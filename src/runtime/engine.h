@@ -114,7 +114,20 @@ class Engine {
   // no-op in a single process.
   void finish_collective_steps();
 
+  // A server across ranks (attention TP over the whole world, so every rank
+  // holds every sequence): rank 0's engine leads, broadcasting each step's
+  // plan with its page tables; the others follow it, keeping no allocator
+  // state of their own. follow_leader() returns when the leader stops them.
+  void lead_followers();
+  void follow_leader();
+  void stop_followers();
+
  private:
+  enum class StepSync : uint8_t { Agree, Lead, Follow };
+  // Leader: the plan of the forward about to run on `cache` (page tables
+  // already reserved), and for an MTP pass its hidden rows.
+  void broadcast_step(std::span<const BatchEntry> batch, const PagedLatentCache& cache, const ForwardOptions& options,
+                      const float* mtp_hidden);
   // Blocks until every rank is ready for a forward of `kind` (1 main, 2 MTP;
   // 0 = finished), running empty forwards of the kinds others need first.
   void agree_on_forward(int64_t kind);
@@ -126,6 +139,7 @@ class Engine {
 
   Engine(std::unique_ptr<DeepseekModel> owned, const EngineConfig& config);
 
+  StepSync sync_ = StepSync::Agree;
   std::unique_ptr<DeepseekModel> owned_;
   const DeepseekModel& model_;
   EngineConfig config_;

@@ -2,10 +2,18 @@
 // base URL once it prints where it listens; `exited` resolves with its exit code.
 import { spawn } from 'node:child_process';
 
-export async function startServer(args) {
+export async function startServer(args, { ranks = 0 } = {}) {
   const bin = process.env.DSINFER_BINARY;
   if (!bin) throw new Error('DSINFER_BINARY must name the dsinfer executable');
-  const proc = spawn(bin, ['serve', '--port', '0', '--no-pin', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const serve = ['serve', '--port', '0', '--no-pin', ...args];
+  // ranks > 0: under a real mpirun (TCP transport; run-as-root allowed for this command only).
+  const proc = ranks > 0
+    ? spawn('mpirun', ['--oversubscribe', '--bind-to', 'none', '--mca', 'btl', 'tcp,self', '-x', 'OMP_NUM_THREADS=1',
+      '-np', String(ranks), bin, ...serve], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' },
+    })
+    : spawn(bin, serve, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
   const baseURL = await new Promise((resolve, reject) => {
@@ -17,5 +25,5 @@ export async function startServer(args) {
     });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${log}`)); });
   });
-  return { proc, baseURL, exited };
+  return { proc, baseURL, exited, log: () => log };
 }

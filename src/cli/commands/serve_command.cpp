@@ -12,11 +12,13 @@
 
 #include "cli/commands/command.h"
 #include "cli/commands/engine_options.h"
+#include "cli/commands/parallel_setup.h"
 #include "io/error.h"
 #include "io/run_config.h"
 #include "runtime/load_model.h"
 #include "runtime/memory_plan.h"
 #include "runtime/offline_job.h"
+#include "runtime/parallel_offline.h"
 #include "server/engine_service.h"
 #include "server/openai_server.h"
 
@@ -32,6 +34,7 @@ struct ServeOpts {
   bool no_prefix_caching = false;
   double grace_s = 10;
   EngineOptions engine;
+  ParallelFlags parallel;
 };
 
 uint64_t safetensors_bytes(const std::string& dir) {
@@ -42,89 +45,130 @@ uint64_t safetensors_bytes(const std::string& dir) {
 }
 
 int run_serve(ServeOpts o) {
-  if (!o.config.empty()) {  // the run YAML's model keys
-    const RunConfig rc = load_run_config(o.config);
-    if (o.model.empty()) {
-      std::vector<std::string> notes;
-      o.model = resolve_model_dir(rc, notes);  // with_ckpt: False serves random weights of its config
-      for (const auto& n : notes) std::fprintf(stderr, "serve: %s\n", n.c_str());
-    }
-    if (o.served_name.empty()) o.served_name = rc.model_name;
-    if (rc.model.enable_pa) o.page_size = rc.model.pa_block_size;
-  }
-  if (o.model.empty()) {  // as `dsinfer run`: the built-in random-weight R1-shaped demo
-    std::fprintf(stderr, "serve: no --model given: serving the built-in demo (random weights, real tokenizer)\n");
-    o.model = demo_run_config(std::string(DSINFER_SOURCE_DIR) + "/assets/deepseek-r1").model_path;
-    if (o.served_name.empty()) o.served_name = "dsinfer-demo-r1";
-  }
-  if (o.api_key.empty())
-    if (const char* k = std::getenv("DSINFER_API_KEY")) o.api_key = k;
-  if (o.served_name.empty()) o.served_name = std::filesystem::path(o.model).lexically_normal().filename().string();
-  if (o.served_name.empty()) o.served_name = std::filesystem::absolute(o.model).parent_path().filename().string();
-  if (o.kv_pages > 0 && o.kv_memory_gib > 0) throw Error("serve: give --kv-cache-memory or --kv-cache-pages, not both");
-  if (o.reasoning_parser != "auto" && o.reasoning_parser != "none" && o.reasoning_parser != "deepseek_r1")
-    throw Error("serve: --reasoning-parser must be auto, deepseek_r1 or none, got '" + o.reasoning_parser + "'");
-
-  // Hundreds of HTTP threads would each get a malloc arena, and with the
-  // engine's keep-freed-memory policy every arena keeps its high-water mark:
-  // a few arenas bound the server's memory to what it needs at once.
-  mallopt(M_ARENA_MAX, 4);
-  // Block the stop signals before any thread starts: one thread waits for them.
+  // Under mpirun rank 0 serves HTTP and schedules; every step's plan goes to
+  // the other ranks, which run the same forward on their part of the model.
+  auto parallel = open_parallel(o.parallel);
+  const bool root = is_root();
+  // Block the stop signals before any thread starts: one thread waits for them
+  // (on rank 0; the followers wait for rank 0 to stop them).
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  const ModelConfig mc = load_model_config(o.model);
-  const CacheGeometry g{mc.num_hidden_layers, mc.kv_lora_rank, mc.qk_rope_head_dim, o.page_size, 1, mc.quant.kv_cache_int8};
-  const uint64_t page_bytes = PagedLatentCache(g).bytes_per_page();
-  const uint64_t weights = safetensors_bytes(o.model);
-  const uint64_t available = available_memory_bytes();
+  ModelConfig mc;
+  CacheGeometry g;
+  uint64_t page_bytes = 0, weights = 0;
   int64_t pages = o.kv_pages;
-  if (pages <= 0) {
-    double gib = o.kv_memory_gib;
-    if (gib <= 0) {  // default: half of what the weights leave, at most 4 GiB
-      const double spare = available > weights ? static_cast<double>(available - weights) / (1u << 30) : 0.0;
-      gib = std::min(4.0, spare / 2);
+  agreed([&] {
+    if (parallel && parallel->sizes().attn_tp != parallel->sizes().world)
+      throw Error("serve under mpirun needs --attn-tp-size equal to the world size " +
+                  std::to_string(parallel->sizes().world) + " (every rank holds every sequence; attention data "
+                  "parallel serving is not implemented), got " + std::to_string(parallel->sizes().attn_tp));
+    if (!o.config.empty()) {  // the run YAML's model keys
+      const RunConfig rc = load_run_config(o.config);
+      if (o.model.empty()) {
+        std::vector<std::string> notes;
+        o.model = resolve_model_dir(rc, notes);  // with_ckpt: False serves random weights of its config
+        if (root)
+          for (const auto& n : notes) std::fprintf(stderr, "serve: %s\n", n.c_str());
+      }
+      if (o.served_name.empty()) o.served_name = rc.model_name;
+      if (rc.model.enable_pa) o.page_size = rc.model.pa_block_size;
     }
-    pages = static_cast<int64_t>(gib * (1u << 30) / static_cast<double>(page_bytes));
-  }
-  if (pages <= 0) throw Error("serve: the KV cache budget holds no page (" + std::to_string(page_bytes) + " bytes each)");
-  if (o.max_model_len <= 0) o.max_model_len = std::min<int64_t>(mc.max_position_embeddings, pages * o.page_size);
-  if (o.max_model_len > mc.max_position_embeddings)
-    throw Error("serve: --max-model-len " + std::to_string(o.max_model_len) + " exceeds the model's " +
-                "max_position_embeddings (" + std::to_string(mc.max_position_embeddings) + ", " + mc.path + ")");
-  if (o.max_model_len > pages * o.page_size)
-    throw Error("serve: --max-model-len " + std::to_string(o.max_model_len) + " exceeds the KV cache (" +
-                std::to_string(pages) + " pages of " + std::to_string(o.page_size) + " tokens)");
-  MemoryPlan plan = plan_memory(mc, weights, 1, o.max_num_batched_tokens, o.max_model_len, o.page_size);
-  plan.kv_cache_bytes = static_cast<uint64_t>(pages) * page_bytes;
-  if (o.speculative_tokens > 0) {  // the MTP layer's cache: one layer per page, kMtpPagesPerPage x the pages
-    CacheGeometry g1 = g;
-    g1.n_layers = 1;
-    plan.kv_cache_bytes += static_cast<uint64_t>(kMtpPagesPerPage * pages) * PagedLatentCache(g1).bytes_per_page();
-  }
-  std::fprintf(stderr, "serve: memory plan: %s; KV cache %lld pages of %lld tokens = %lld tokens\n",
-               plan.describe().c_str(), static_cast<long long>(pages), static_cast<long long>(o.page_size),
-               static_cast<long long>(pages * o.page_size));
-  if (plan.available_bytes > 0 && plan.total() > plan.available_bytes)
-    throw Error("serve: does not fit in memory: needs " + plan.describe() +
-                "; lower --kv-cache-memory / --kv-cache-pages or --max-num-batched-tokens");
+    if (o.model.empty()) {  // as `dsinfer run`: the built-in random-weight R1-shaped demo
+      if (root) std::fprintf(stderr, "serve: no --model given: serving the built-in demo (random weights, real tokenizer)\n");
+      o.model = demo_run_config(std::string(DSINFER_SOURCE_DIR) + "/assets/deepseek-r1").model_path;
+      if (o.served_name.empty()) o.served_name = "dsinfer-demo-r1";
+    }
+    if (o.api_key.empty())
+      if (const char* k = std::getenv("DSINFER_API_KEY")) o.api_key = k;
+    if (o.served_name.empty()) o.served_name = std::filesystem::path(o.model).lexically_normal().filename().string();
+    if (o.served_name.empty()) o.served_name = std::filesystem::absolute(o.model).parent_path().filename().string();
+    if (o.kv_pages > 0 && o.kv_memory_gib > 0) throw Error("serve: give --kv-cache-memory or --kv-cache-pages, not both");
+    if (o.reasoning_parser != "auto" && o.reasoning_parser != "none" && o.reasoning_parser != "deepseek_r1")
+      throw Error("serve: --reasoning-parser must be auto, deepseek_r1 or none, got '" + o.reasoning_parser + "'");
 
-  // Pinning happens on the engine thread (EngineService), not here: a pinned
-  // main thread would confine every thread it starts to its one core.
-  EngineOptions unpinned = o.engine;
-  unpinned.no_pin = true;
-  const auto precision = apply_engine_options(unpinned, "serve", true);
-  auto tokenizer = load_tokenizer(o.model);
-  EngineConfig ec{o.page_size, pages, precision};
-  ec.mtp = o.speculative_tokens > 0;
-  auto engine = Engine::open(o.model, ec);
-  if (ec.mtp && !engine->model().has_mtp())
-    throw Error("serve: --speculative-tokens " + std::to_string(o.speculative_tokens) + ": " + o.model +
-                " has no MTP layer (model.layers." + std::to_string(mc.num_hidden_layers) + ".*)");
-  if (ec.mtp && !o.no_prefix_caching)
+    // Hundreds of HTTP threads would each get a malloc arena, and with the
+    // engine's keep-freed-memory policy every arena keeps its high-water mark:
+    // a few arenas bound the server's memory to what it needs at once.
+    mallopt(M_ARENA_MAX, 4);
+
+    mc = load_model_config(o.model);
+    g = CacheGeometry{mc.num_hidden_layers, mc.kv_lora_rank, mc.qk_rope_head_dim, o.page_size, 1,
+                      mc.quant.kv_cache_int8};
+    page_bytes = PagedLatentCache(g).bytes_per_page();
+    // A rank holds about its share of the weights (its experts, heads, vocabulary rows).
+    weights = safetensors_bytes(o.model) / static_cast<uint64_t>(parallel ? parallel->sizes().world : 1);
+    const uint64_t available = available_memory_bytes() / static_cast<uint64_t>(ranks_on_this_node());
+    if (pages <= 0) {
+      double gib = o.kv_memory_gib;
+      if (gib <= 0) {  // default: half of what the weights leave, at most 4 GiB
+        const double spare = available > weights ? static_cast<double>(available - weights) / (1u << 30) : 0.0;
+        gib = std::min(4.0, spare / 2);
+      }
+      pages = static_cast<int64_t>(gib * (1u << 30) / static_cast<double>(page_bytes));
+    }
+    if (pages <= 0) throw Error("serve: the KV cache budget holds no page (" + std::to_string(page_bytes) + " bytes each)");
+  });
+  // The leader's page ids must exist in every rank's pool: the smallest budget wins.
+  if (parallel) {
+    int64_t negative = -pages;
+    parallel->world().all_reduce_max(&negative, 1);
+    pages = -negative;
+  }
+  std::unique_ptr<DeepseekModel> model;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<Tokenizer> tokenizer;
+  agreed([&] {
+    if (o.max_model_len <= 0) o.max_model_len = std::min<int64_t>(mc.max_position_embeddings, pages * o.page_size);
+    if (o.max_model_len > mc.max_position_embeddings)
+      throw Error("serve: --max-model-len " + std::to_string(o.max_model_len) + " exceeds the model's " +
+                  "max_position_embeddings (" + std::to_string(mc.max_position_embeddings) + ", " + mc.path + ")");
+    if (o.max_model_len > pages * o.page_size)
+      throw Error("serve: --max-model-len " + std::to_string(o.max_model_len) + " exceeds the KV cache (" +
+                  std::to_string(pages) + " pages of " + std::to_string(o.page_size) + " tokens)");
+    MemoryPlan plan = plan_memory(mc, weights, 1, o.max_num_batched_tokens, o.max_model_len, o.page_size);
+    plan.kv_cache_bytes = static_cast<uint64_t>(pages) * page_bytes;
+    if (o.speculative_tokens > 0) {  // the MTP layer's cache: one layer per page, kMtpPagesPerPage x the pages
+      CacheGeometry g1 = g;
+      g1.n_layers = 1;
+      plan.kv_cache_bytes += static_cast<uint64_t>(kMtpPagesPerPage * pages) * PagedLatentCache(g1).bytes_per_page();
+    }
+    if (root)
+      std::fprintf(stderr, "serve: memory plan: %s; KV cache %lld pages of %lld tokens = %lld tokens\n",
+                 plan.describe().c_str(), static_cast<long long>(pages), static_cast<long long>(o.page_size),
+                 static_cast<long long>(pages * o.page_size));
+    if (plan.available_bytes > 0 && plan.total() > plan.available_bytes)
+      throw Error("serve: does not fit in memory: needs " + plan.describe() +
+                  "; lower --kv-cache-memory / --kv-cache-pages or --max-num-batched-tokens");
+
+    // Pinning happens on the engine thread (EngineService), not here: a pinned
+    // main thread would confine every thread it starts to its one core.
+    EngineOptions unpinned = o.engine;
+    unpinned.no_pin = true;
+    const auto precision = apply_engine_options(unpinned, "serve", root);
+    if (root) tokenizer = load_tokenizer(o.model);
+    EngineConfig ec{o.page_size, pages, precision};
+    ec.mtp = o.speculative_tokens > 0;
+    model = load_model(o.model, precision, parallel);
+    if (ec.mtp && !model->has_mtp())
+      throw Error("serve: --speculative-tokens " + std::to_string(o.speculative_tokens) + ": " + o.model +
+                  " has no MTP layer (model.layers." + std::to_string(mc.num_hidden_layers) + ".*)");
+    engine = std::make_unique<Engine>(*model, ec);
+  });
+  if (parallel && !root) {
+    engine->follow_leader();
+    return 0;
+  }
+  // Whatever ends the server, the followers are stopped after the engine thread is gone.
+  struct StopFollowers {
+    Engine& engine;
+    ~StopFollowers() { engine.stop_followers(); }
+  } stop_followers{*engine};
+  if (parallel) engine->lead_followers();
+  const int64_t speculative = o.speculative_tokens;
+  if (speculative > 0 && !o.no_prefix_caching)
     std::fprintf(stderr, "serve: --speculative-tokens: prefix caching is off (the MTP layer's cache has no prefix sharing)\n");
   SchedulerConfig sched{o.max_num_seqs, o.max_num_batched_tokens, !o.no_prefix_caching};
   sched.speculative_tokens = o.speculative_tokens;
@@ -191,6 +235,7 @@ void register_serve_command(CLI::App& app, Action& action) {
   cmd->add_option("--shutdown-grace", o->grace_s, "Seconds in-flight requests may finish after SIGINT/SIGTERM")
       ->capture_default_str();
   add_engine_options(cmd, o->engine);
+  add_parallel_flags(cmd, o->parallel);
   cmd->callback([&action, o] { action = [o] { return run_serve(*o); }; });
 }
 
