@@ -244,6 +244,56 @@ TEST(BadInputAcrossRanks, EveryRankExits2WithOneMessage) {
   fs::remove_all(dir);
 }
 
+// More EP ranks than experts: a random-weight model of R1-tiny's config with
+// 2 experts (with_ckpt: False; rank 0 generates it while the others wait).
+TEST(BadInputAcrossRanks, MoreExpertParallelRanksThanExperts) {
+  const std::string dir = test::make_temp_dir("mpi-experts");
+  std::ifstream in(test::data_path("deepseek-r1-tiny") + "/config.json");
+  auto cfg = nlohmann::json::parse(in);
+  cfg["n_routed_experts"] = 2;
+  cfg["num_experts_per_tok"] = 1;
+  cfg["n_group"] = 1;
+  cfg["topk_group"] = 1;
+  fs::create_directory(dir + "/two-experts");
+  std::ofstream(dir + "/two-experts/config.json") << cfg.dump(2);
+  const std::string yaml = write_yaml(dir, "ep4", dir + "/two-experts", 4, "  attn_tp_size: 1\n", "");
+  std::string text;
+  {
+    std::ifstream f(yaml);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    text = ss.str();
+  }
+  const auto at = text.find("with_ckpt: True");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 15, "with_ckpt: False");
+  std::ofstream(yaml) << text;
+  const auto r = test::run_shell("DSINFER_CACHE_DIR=" + dir + "/cache " +
+                                 mpirun(4, "run --quiet --no-pin --config " + yaml));
+  expect_one_error(r, "moe_ep_size 4 is more than n_routed_experts 2");
+  fs::remove_all(dir);
+}
+
+// The collectives benchmark: every batch measured, sizes as R1 decode's.
+TEST(BenchComm, MeasuresDispatchAndAllReduceAtR1Sizes) {
+  const std::string dir = test::make_temp_dir("bench-comm");
+  const auto r = test::run_shell(mpirun(2, "bench-comm --batches 1,4 --iterations 3 --output " + dir + "/c.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream f(dir + "/c.json");
+  const auto j = nlohmann::json::parse(f);
+  ASSERT_EQ(j["ranks"], 2);
+  ASSERT_EQ(j["rows"].size(), 2u);
+  // batch x top-8 rows of 7168 bf16 values, half of them for the other rank.
+  EXPECT_EQ(j["rows"][0]["dispatch_bytes_per_rank"], 1 * 8 * 7168 * 2 / 2);
+  EXPECT_EQ(j["rows"][1]["dispatch_bytes_per_rank"], 4 * 8 * 7168 * 2 / 2);
+  EXPECT_EQ(j["rows"][1]["all_reduce_bytes"], 4 * 7168 * 4);
+  for (const auto& row : j["rows"]) {
+    EXPECT_GT(row["dispatch_combine_us"].get<double>(), 0);
+    EXPECT_GT(row["all_reduce_gb_per_s"].get<double>(), 0);
+  }
+  fs::remove_all(dir);
+}
+
 // A rank that cannot open the model (MPMD: rank 1 is given another path).
 TEST(BadInputAcrossRanks, OneRankCannotOpenTheModel) {
   const std::string dir = test::make_temp_dir("mpi-open");

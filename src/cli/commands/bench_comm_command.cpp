@@ -21,7 +21,9 @@ void register_bench_comm_command(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand(
       "bench-comm", "Expert-parallel dispatch+combine (all-to-all-v of top-k bf16 rows) and all-reduce latency and "
                     "GB/s at DeepSeek-R1 decode sizes; run under mpirun -np N");
-  cmd->add_option("--batches", opts->bench.batches, "Tokens per rank to measure")->capture_default_str();
+  cmd->add_option("--batches", opts->bench.batches, "Tokens per rank to measure, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--hidden", opts->bench.hidden, "Hidden size (R1/V3/K2: 7168)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
