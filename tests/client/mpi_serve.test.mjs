@@ -6,8 +6,7 @@
 // ranks cleanly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import OpenAI from 'openai';
-import { startServer } from './server.mjs';
+import { startServer, completeGreedy } from './server.mjs';
 
 let two, one;
 const common = ['--kv-cache-pages', '64', '--max-num-batched-tokens', '64'];
@@ -25,21 +24,7 @@ after(async () => {
   assert.match(two.log(), /serve: stopped/);
 });
 
-async function complete(s, prompt, stream) {
-  const c = new OpenAI({ baseURL: s.baseURL + '/v1', apiKey: 'none' });
-  const params = { model: 'dsinfer-demo-r1', prompt, max_tokens: 16, temperature: 0, ignore_eos: true };
-  if (!stream) {
-    const r = await c.completions.create(params);
-    return { text: r.choices[0].text, tokens: r.usage.completion_tokens };
-  }
-  const st = await c.completions.create({ ...params, stream: true, stream_options: { include_usage: true } });
-  let text = '', tokens = 0;
-  for await (const chunk of st) {
-    if (chunk.choices.length) text += chunk.choices[0].text;
-    if (chunk.usage) tokens = chunk.usage.completion_tokens;
-  }
-  return { text, tokens };
-}
+const complete = (s, prompt, stream) => completeGreedy(s, prompt, stream, 16);
 
 test('two ranks serve the single process\'s greedy text', async () => {
   const shared = 'You are a helpful assistant. Answer briefly and precisely. ';

@@ -1,6 +1,7 @@
 // Starts `dsinfer serve --port 0 ...` (DSINFER_BINARY) and resolves with its
 // base URL once it prints where it listens; `exited` resolves with its exit code.
 import { spawn } from 'node:child_process';
+import OpenAI from 'openai';
 
 export async function startServer(args, { ranks = 0 } = {}) {
   const bin = process.env.DSINFER_BINARY;
@@ -26,4 +27,22 @@ export async function startServer(args, { ranks = 0 } = {}) {
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${log}`)); });
   });
   return { proc, baseURL, exited, log: () => log };
+}
+
+// One greedy completion through the official client: its text and
+// completion-token count (streamed: the chunks joined, usage from the last).
+export async function completeGreedy(s, prompt, stream, maxTokens) {
+  const c = new OpenAI({ baseURL: s.baseURL + '/v1', apiKey: 'none' });
+  const params = { model: 'dsinfer-demo-r1', prompt, max_tokens: maxTokens, temperature: 0, ignore_eos: true };
+  if (!stream) {
+    const r = await c.completions.create(params);
+    return { text: r.choices[0].text, tokens: r.usage.completion_tokens };
+  }
+  const st = await c.completions.create({ ...params, stream: true, stream_options: { include_usage: true } });
+  let text = '', tokens = 0;
+  for await (const chunk of st) {
+    if (chunk.choices.length) text += chunk.choices[0].text;
+    if (chunk.usage) tokens = chunk.usage.completion_tokens;
+  }
+  return { text, tokens };
 }

@@ -4,8 +4,7 @@
 // counts the drafts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import OpenAI from 'openai';
-import { startServer } from './server.mjs';
+import { startServer, completeGreedy } from './server.mjs';
 
 let spec, plain;
 
@@ -21,23 +20,8 @@ after(async () => {
   }
 });
 
-const client = (s) => new OpenAI({ baseURL: s.baseURL + '/v1', apiKey: 'none' });
 
-async function complete(s, prompt, stream) {
-  const c = client(s);
-  const params = { model: 'dsinfer-demo-r1', prompt, max_tokens: 20, temperature: 0, ignore_eos: true };
-  if (!stream) {
-    const r = await c.completions.create(params);
-    return { text: r.choices[0].text, tokens: r.usage.completion_tokens };
-  }
-  const st = await c.completions.create({ ...params, stream: true, stream_options: { include_usage: true } });
-  let text = '', tokens = 0;
-  for await (const chunk of st) {
-    if (chunk.choices.length) text += chunk.choices[0].text;
-    if (chunk.usage) tokens = chunk.usage.completion_tokens;
-  }
-  return { text, tokens };
-}
+const complete = (s, prompt, stream) => completeGreedy(s, prompt, stream, 20);
 
 test('speculative decoding serves the plain server\'s greedy text', async () => {
   const prompts = ['The capital of France is', 'Mixture of experts', 'def fib(n):', 'Once upon a time',
