@@ -16,7 +16,7 @@
 #include <string>
 
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 
 namespace {
 

@@ -9,6 +9,8 @@
 #include <random>
 
 #include "io/error.h"
+#include "io/strict_json.h"
+#include "io/text_file.h"
 #include "io/safetensors.h"
 #include "io/numeric_formats.h"
 
@@ -32,6 +34,7 @@ std::vector<int32_t> checked_ids(std::vector<int32_t> ids, int64_t vocab, const 
 }  // namespace
 
 CalibrationSet read_calibration_jsonl(const std::string& path, int64_t vocab, const Tokenizer* tokenizer) {
+  require_regular_file(path, "calibration data");
   std::ifstream in(path);
   if (!in) throw Error(path + ": cannot open calibration data");
   CalibrationSet set;
@@ -40,12 +43,7 @@ CalibrationSet read_calibration_jsonl(const std::string& path, int64_t vocab, co
   for (int64_t lineno = 1; std::getline(in, line); ++lineno) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = path + ":" + std::to_string(lineno);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(where + ": malformed JSON: " + e.what());
-    }
+    const nlohmann::json j = parse_json_strict(line, where);
     if (j.is_object() && !j.contains("ids") && j.contains("text") && j["text"].is_string()) {
       if (!tokenizer)
         throw Error(where + ": a \"text\" record needs the model's tokenizer files (none in the input directory); "

@@ -1,5 +1,6 @@
 #include "convert/convert_checkpoint.h"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -136,6 +137,15 @@ ConvertReport convert_checkpoint(const ConvertOptions& opt) {
   std::error_code ec;
   if (fs::exists(opt.output_dir, ec) && fs::equivalent(opt.input_dir, opt.output_dir, ec))
     throw Error(opt.output_dir + ": output directory is the input directory");
+  {
+    // OUT inside IN would add a directory to the input (and the staging directory beside it).
+    const fs::path in = fs::weakly_canonical(opt.input_dir, ec), out = fs::weakly_canonical(opt.output_dir, ec);
+    const auto [end, rest] = std::mismatch(in.begin(), in.end(), out.begin(), out.end());
+    if (end == in.end())
+      throw Error(opt.output_dir + ": --output_hf_path is inside the input directory " + opt.input_dir +
+                  "; write the converted checkpoint elsewhere");
+  }
+  StagingDir::remove_on_stop_signals();
 
   StagingDir staging(opt.output_dir, opt.force);
   ProgressMeter progress(plan.input_bytes, opt.progress);

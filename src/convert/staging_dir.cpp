@@ -1,12 +1,19 @@
 #include "convert/staging_dir.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
 #include <system_error>
+#include <thread>
 
 #include "io/error.h"
 
@@ -27,7 +34,54 @@ std::string make_unique_dir(const fs::path& templ_prefix) {
   return templ;
 }
 
+constexpr const char* kOwnerFile = ".dsinfer-staging-pid";
+
+std::mutex& active_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::set<std::string>& active_dirs() {
+  static std::set<std::string> dirs;
+  return dirs;
+}
+
+// Staging directories of `out` left by conversions that no longer run.
+void remove_stale_staging(const fs::path& parent, const std::string& out_name) {
+  std::error_code ec;
+  const std::string prefix = out_name + ".tmp-";
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || !e.is_directory(ec)) continue;
+    std::ifstream owner(e.path() / kOwnerFile);
+    long pid = 0;
+    if (!(owner >> pid) || pid <= 0) continue;  // not ours to judge
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) continue;  // its owner still runs
+    fs::remove_all(e.path(), ec);
+  }
+}
+
 }  // namespace
+
+void StagingDir::remove_on_stop_signals() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    std::thread([stop] {
+      int sig = 0;
+      sigwait(&stop, &sig);
+      {
+        std::lock_guard<std::mutex> lock(active_mutex());
+        std::error_code ec;
+        for (const auto& d : active_dirs()) fs::remove_all(d, ec);
+      }
+      std::_Exit(128 + sig);
+    }).detach();
+  });
+}
 
 StagingDir::StagingDir(const std::string& final_dir, bool replace_existing) {
   fs::path out = fs::path(final_dir).lexically_normal();
@@ -44,10 +98,16 @@ StagingDir::StagingDir(const std::string& final_dir, bool replace_existing) {
   const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
   fs::create_directories(parent, ec);
   if (ec) throw Error(parent.string() + ": cannot create output parent directory: " + ec.message());
+  remove_stale_staging(parent, out.filename().string());
   temp_ = make_unique_dir(parent / (out.filename().string() + ".tmp-"));
+  std::ofstream(fs::path(temp_) / kOwnerFile) << ::getpid() << "\n";
+  std::lock_guard<std::mutex> lock(active_mutex());
+  active_dirs().insert(temp_);
 }
 
 StagingDir::~StagingDir() {
+  std::lock_guard<std::mutex> lock(active_mutex());
+  active_dirs().erase(temp_);
   if (committed_) return;
   std::error_code ec;
   fs::remove_all(temp_, ec);  // best effort; its name already says it is unfinished
@@ -63,10 +123,13 @@ void StagingDir::commit() {
     fs::rename(out, old, ec);
     if (ec) throw Error(final_ + ": cannot move the existing output aside: " + ec.message());
   }
+  fs::remove(fs::path(temp_) / kOwnerFile, ec);
   // rename(2) replaces an empty directory atomically.
+  std::lock_guard<std::mutex> lock(active_mutex());
   fs::rename(temp_, out, ec);
   if (ec) throw Error(final_ + ": cannot rename " + temp_ + " onto it: " + ec.message());
   committed_ = true;
+  active_dirs().erase(temp_);
   if (!old.empty()) fs::remove_all(old, ec);
 }
 

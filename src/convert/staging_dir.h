@@ -1,7 +1,9 @@
 #pragma once
 // The output checkpoint is built in OUT.tmp-XXXXXX next to OUT and renamed
 // onto OUT only once complete, so a failed or interrupted run never leaves
-// a directory named OUT that looks like a finished checkpoint.
+// a directory named OUT that looks like a finished checkpoint. Each staging
+// directory names its owner process (.dsinfer-staging-pid); a later run
+// removes those whose owner is gone (a conversion killed with SIGKILL).
 #include <string>
 
 namespace dsinfer::convert {
@@ -19,6 +21,10 @@ class StagingDir {
   const std::string& final_path() const { return final_; }
   // Moves the finished directory onto final_dir (replacing what was there).
   void commit();
+
+  // SIGINT / SIGTERM remove every staging directory still open and end the
+  // process (128 + signal). Installed once; call before starting threads.
+  static void remove_on_stop_signals();
 
  private:
   std::string final_;

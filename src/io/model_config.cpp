@@ -1,11 +1,15 @@
 #include "io/model_config.h"
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "io/error.h"
+#include "io/strict_json.h"
+#include "io/text_file.h"
 
 namespace dsinfer {
 using nlohmann::json;
@@ -19,20 +23,39 @@ struct Reader {
   [[noreturn]] void fail(const std::string& field, const std::string& why) const {
     throw Error(src + ": field '" + field + "' " + why);
   }
-  int64_t req_int(const char* f, int64_t min_value = 1) const {
+  // Dimensions past these are no model anyone runs: refused before any size is computed from them.
+  static constexpr int64_t kMaxDim = int64_t{1} << 24;
+  int64_t req_int(const char* f, int64_t min_value = 1, int64_t max_value = kMaxDim) const {
     if (!j.contains(f)) fail(f, "is missing");
-    if (!j[f].is_number_integer()) fail(f, "must be an integer, got " + j[f].dump());
+    if (!j[f].is_number_integer()) fail(f, "must be an integer, got " + json_excerpt(j[f]));
+    if (j[f].is_number_unsigned() && j[f].get<uint64_t>() > static_cast<uint64_t>(max_value))
+      fail(f, "must be <= " + std::to_string(max_value) + ", got " + json_excerpt(j[f]));
     int64_t v = j[f].get<int64_t>();
     if (v < min_value) fail(f, "must be >= " + std::to_string(min_value) + ", got " + std::to_string(v));
+    if (v > max_value) fail(f, "must be <= " + std::to_string(max_value) + ", got " + std::to_string(v));
     return v;
   }
-  int64_t opt_int(const char* f, int64_t def, int64_t min_value = 0) const {
+  int64_t opt_int(const char* f, int64_t def, int64_t min_value = 0, int64_t max_value = kMaxDim) const {
     if (!j.contains(f) || j[f].is_null()) return def;
-    return req_int(f, min_value);
+    return req_int(f, min_value, max_value);
+  }
+  // A number the model's arithmetic divides by, takes logs or powers of:
+  // finite and inside (lo, hi] (lo itself allowed when lo_closed).
+  double opt_range(const json& obj, const char* f, double def, double lo, double hi, bool lo_closed = false) const {
+    const double v = opt_num(obj, f, def);
+    if (!std::isfinite(v) || v < lo || (v == lo && !lo_closed) || v > hi)
+      fail(f, "must be a finite number in " + std::string(lo_closed ? "[" : "(") + fmt(lo) + ", " + fmt(hi) +
+                  "], got " + fmt(v));
+    return v;
+  }
+  static std::string fmt(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", v);
+    return b;
   }
   double opt_num(const json& obj, const char* f, double def) const {
     if (!obj.contains(f) || obj[f].is_null()) return def;
-    if (!obj[f].is_number()) fail(f, "must be a number, got " + obj[f].dump());
+    if (!obj[f].is_number()) fail(f, "must be a number, got " + json_excerpt(obj[f]));
     return obj[f].get<double>();
   }
   bool opt_bool(const char* f, bool def) const {
@@ -75,15 +98,22 @@ QuantConfig parse_quant(const json& q, const Reader& r) {
   return out;
 }
 
+ModelConfig parse_model_config_json(const json& j, const std::string& source);
+
 }  // namespace
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& source) {
-  json j;
+  const json j = parse_json_strict(json_text, source);
   try {
-    j = json::parse(json_text);
-  } catch (const json::exception& e) {
-    throw Error(source + ": malformed JSON: " + e.what());
+    return parse_model_config_json(j, source);
+  } catch (const json::exception& e) {  // a field of the wrong JSON type deep inside
+    throw Error(source + ": " + e.what());
   }
+}
+
+namespace {
+
+ModelConfig parse_model_config_json(const json& j, const std::string& source) {
   if (!j.is_object()) throw Error(source + ": not a JSON object");
   Reader r{j, source};
   ModelConfig c;
@@ -117,7 +147,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     if (c.num_experts_per_tok > c.topk_group * (c.n_routed_experts / c.n_group))
       r.fail("num_experts_per_tok", "exceeds the experts in topk_group groups");
   }
-  c.routed_scaling_factor = r.opt_num(j, "routed_scaling_factor", 1.0);
+  c.routed_scaling_factor = r.opt_range(j, "routed_scaling_factor", 1.0, 0.0, 1e4);
   c.norm_topk_prob = r.opt_bool("norm_topk_prob", true);
   const std::string scoring = r.opt_str("scoring_func", "sigmoid");
   if (scoring == "sigmoid") c.scoring_func = ScoringFunc::Sigmoid;
@@ -128,9 +158,9 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   else if (method == "group_limited_greedy") c.topk_method = TopkMethod::GroupLimitedGreedy;
   else if (method == "greedy") c.topk_method = TopkMethod::Greedy;
   else r.fail("topk_method", "unsupported '" + method + "'");
-  c.rms_norm_eps = r.opt_num(j, "rms_norm_eps", 1e-6);
-  c.rope_theta = r.opt_num(j, "rope_theta", 10000.0);
-  c.max_position_embeddings = r.opt_int("max_position_embeddings", 4096);
+  c.rms_norm_eps = r.opt_range(j, "rms_norm_eps", 1e-6, 0.0, 1.0);
+  c.rope_theta = r.opt_range(j, "rope_theta", 10000.0, 1.0, 1e12);
+  c.max_position_embeddings = r.opt_int("max_position_embeddings", 4096, 1, int64_t{1} << 31);
   c.tie_word_embeddings = r.opt_bool("tie_word_embeddings", false);
   c.bos_token_id = r.opt_int("bos_token_id", -1, -1);
   if (j.contains("eos_token_id")) {
@@ -150,25 +180,27 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     if (type != "yarn") r.fail("rope_scaling.type", "unsupported '" + type + "' (only yarn)");
     RopeScaling& s = c.rope_scaling;
     s.type = type;
-    s.factor = r.opt_num(rs, "factor", 1.0);
-    s.beta_fast = r.opt_num(rs, "beta_fast", 32.0);
-    s.beta_slow = r.opt_num(rs, "beta_slow", 1.0);
-    s.mscale = r.opt_num(rs, "mscale", 1.0);
-    s.mscale_all_dim = r.opt_num(rs, "mscale_all_dim", 0.0);
-    s.original_max_position_embeddings =
-        static_cast<int64_t>(r.opt_num(rs, "original_max_position_embeddings", 4096));
+    s.factor = r.opt_range(rs, "factor", 1.0, 1.0, 1e6, true);
+    s.beta_fast = r.opt_range(rs, "beta_fast", 32.0, 0.0, 1e6);
+    s.beta_slow = r.opt_range(rs, "beta_slow", 1.0, 0.0, 1e6);
+    if (s.beta_slow > s.beta_fast) r.fail("rope_scaling.beta_slow", "must not exceed beta_fast");
+    s.mscale = r.opt_range(rs, "mscale", 1.0, 0.0, 100.0);
+    s.mscale_all_dim = r.opt_range(rs, "mscale_all_dim", 0.0, 0.0, 100.0, true);
+    const double original = r.opt_range(rs, "original_max_position_embeddings", 4096, 1.0,
+                                        static_cast<double>(c.max_position_embeddings), true);
+    if (original != std::floor(original)) r.fail("rope_scaling.original_max_position_embeddings", "must be an integer");
+    s.original_max_position_embeddings = static_cast<int64_t>(original);
   }
   if (j.contains("quantization_config")) c.quant = parse_quant(j["quantization_config"], r);
   return c;
 }
 
+}  // namespace
+
 ModelConfig load_model_config(const std::string& model_dir) {
   auto path = (std::filesystem::path(model_dir) / "config.json").string();
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open (is this a model directory?)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_model_config(ss.str(), path);
+  if (!std::filesystem::exists(path)) throw Error(path + ": cannot open (is this a model directory?)");
+  return parse_model_config(read_text_file(path), path);
 }
 
 }  // namespace dsinfer

@@ -3,10 +3,12 @@
 #include <fstream>
 
 #include "io/error.h"
+#include "io/output_file.h"
 
 namespace dsinfer {
 
-void write_npy_f32(const std::string& path, const std::vector<int64_t>& shape, const float* data) {
+void write_npy_f32(const std::string& path, const std::vector<int64_t>& shape, const float* data,
+                   const std::string& what, const std::vector<std::string>& inputs) {
   std::string dims;
   int64_t n = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -19,14 +21,13 @@ void write_npy_f32(const std::string& path, const std::vector<int64_t>& shape, c
   const size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error(path + ": cannot open for writing");
-  out.write("\x93NUMPY\x01\x00", 8);
+  std::string bytes = "\x93NUMPY\x01\x00";
+  bytes.resize(8);
   const uint16_t len = static_cast<uint16_t>(header.size());
-  out.write(reinterpret_cast<const char*>(&len), 2);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(n * sizeof(float)));
-  if (!out) throw Error(path + ": write failed");
+  bytes.append(reinterpret_cast<const char*>(&len), 2);
+  bytes += header;
+  bytes.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n) * sizeof(float));
+  write_output_file(path, bytes, what, inputs);
 }
 
 }  // namespace dsinfer

@@ -6,6 +6,9 @@
 
 namespace dsinfer {
 
-void write_npy_f32(const std::string& path, const std::vector<int64_t>& shape, const float* data);
+// Written as write_output_file does (atomic replace, never over an input or a
+// non-regular file); `what` names the flag in messages.
+void write_npy_f32(const std::string& path, const std::vector<int64_t>& shape, const float* data,
+                   const std::string& what = "--out", const std::vector<std::string>& inputs = {});
 
 }  // namespace dsinfer

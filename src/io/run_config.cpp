@@ -1,6 +1,7 @@
 #include "io/run_config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -11,6 +12,8 @@
 #include <sstream>
 
 #include "io/error.h"
+#include "io/text_file.h"
+#include "io/utf8.h"
 
 namespace dsinfer {
 namespace {
@@ -33,9 +36,14 @@ class YamlReader {
                const std::map<std::string, std::function<void(const YAML::Node&, const std::string&)>>& keys) {
     if (!node || node.IsNull()) return;  // absent or empty section: defaults
     if (!node.IsMap()) fail(prefix.empty() ? "<document>" : prefix, "must be a mapping");
+    std::set<std::string> seen;
     for (const auto& kv : node) {
+      const std::string where = prefix.empty() ? "<document>" : prefix;
+      if (!kv.first.IsScalar()) fail(where, "has a key that is not a plain name (a list or mapping as key)");
       const std::string key = kv.first.as<std::string>();
+      if (utf8::find_invalid(key) != std::string_view::npos) fail(where, "has a key that is not valid UTF-8");
       const std::string path = prefix.empty() ? key : prefix + "." + key;
+      if (!seen.insert(key).second) fail(path, "given twice (a YAML mapping holds each key once)");
       auto it = keys.find(key);
       if (it == keys.end()) {
         cfg_.warnings.push_back("unknown key '" + path + "' ignored");
@@ -68,6 +76,7 @@ class YamlReader {
     return [this, &out](const YAML::Node& n, const std::string& path) {
       if (!n.IsScalar()) fail(path, "must be a string");
       out = n.as<std::string>();
+      if (utf8::find_invalid(out) != std::string_view::npos) fail(path, "is not valid UTF-8");
     };
   }
 
@@ -91,7 +100,8 @@ void validate(RunConfig& c) {
   require(c.world_size >= 1, s, "world_size", "must be >= 1");
   const auto& m = c.model;
   require(m.next_n >= 0 && m.next_n <= 3, s, "model_config.next_n", "must be 0, 1, 2 or 3");
-  require(m.pa_block_size > 0, s, "model_config.pa_block_size", "must be a positive integer");
+  require(m.pa_block_size > 0 && m.pa_block_size <= 65536, s, "model_config.pa_block_size",
+          "must be an integer in [1, 65536] (the recipe uses 128 or 256)");
   require(m.moe_chunk_max_len > 0, s, "model_config.moe_chunk_max_len", "must be a positive integer");
   require(m.micro_batch_mode >= 0 && m.micro_batch_mode <= 2, s, "model_config.micro_batch_mode", "must be 0, 1 or 2");
   require(!(m.enable_prefill_multi_cycle && !m.enable_pa), s, "model_config.enable_prefill_multi_cycle",
@@ -142,9 +152,55 @@ int64_t RunConfig::Parallel::moe_ep_size() const { return world / moe_tp_size; }
 RunConfig parse_run_config(const std::string& yaml_text, const std::string& source) {
   RunConfig c;
   c.source = source;
+  // yaml-cpp parses nested flow collections recursively: bound the nesting first.
+  int depth = 0, deepest = 0;
+  for (char ch : yaml_text) {
+    if (ch == '[' || ch == '{') deepest = std::max(deepest, ++depth);
+    if ((ch == ']' || ch == '}') && depth > 0) --depth;
+  }
+  if (deepest > 64) throw Error(source + ": YAML nested " + std::to_string(deepest) + " levels deep (at most 64)");
+  // A run config is a block mapping: every line at column 0 is a key (or a
+  // comment, a document marker). This also keeps yaml-cpp away from inputs
+  // it cannot bound (a top-level scalar followed by ',' allocates forever).
+  {
+    std::istringstream lines(yaml_text);
+    std::string line;
+    bool seen_key = false;  // indented lines belong to a key above them
+    for (int64_t n = 1; std::getline(lines, line); ++n) {
+      const size_t first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos || line[first] == '#') continue;
+      if (line.rfind("---", 0) == 0 || line.rfind("...", 0) == 0 || line[0] == '%') {
+        seen_key = false;
+        continue;
+      }
+      if (first > 0) {
+        if (!seen_key)
+          throw Error(source + ": line " + std::to_string(n) + ": indented before any top-level key; a run config "
+                      "is a mapping of keys (model_name: ..., world_size: ...)");
+        continue;
+      }
+      seen_key = true;
+      size_t end = 0;
+      if (line[0] == '"' || line[0] == '\'') {
+        end = line.find(line[0], 1);
+        end = end == std::string::npos ? 0 : end + 1;
+      } else {
+        while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_' ||
+                                     line[end] == '-' || line[end] == '.'))
+          ++end;
+      }
+      while (end > 0 && end < line.size() && line[end] == ' ') ++end;
+      if (end == 0 || end >= line.size() || line[end] != ':')
+        throw Error(source + ": line " + std::to_string(n) + ": a run config is a mapping of keys "
+                    "(model_name: ..., world_size: ...); this line at the top level is not a 'key:'");
+    }
+  }
   YAML::Node root;
   try {
-    root = YAML::Load(yaml_text);
+    const std::vector<YAML::Node> docs = YAML::LoadAll(yaml_text);
+    if (docs.size() > 1)
+      throw Error(source + ": " + std::to_string(docs.size()) + " YAML documents; a run config is one document");
+    if (!docs.empty()) root = docs[0];
   } catch (const YAML::Exception& e) {
     throw Error(source + ": malformed YAML: " + e.what());
   }
@@ -242,11 +298,7 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& sour
 }
 
 RunConfig load_run_config(const std::string& yaml_path) {
-  std::ifstream in(yaml_path);
-  if (!in) throw Error(yaml_path + ": cannot open run config");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  RunConfig c = parse_run_config(ss.str(), yaml_path);
+  RunConfig c = parse_run_config(read_text_file(yaml_path, "run config"), yaml_path);
   // A relative model_path is taken relative to the YAML file when it exists
   // there (so configs/ work from any directory), else to the working directory.
   namespace fs = std::filesystem;

@@ -1,6 +1,8 @@
 #include "model/deepseek_model.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 
 #include "io/error.h"
 #include "io/resident_pages.h"
@@ -156,6 +158,19 @@ void DeepseekModel::run_block(const LayerWeights& L, int64_t layer, int64_t cach
   }
   if (T > 0) ops.add(x, y, T * H);
   if (obs) obs->phase_done(L.moe ? StepPhase::SharedExpert : StepPhase::Mlp, layer);
+  check_finite(x, T * H, layer, "the hidden state after");
+}
+
+void DeepseekModel::check_finite(const float* x, int64_t n, int64_t layer, const char* where) const {
+  bool finite = true;
+  for (int64_t i = 0; i < n; ++i) finite &= std::isfinite(x[i]);
+  if (finite) return;
+  const std::string what = std::string("non-finite values (NaN/Inf) in ") + where + " model.layers." +
+                           std::to_string(layer) + " of " + config_.path +
+                           ": its weights or a config.json value (rms_norm_eps, rope_scaling, ...) are broken";
+  if (!allow_nonfinite_) throw Error(what + " (--allow-nonfinite to continue anyway)");
+  if (!warned_nonfinite_) std::fprintf(stderr, "dsinfer: WARNING: %s; continuing (--allow-nonfinite)\n", what.c_str());
+  warned_nonfinite_ = true;
 }
 
 void DeepseekModel::embed(const LinearWeight& table, std::span<const BatchEntry> batch, const BatchLayout& layout,

@@ -50,6 +50,10 @@ class DeepseekModel {
   // with no tokens is allowed then: the rank still takes part in the
   // exchanges of the other ranks' tokens.
   ParallelContext* parallel() const { return parallel_ ? &parallel_->context() : nullptr; }
+  // A NaN or Inf in the hidden state is an error naming the first layer that
+  // produced it (broken weights or config values); allowed, it is one loud
+  // warning on stderr instead (--allow-nonfinite).
+  void allow_nonfinite(bool allow) const { allow_nonfinite_ = allow; }
   // Routed-expert weight bytes this rank holds and has resident, and the
   // same over every expert of the checkpoint (= its own in one process).
   struct ExpertFootprint {
@@ -104,6 +108,9 @@ class DeepseekModel {
   ComputePrecision precision_;
   std::unique_ptr<ModelParallel> parallel_;
   const ModelWeights* full_weights_ = nullptr;  // the whole checkpoint's, under parallel_
+  mutable bool allow_nonfinite_ = false;
+  mutable bool warned_nonfinite_ = false;
+  void check_finite(const float* x, int64_t n, int64_t layer, const char* where) const;
   YarnRope rope_;
   MlaAttention attention_;
   // Activations of the last forward, reused (every element is written before it is read).

@@ -1,6 +1,7 @@
 #include "model/model_weights.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "io/checkpoint_schema.h"
 #include "io/error.h"
@@ -12,9 +13,29 @@ namespace {
 
 class WeightBinder {
  public:
+  // The config.json field that makes `name` part of the model.
+  std::string implied_by(const std::string& name) const {
+    int64_t layer = -1;
+    if (name.rfind("model.layers.", 0) == 0) layer = std::atoll(name.c_str() + 13);
+    if (layer >= cfg_.num_hidden_layers)
+      return "num_nextn_predict_layers " + std::to_string(cfg_.num_nextn_predict_layers);
+    if (name.find(".mlp.experts.") != std::string::npos)
+      return "n_routed_experts " + std::to_string(cfg_.n_routed_experts);
+    if (name.find(".mlp.shared_experts.") != std::string::npos)
+      return "n_shared_experts " + std::to_string(cfg_.n_shared_experts);
+    if (name.find(".mlp.") != std::string::npos)
+      return "first_k_dense_replace " + std::to_string(cfg_.first_k_dense_replace);
+    if (name.find("q_a_") != std::string::npos) return "q_lora_rank";
+    if (layer >= 0) return "num_hidden_layers " + std::to_string(cfg_.num_hidden_layers);
+    return "every model of this model_type";
+  }
+
   WeightBinder(const Checkpoint& ckpt, const ModelConfig& cfg) : ckpt_(ckpt), cfg_(cfg) {}
 
   const TensorView& tensor(const std::string& name, const std::vector<int64_t>& shape) {
+    if (!ckpt_.has(name))
+      throw Error(cfg_.path + ": missing tensor '" + name + "' (implied by " + implied_by(name) +
+                  "; no shard of the checkpoint holds it)");
     const TensorView& t = ckpt_.get(name);
     if (t.shape != shape)
       throw Error(t.file + ": tensor '" + name + "' has shape " + shape_string(t.shape) + ", config " + cfg_.path +

@@ -44,6 +44,9 @@ struct GenerationOptions {
   // are those of plain greedy decode. Statistics go to speculative_stats.
   int64_t speculative_tokens = 0;
   SpeculativeStats* speculative_stats = nullptr;
+  // Benchmark mode: drafts kept with this probability whatever the target
+  // says (verify_drafts_forced; the text is not the model's). < 0: off.
+  double forced_acceptance = -1;
   std::function<void(const StepEvent&)> on_step;
 };
 

@@ -14,7 +14,7 @@ struct MemoryPlan {
   uint64_t kv_cache_bytes = 0;
   uint64_t activation_bytes = 0;
   uint64_t available_bytes = 0;  // MemAvailable now
-  uint64_t total() const { return weight_bytes + kv_cache_bytes + activation_bytes; }
+  uint64_t total() const;  // saturating: never wraps to something that fits
   std::string describe() const;
 };
 

@@ -58,12 +58,15 @@ void run_mtp_drafts(Engine& engine, int64_t k, std::vector<MtpInput> inputs, std
 
 int64_t settle_verify(Engine& engine, SequenceId seq, int64_t base, Sampler& sampler, std::span<const Draft> drafts,
                       const float* target, int64_t vocab, const std::function<bool(const SampledToken&)>& emit,
-                      SpeculativeStats& stats) {
+                      SpeculativeStats& stats, double forced_acceptance) {
   size_t emitted = 0;
-  const int64_t accepted = verify_drafts(sampler, drafts, target, vocab, [&](const SampledToken& tok) {
+  auto counted = [&](const SampledToken& tok) {
     ++emitted;
     return emit(tok);
-  });
+  };
+  const int64_t accepted = forced_acceptance >= 0
+                               ? verify_drafts_forced(sampler, drafts, target, vocab, forced_acceptance, counted)
+                               : verify_drafts(sampler, drafts, target, vocab, counted);
   stats.count(drafts.size(), accepted, emitted);
   // Keep the last token and the accepted drafts; roll the rest back.
   engine.truncate(seq, base + 1 + accepted);

@@ -58,8 +58,9 @@ void run_mtp_drafts(Engine& engine, int64_t k, std::vector<MtpInput> inputs, std
 // base + 1 + accepted positions, the MTP cache base (its entries past base
 // are rerun with the true hidden states); the step is counted in `stats`.
 // Returns the number of accepted drafts.
+// forced_acceptance in [0, 1]: the benchmark mode of verify_drafts_forced (< 0: off).
 int64_t settle_verify(Engine& engine, SequenceId seq, int64_t base, Sampler& sampler, std::span<const Draft> drafts,
                       const float* target, int64_t vocab, const std::function<bool(const SampledToken&)>& emit,
-                      SpeculativeStats& stats);
+                      SpeculativeStats& stats, double forced_acceptance = -1);
 
 }  // namespace dsinfer

@@ -11,6 +11,7 @@
 #include "dist/collective_error.h"
 #include "io/error.h"
 #include "io/model_config.h"
+#include "io/output_file.h"
 #include "io/synthetic_checkpoint.h"
 #include "kernels/cpu/thread_pinning.h"
 #include "runtime/load_model.h"
@@ -119,8 +120,9 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   const SliceRange share = par ? data_parallel_share(batch, *par) : SliceRange{0, batch};
   const int64_t max_len = cfg.data.input_max_len + cfg.data.max_new_tokens;
   const int64_t page_size = cfg.model.enable_pa ? cfg.model.pa_block_size : max_len;  // contiguous: one page each
-  const int64_t prefill_tokens =
-      cfg.model.enable_prefill_multi_cycle ? cfg.data.input_max_len : share.size() * cfg.data.input_max_len;
+  int64_t prefill_tokens = cfg.data.input_max_len;  // saturating: a hostile batch_size must not wrap
+  if (!cfg.model.enable_prefill_multi_cycle && __builtin_mul_overflow(share.size(), cfg.data.input_max_len, &prefill_tokens))
+    prefill_tokens = INT64_MAX;
   agreed([&] {
     if (mc.quant.kv_cache_int8 && !cfg.model.enable_mla_prolog)
       throw Error(cfg.source + ": model_config.enable_mla_prolog: a C8 checkpoint (int8 KV cache, " + model_dir +
@@ -140,6 +142,7 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
       check_fits(plan);
       model = load_model(model_dir, opt.precision);
     }
+    model->allow_nonfinite(opt.allow_nonfinite);
     if (cfg.model.next_n > 0 && !model->has_mtp())
       throw Error(cfg.source + ": model_config.next_n " + std::to_string(cfg.model.next_n) +
                   " needs the MTP layer, and " + model_dir + " has none (model.layers." +
@@ -160,6 +163,13 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   ro.page_size = page_size;
   ro.prefill_multi_cycle = cfg.model.enable_prefill_multi_cycle;
   ro.next_n = cfg.model.next_n;
+  ro.forced_acceptance = opt.forced_acceptance;
+  if (opt.forced_acceptance >= 0 && ro.next_n > 0) {
+    char b[160];
+    std::snprintf(b, sizeof b, "MTP forced acceptance %.2f (benchmark): drafts are kept regardless of the target, "
+                  "the text is not the model's", opt.forced_acceptance);
+    notes.push_back(b);
+  }
   ro.prefill.moe_chunk_max_len = cfg.model.moe_chunk_max_len;
   ro.prefill.perfect_eplb = ro.decode.perfect_eplb = cfg.model.perfect_eplb;
 
@@ -310,14 +320,8 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
     std::fprintf(rep, "output[%lld] %s\n", static_cast<long long>(i), out["outputs"][i]["text"].get<std::string>().c_str());
 
   if (!opt.output_json.empty()) {
-    const std::string tmp = opt.output_json + ".tmp";
-    {
-      std::ofstream f(tmp);
-      if (!f) throw Error(opt.output_json + ": cannot open for writing");
-      f << out.dump(2) << "\n";
-      if (!f) throw Error(opt.output_json + ": write failed");
-    }
-    fs::rename(tmp, opt.output_json);
+    write_output_file(opt.output_json, out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                      "--output", model_input_files(model_dir));
     std::fprintf(rep, "results    %s\n", opt.output_json.c_str());
   }
   return out;

@@ -27,6 +27,10 @@ struct OfflineJobOptions {
   // This rank's groups under mpirun (null: one process). Every rank calls
   // run_offline_job; rank 0 prints the report and writes the results.
   std::shared_ptr<ParallelContext> parallel;
+  // Benchmark: MTP drafts kept with this probability whatever the target
+  // says (< 0: the real rule). The report says so; the text is not the model's.
+  double forced_acceptance = -1;
+  bool allow_nonfinite = false;  // NaN/Inf hidden states: one warning instead of an error
 };
 
 // Runs the job and returns the results JSON (also written to output_json).

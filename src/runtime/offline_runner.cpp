@@ -29,6 +29,7 @@ OfflineRunResult run_offline_batch(Engine& engine, const std::vector<std::vector
   g.prefill_one_at_a_time = o.prefill_multi_cycle;
   g.speculative_tokens = o.next_n;
   g.speculative_stats = &r.mtp;
+  g.forced_acceptance = o.forced_acceptance;
   double prefill_elapsed = 0;
   g.on_step = [&](const StepEvent& e) {
     if (e.phase == GenerationPhase::Prefill) {

@@ -17,6 +17,7 @@ struct OfflineRunOptions {
   int64_t page_size = 128;       // the engine's page size (the whole max length for a contiguous cache)
   bool prefill_multi_cycle = false;
   int64_t next_n = 0;            // MTP drafts per decode step (the engine needs EngineConfig::mtp)
+  double forced_acceptance = -1; // benchmark: MTP drafts kept with this probability (< 0: the real rule)
   ForwardOptions prefill;        // moe_chunk_max_len, perfect_eplb
   ForwardOptions decode;
   std::function<void(const StepEvent&)> on_step;

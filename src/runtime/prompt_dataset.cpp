@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "io/error.h"
+#include "io/strict_json.h"
+#include "io/text_file.h"
 
 namespace dsinfer {
 namespace fs = std::filesystem;
@@ -39,16 +41,10 @@ std::vector<PromptText> load_default(const DatasetRequest& r) {
   if (path.empty())
     throw Error("dataset 'default': " + rel + " not found (looked in: " + join(tried) +
                 "); put a JSON file {\"text\": \"<prompt>\"} there or set data_config.dataset_path");
-  nlohmann::json j;
-  try {
-    std::ifstream in(path);
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": malformed JSON: " + e.what());
-  }
+  const nlohmann::json j = parse_json_strict(read_text_file(path, "dataset 'default'"), path);
   if (!j.is_object() || !j.contains("text") || !j["text"].is_string())
     throw Error(path + ": expected an object with a string field 'text'");
-  return std::vector<PromptText>(static_cast<size_t>(r.batch_size), PromptText{j["text"].get<std::string>(), "", ""});
+  return std::vector<PromptText>(static_cast<size_t>(r.batch_size), PromptText{j["text"].get<std::string>(), "", "", path + " 'text'"});
 }
 
 std::vector<PromptText> load_longbench(const DatasetRequest& r) {
@@ -56,9 +52,15 @@ std::vector<PromptText> load_longbench(const DatasetRequest& r) {
   const std::string rel = r.dataset_path.empty() ? "dataset/LongBench/data" : r.dataset_path;
   const std::string dir = find_path(rel, r.search_roots, tried);
   std::vector<fs::path> files;
-  if (!dir.empty() && fs::is_directory(dir))
-    for (const auto& e : fs::directory_iterator(dir))
+  auto collect = [&](const fs::path& d) {
+    std::error_code ec;
+    if (d.empty() || !fs::is_directory(d, ec)) return;
+    for (const auto& e : fs::directory_iterator(d, ec))
       if (e.path().extension() == ".jsonl") files.push_back(e.path());
+  };
+  collect(dir);
+  // The LongBench folder as the recipe lays it out holds the files in data/.
+  if (files.empty() && !dir.empty()) collect(fs::path(dir) / "data");
   std::sort(files.begin(), files.end());
   if (files.empty())
     throw Error("dataset 'LongBench': no *.jsonl files found (looked in: " + join(tried) +
@@ -70,19 +72,16 @@ std::vector<PromptText> load_longbench(const DatasetRequest& r) {
                              std::to_string(r.max_new_tokens) + " words.\n\n";
   std::vector<PromptText> out;
   for (const auto& f : files) {
+    require_regular_file(f.string(), "dataset 'LongBench'");
     std::ifstream in(f);
     std::string line;
     for (int64_t lineno = 1; std::getline(in, line) && static_cast<int64_t>(out.size()) < r.batch_size; ++lineno) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(f.string() + ":" + std::to_string(lineno) + ": malformed JSON: " + e.what());
-      }
+      const nlohmann::json j = parse_json_strict(line, f.string() + ":" + std::to_string(lineno));
       if (!j.is_object() || !j.contains("context") || !j["context"].is_string())
         throw Error(f.string() + ":" + std::to_string(lineno) + ": record has no string field 'context'");
-      out.push_back(PromptText{prefix, j["context"].get<std::string>(), suffix});
+      out.push_back(PromptText{prefix, j["context"].get<std::string>(), suffix,
+                               f.string() + ":" + std::to_string(lineno) + " 'context'"});
     }
   }
   if (out.empty()) throw Error("dataset 'LongBench': the files in " + dir + " hold no records");

@@ -12,6 +12,7 @@ namespace dsinfer {
 
 struct PromptText {
   std::string prefix, context, suffix;  // context is the truncatable part (empty for default)
+  std::string source;                   // where it came from, for messages ("file.jsonl:3 'context'")
   std::string whole() const { return prefix + context + suffix; }
 };
 

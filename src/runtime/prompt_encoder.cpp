@@ -44,7 +44,9 @@ std::vector<int32_t> PromptEncoder::encode(const PromptText& prompt, int64_t inp
     ids = encode_text(wrap(prompt.prefix + cut + prompt.suffix, chat));
   }
   if (static_cast<int64_t>(ids.size()) > input_max_len) ids.resize(static_cast<size_t>(input_max_len));
-  if (ids.empty()) throw Error("prompt encodes to no tokens");
+  if (ids.empty())
+    throw Error((prompt.source.empty() ? std::string("prompt") : prompt.source) +
+                ": encodes to no tokens (empty text, or data_config.input_max_len too small)");
   return ids;
 }
 

@@ -138,7 +138,7 @@ std::vector<GenerationResult> generate_speculative(Engine& engine, const std::ve
                                                  emitted.push_back(tok.token);
                                                  return emit(l, tok);
                                                },
-                                               stats);
+                                               stats, options.forced_acceptance);
         if (!l.done) {
           mtp.push_back({l.seq, std::move(emitted), samplers[l.request].get(), &l.drafts});
           hidden.insert(hidden.end(), r.hidden.begin() + row * H, r.hidden.begin() + (row + accepted + 1) * H);

@@ -38,4 +38,21 @@ int64_t verify_drafts(Sampler& sampler, std::span<const Draft> drafts, const flo
   return n;
 }
 
+int64_t verify_drafts_forced(Sampler& sampler, std::span<const Draft> drafts, const float* target, int64_t vocab,
+                             double rate, const std::function<bool(const SampledToken&)>& emit) {
+  std::vector<float> p;
+  const auto n = static_cast<int64_t>(drafts.size());
+  for (int64_t j = 0; j <= n; ++j) {
+    const float* row = target + j * vocab;
+    if (j < n && sampler.uniform() < rate) {
+      if (!emit(sampler.record(drafts[static_cast<size_t>(j)].token, row, vocab))) return j + 1;
+      continue;
+    }
+    sampler.distribution(row, vocab, p);
+    emit(sampler.record(sampler.draw_from(p), row, vocab));
+    return j;
+  }
+  return n;
+}
+
 }  // namespace dsinfer

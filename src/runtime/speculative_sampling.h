@@ -30,4 +30,11 @@ Draft draw_draft(Sampler& sampler, const float* logits, int64_t vocab);
 int64_t verify_drafts(Sampler& sampler, std::span<const Draft> drafts, const float* target, int64_t vocab,
                       const std::function<bool(const SampledToken&)>& emit);
 
+// Benchmark mode (forced acceptance): each draft in turn is kept with
+// probability `rate` whatever the target says, and the first one not kept
+// is replaced by the target's token, as if it had been rejected. The text is
+// not the model's; the work per step is that of a real acceptance `rate`.
+int64_t verify_drafts_forced(Sampler& sampler, std::span<const Draft> drafts, const float* target, int64_t vocab,
+                             double rate, const std::function<bool(const SampledToken&)>& emit);
+
 }  // namespace dsinfer

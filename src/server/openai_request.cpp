@@ -1,6 +1,7 @@
 #include "server/openai_request.h"
 
 #include "io/error.h"
+#include "io/strict_json.h"
 
 namespace dsinfer::server {
 namespace {
@@ -133,9 +134,9 @@ std::string message_content(const nlohmann::json& m, size_t i, bool* is_null) {
 nlohmann::json parse_body(const std::string& body) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::exception& e) {
-    throw ApiError(400, std::string("the body is not valid JSON: ") + e.what());
+    j = parse_json_strict(body, "the body");
+  } catch (const Error& e) {
+    throw ApiError(400, e.what());
   }
   if (!j.is_object()) throw ApiError(400, "the body must be a JSON object");
   return j;

@@ -3,7 +3,7 @@
 #include <array>
 #include <cstdint>
 
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 
 namespace dsinfer::byte_level {
 namespace {

@@ -8,8 +8,10 @@
 #include <sstream>
 
 #include "io/error.h"
+#include "io/strict_json.h"
+#include "io/text_file.h"
 #include "tokenizer/byte_level.h"
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 
 namespace dsinfer {
 namespace {
@@ -61,18 +63,7 @@ struct ByteLevelBpeTokenizer::EncodeState {
 
 ByteLevelBpeTokenizer::ByteLevelBpeTokenizer(const std::string& path, std::string source)
     : Tokenizer(TokenizerFamily::DeepSeek, std::move(source)) {
-  json j;
-  {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw Error(path + ": cannot open");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    try {
-      j = json::parse(ss.str());
-    } catch (const json::exception& e) {
-      throw Error(path + ": malformed JSON: " + e.what());
-    }
-  }
+  const json j = parse_json_strict(read_text_file(path), path);
   const auto fail = [&](const std::string& what) { throw Error(path + ": " + what); };
   if (!j.is_object()) fail("expected a JSON object at top level");
 

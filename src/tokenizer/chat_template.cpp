@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/error.h"
+#include "io/strict_json.h"
 #include "tokenizer/python_json.h"
 
 namespace dsinfer {
@@ -29,12 +30,7 @@ Tools parse_tools(std::string_view tools_json) {
   const std::string_view text = trim(tools_json);
   // As a missing `tools` field: the templates test `if tools`.
   if (text.empty() || text == "null") return t;
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw Error(std::string("tools: malformed JSON: ") + e.what());
-  }
+  const json j = parse_json_strict(text, "tools");
   if (!j.is_array()) throw Error("tools: expected a JSON array of function declarations");
   // Validated here so that a bad declaration fails the request instead of
   // reaching the model; an empty array is no tools, as in the templates.
@@ -328,12 +324,7 @@ std::string deepseek_tool_declaration(std::string_view tools_json) {
 }
 
 std::vector<ChatMessage> parse_chat_messages(std::string_view messages_json) {
-  json j;
-  try {
-    j = json::parse(messages_json);
-  } catch (const json::exception& e) {
-    throw Error(std::string("chat messages: malformed JSON: ") + e.what());
-  }
+  const json j = parse_json_strict(messages_json, "chat messages");
   if (!j.is_array()) throw Error("chat messages: expected a JSON array of message objects");
   std::vector<ChatMessage> messages;
   messages.reserve(j.size());

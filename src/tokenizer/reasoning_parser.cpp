@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "io/error.h"
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 
 namespace dsinfer {
 namespace {

@@ -1,6 +1,6 @@
 #include "tokenizer/streaming_detokenizer.h"
 
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 
 namespace dsinfer {
 

@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "io/error.h"
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 
 namespace dsinfer {
 namespace {

@@ -6,7 +6,7 @@
 #include "tokenizer/byte_level_bpe.h"
 #include "tokenizer/tiktoken_bpe.h"
 #include "tokenizer/tokenizer_config.h"
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 
 namespace dsinfer {
 

@@ -7,17 +7,13 @@
 #include <sstream>
 
 #include "io/error.h"
+#include "io/strict_json.h"
+#include "io/text_file.h"
 
 namespace dsinfer {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(path + ": cannot open");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+std::string read_file(const std::string& path) { return read_text_file(path); }
 
 // bos_token/eos_token are either a string or an AddedToken object {content: ...}.
 std::optional<std::string> token_content(const nlohmann::json& j, const char* key, const std::string& path) {
@@ -35,12 +31,7 @@ TokenizerConfig read_tokenizer_config(const std::string& model_dir) {
   const std::string path = (std::filesystem::path(model_dir) / "tokenizer_config.json").string();
   if (!std::filesystem::exists(path)) return cfg;
   cfg.present = true;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": malformed JSON: " + e.what());
-  }
+  const nlohmann::json j = parse_json_strict(read_file(path), path);
   if (!j.is_object()) throw Error(path + ": expected a JSON object at top level");
 
   if (j.contains("chat_template") && !j["chat_template"].is_null()) {

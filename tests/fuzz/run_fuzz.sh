@@ -1,16 +1,31 @@
 #!/usr/bin/env bash
-# Builds the request-parser fuzzer with clang (libFuzzer + ASan + UBSan) and
-# runs it for SECONDS (default 60) from the seed corpus; a crash fails.
+# Builds every parser fuzzer with clang (libFuzzer + ASan + UBSan) and runs
+# each for SECONDS (default 60, split between them) from its seed corpus in
+# tests/fuzz/corpus/<name>; a crash, leak or sanitizer report fails.
 #   tests/fuzz/run_fuzz.sh [SECONDS] [WORK_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_TO_RUN=${1:-60}
 WORK=${2:-build/fuzz}
-mkdir -p "$WORK/corpus"
-cp -n tests/fuzz/corpus/* "$WORK/corpus/" 2>/dev/null || true
-clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc \
-  tests/fuzz/openai_request_fuzzer.cpp src/server/openai_request.cpp src/runtime/sampling_params.cpp \
-  -o "$WORK/openai_request_fuzzer"
-"$WORK/openai_request_fuzzer" -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=10 \
-  -rss_limit_mb=2048 "$WORK/corpus" 2>&1 | tail -5
-echo "fuzz: corpus $(ls "$WORK/corpus" | wc -l) inputs"
+FLAGS=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc)
+declare -A SOURCES=(
+  [openai_request]="src/server/openai_request.cpp src/runtime/sampling_params.cpp src/io/strict_json.cpp"
+  [model_config]="src/io/model_config.cpp src/io/strict_json.cpp src/io/text_file.cpp"
+  [run_config]="src/io/run_config.cpp src/io/text_file.cpp src/io/utf8.cpp"
+  [safetensors]="src/io/safetensors.cpp src/io/mapped_file.cpp src/io/dtype.cpp src/io/strict_json.cpp src/io/text_file.cpp"
+)
+declare -A LIBS=([run_config]="-lyaml-cpp")
+names=(openai_request model_config run_config safetensors)
+each=$(( SECONDS_TO_RUN / ${#names[@]} ))
+[ "$each" -ge 5 ] || each=5
+for name in "${names[@]}"; do
+  mkdir -p "$WORK/$name/corpus"
+  cp -n tests/fuzz/corpus/"$name"/* "$WORK/$name/corpus/" 2>/dev/null || true
+  # shellcheck disable=SC2086
+  clang++ "${FLAGS[@]}" tests/fuzz/${name}_fuzzer.cpp ${SOURCES[$name]} ${LIBS[$name]:-} -o "$WORK/$name/fuzzer"
+  echo "fuzz $name: ${each}s"
+  # A fixed seed: CI replays the same mutation sequence (a slower machine runs a prefix of it).
+  "$WORK/$name/fuzzer" -seed=1 -max_total_time="$each" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+    "$WORK/$name/corpus" 2>&1 | tail -3
+  echo "fuzz $name: corpus $(ls "$WORK/$name/corpus" | wc -l) inputs"
+done

@@ -52,6 +52,36 @@ TEST(Speculative, GreedyTokensEqualPlainDecodeOnRandomWeights) {
   }
 }
 
+// The benchmark's forced acceptance: the measured rate follows the forced one
+// (1: every draft kept, k + 1 tokens per step; 0: none), whatever the weights.
+TEST(Speculative, ForcedAcceptanceSetsTheRate) {
+  auto model = load_model(test::data_path("deepseek-r1-tiny"));
+  const auto reqs = prompts({{5, 17, 9, 300, 1200}, {7, 7, 7}}, 41);
+  for (int64_t k : {1, 2}) {
+    for (double rate : {0.0, 0.5, 1.0}) {
+      GenerationOptions o;
+      o.page_size = 16;
+      o.speculative_tokens = k;
+      SpeculativeStats stats;
+      o.speculative_stats = &stats;
+      o.forced_acceptance = rate;
+      const auto out = generate(*model, reqs, o);
+      for (const auto& r : out) EXPECT_EQ(r.generated.size(), 41u);
+      ASSERT_GT(stats.verify_steps, 0);
+      if (rate == 1.0) {
+        EXPECT_DOUBLE_EQ(stats.acceptance(0), 1.0);
+        EXPECT_NEAR(stats.tokens_per_step(), 1.0 + static_cast<double>(k), 0.25);  // the last step may be cut short
+      } else if (rate == 0.0) {
+        EXPECT_DOUBLE_EQ(stats.acceptance(0), 0.0);
+        EXPECT_DOUBLE_EQ(stats.tokens_per_step(), 1.0);
+      } else {
+        EXPECT_GT(stats.acceptance(0), 0.2);
+        EXPECT_LT(stats.acceptance(0), 0.8);
+      }
+    }
+  }
+}
+
 // Rewrites tensors of a single-shard checkpoint in place (same dtype and size).
 class ShardPatcher {
  public:

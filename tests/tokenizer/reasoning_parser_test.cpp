@@ -9,7 +9,7 @@
 
 #include "io/error.h"
 #include "tokenizer/reasoning_parser.h"
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 #include "stream_splits.h"
 
 namespace dsinfer::test {

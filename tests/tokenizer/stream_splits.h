@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 
 namespace dsinfer::test {
 

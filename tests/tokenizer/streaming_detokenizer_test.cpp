@@ -4,7 +4,7 @@
 #include <random>
 
 #include "tokenizer/streaming_detokenizer.h"
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 #include "tokenizer_test_util.h"
 
 namespace dsinfer::test {

@@ -10,7 +10,7 @@
 
 #include "io/error.h"
 #include "tokenizer/tool_call_parser.h"
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 #include "stream_splits.h"
 
 namespace dsinfer {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "io/error.h"
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 #include "tokenizer_test_util.h"
 
 namespace dsinfer::test {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <new>
 #include <vector>
 
 #include "dist/collective_error.h"
@@ -58,6 +59,12 @@ int run_app(CLI::App& app, Action& action, int argc, char** argv) {
     return fail("error", e, true, 2);
   } catch (const Error& e) {
     return fail("error", e, false, 2);
+  } catch (const std::filesystem::filesystem_error& e) {  // a symlink loop, a permission: names the path
+    return fail("error", e, false, 2);
+  } catch (const std::bad_alloc& e) {
+    const Error oom("out of memory: a size from the input (a length, batch or dimension) needs more than this "
+                    "machine has; lower it");
+    return fail("error", oom, false, 2);
   } catch (const std::exception& e) {
     return fail("internal error", e, false, 3);
   }

@@ -6,6 +6,7 @@
 
 #include "cli/commands/command.h"
 #include "convert/convert_checkpoint.h"
+#include "convert/staging_dir.h"
 
 namespace dsinfer::cli {
 
@@ -36,6 +37,8 @@ void register_convert_command(CLI::App& app, Action& action) {
   cmd->add_flag("--quiet", opts->quiet, "No progress output");
   cmd->callback([&action, opts, pct] {
     action = [opts, pct] {
+      // Before any thread starts, so none of them takes the signal itself.
+      convert::StagingDir::remove_on_stop_signals();
       opts->c.mode = convert::parse_quant_mode(opts->mode);
       if (pct->count() > 0) opts->c.calib_percentile = opts->percentile;
       if (opts->quiet) opts->c.progress = convert::ProgressStyle::Quiet;

@@ -12,6 +12,7 @@ namespace dsinfer::cli {
 struct EngineOptions {
   std::string precision = "auto";
   bool no_pin = false;
+  bool allow_nonfinite = false;  // NaN/Inf hidden states: a warning instead of an error
 };
 
 void add_engine_options(CLI::App* cmd, EngineOptions& o);

@@ -11,6 +11,7 @@
 #include "cli/commands/token_ids.h"
 #include "io/error.h"
 #include "io/model_config.h"
+#include "io/output_file.h"
 #include "runtime/generation.h"
 #include "tokenizer/tokenizer.h"
 
@@ -44,7 +45,7 @@ void register_generate_command(CLI::App& app, Action& action) {
                   "Write {\"prompt_ids\": [...], \"generated_ids\": [...]} here (default: stdout)");
   cmd->add_flag("--stop-at-eos", opts->stop_at_eos, "Stop early when the model emits an EOS token");
   cmd->add_option("--page-size", opts->page_size, "KV cache page size in tokens")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(int64_t{1}, int64_t{65536}))
       ->capture_default_str();
   SamplingParams& sp = opts->sampling;
   cmd->add_option("--temperature", sp.temperature, "Sampling temperature (0: greedy)")->capture_default_str();
@@ -107,6 +108,7 @@ void register_generate_command(CLI::App& app, Action& action) {
         ec.mtp = k > 0;
         ec.parallel = parallel;
         engine = Engine::open(opts->model, ec);
+        engine->model().allow_nonfinite(opts->engine.allow_nonfinite);
       });
       const bool mine = !parallel || parallel->attn_dp_rank() == 0;
       GenerationOptions go;
@@ -131,11 +133,7 @@ void register_generate_command(CLI::App& app, Action& action) {
       if (opts->output_json.empty()) {
         std::printf("%s\n", out.dump().c_str());
       } else {
-        std::ofstream f(opts->output_json);
-        if (!f) throw Error(opts->output_json + ": cannot open for writing");
-        f << out.dump() << "\n";
-        f.close();  // the data reaches the file (or fails: a full disk, /dev/full) here, not at the destructor
-        if (!f) throw Error(opts->output_json + ": write failed");
+        write_output_file(opts->output_json, out.dump() + "\n", "--output-json", model_input_files(opts->model));
       }
       return 0;
     };

@@ -7,6 +7,7 @@
 #include "cli/commands/parallel_setup.h"
 #include "cli/commands/token_ids.h"
 #include "io/npy_writer.h"
+#include "io/output_file.h"
 #include "runtime/generation.h"
 #include "runtime/load_model.h"
 
@@ -39,6 +40,7 @@ void register_logits_command(CLI::App& app, Action& action) {
         ids = parse_token_ids(opts->ids, "--ids");
         precision = apply_engine_options(opts->engine, "logits", false);
         model = load_model(opts->model, precision, parallel);
+        model->allow_nonfinite(opts->engine.allow_nonfinite);
       });
       std::vector<float> logits;
       if (!parallel || parallel->attn_dp_rank() == 0)
@@ -46,7 +48,9 @@ void register_logits_command(CLI::App& app, Action& action) {
       else
         take_part_in_steps(*model, opts->mtp);
       const auto rows = static_cast<int64_t>(ids.size()) - (opts->mtp ? 1 : 0);
-      if (is_root()) write_npy_f32(opts->out, {rows, model->config().vocab_size}, logits.data());
+      if (is_root())
+        write_npy_f32(opts->out, {rows, model->config().vocab_size}, logits.data(), "--out",
+                      model_input_files(opts->model));
       return 0;
     };
   });

@@ -18,6 +18,7 @@ void register_run_command(CLI::App& app, Action& action) {
     bool no_warmup = false, quiet = false;
     EngineOptions engine;
     int64_t show = 2;
+    double forced_acceptance = -1;
   };
   auto opts = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand(
@@ -29,6 +30,11 @@ void register_run_command(CLI::App& app, Action& action) {
   cmd->add_flag("--quiet", opts->quiet, "No progress bar / progress lines");
   add_engine_options(cmd, opts->engine);
   cmd->add_option("--show-outputs", opts->show, "How many decoded sequences to print")->capture_default_str();
+  cmd->add_option("--mtp-forced-acceptance", opts->forced_acceptance,
+                  "Benchmark with next_n > 0: keep each MTP draft with this probability whatever the target says, "
+                  "to time decode at a chosen acceptance (the text is not the model's; -1: off)")
+      ->check(CLI::Range(-1.0, 1.0))
+      ->capture_default_str();
   cmd->callback([&action, opts] {
     action = [opts] {
       OfflineJobOptions jo;
@@ -36,6 +42,8 @@ void register_run_command(CLI::App& app, Action& action) {
       jo.warmup = !opts->no_warmup;
       jo.progress = !opts->quiet;
       jo.show_sequences = opts->show;
+      jo.allow_nonfinite = opts->engine.allow_nonfinite;
+      jo.forced_acceptance = opts->forced_acceptance < 0 ? -1 : opts->forced_acceptance;
       // Relative dataset paths: the working directory first, then the source tree.
       jo.search_roots = {std::filesystem::current_path().string(), DSINFER_SOURCE_DIR};
       RunConfig cfg;

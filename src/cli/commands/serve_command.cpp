@@ -152,6 +152,7 @@ int run_serve(ServeOpts o) {
     EngineConfig ec{o.page_size, pages, precision};
     ec.mtp = o.speculative_tokens > 0;
     model = load_model(o.model, precision, parallel);
+    model->allow_nonfinite(o.engine.allow_nonfinite);
     if (ec.mtp && !model->has_mtp())
       throw Error("serve: --speculative-tokens " + std::to_string(o.speculative_tokens) + ": " + o.model +
                   " has no MTP layer (model.layers." + std::to_string(mc.num_hidden_layers) + ".*)");
@@ -221,7 +222,9 @@ void register_serve_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--kv-cache-memory", o->kv_memory_gib, "KV cache budget in GiB (default: half the free memory, <= 4)");
   cmd->add_option("--kv-cache-pages", o->kv_pages, "KV cache budget in pages");
-  cmd->add_option("--page-size", o->page_size, "KV cache page size in tokens")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--page-size", o->page_size, "KV cache page size in tokens")
+      ->check(CLI::Range(int64_t{1}, int64_t{65536}))
+      ->capture_default_str();
   cmd->add_option("--max-model-len", o->max_model_len, "Prompt + completion tokens per request (default: the model's, within the KV cache)");
   cmd->add_flag("--no-prefix-caching", o->no_prefix_caching, "Do not reuse KV pages of shared prompt prefixes");
   cmd->add_option("--speculative-tokens", o->speculative_tokens,

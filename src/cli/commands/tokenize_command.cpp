@@ -10,8 +10,9 @@
 #include "cli/commands/command.h"
 #include "cli/commands/token_ids.h"
 #include "io/error.h"
+#include "io/strict_json.h"
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 
 namespace dsinfer::cli {
 namespace {
@@ -31,12 +32,7 @@ std::string read_file(const std::string& path, const std::string& flag) {
 
 std::vector<ChatMessage> read_chat_json(const std::string& path) {
   const std::string where = "--chat-json " + path;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path, "--chat-json"));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(where + ": malformed JSON: " + e.what());
-  }
+  const nlohmann::json j = parse_json_strict(read_file(path, "--chat-json"), where);
   if (!j.is_array()) throw Error(where + ": expected a JSON list of {\"role\", \"content\"} objects");
   std::vector<ChatMessage> messages;
   for (size_t i = 0; i < j.size(); ++i) {

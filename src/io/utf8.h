@@ -1,5 +1,5 @@
 #pragma once
-// UTF-8 helpers shared by the tokenizers and the detokenizers. Invalid input
+// UTF-8 helpers shared by the tokenizers, the detokenizers and the config readers. Invalid input
 // is never silently passed to the regex engine: encode() validates first.
 #include <cstddef>
 #include <cstdint>

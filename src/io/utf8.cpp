@@ -1,4 +1,4 @@
-#include "tokenizer/utf8.h"
+#include "io/utf8.h"
 
 #include "io/error.h"
 
