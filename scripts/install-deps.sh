@@ -9,6 +9,7 @@ PKGS=(
   libssl-dev libcpp-httplib-dev
   clang libclang-rt-14-dev
   libopenmpi-dev openmpi-bin  # dist/: MPI communicator; mpirun for the multi-rank tests
+  jq bc  # the shell tests and scripts
   time  # GNU time: peak RSS of a child measured from a small parent (tests)
 )
 missing=()

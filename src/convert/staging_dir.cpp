@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <set>
 #include <system_error>
@@ -34,8 +34,6 @@ std::string make_unique_dir(const fs::path& templ_prefix) {
   return templ;
 }
 
-constexpr const char* kOwnerFile = ".dsinfer-staging-pid";
-
 std::mutex& active_mutex() {
   static std::mutex m;
   return m;
@@ -45,17 +43,20 @@ std::set<std::string>& active_dirs() {
   return dirs;
 }
 
-// Staging directories of `out` left by conversions that no longer run.
+// Staging directories of `out` left by conversions that no longer run: the
+// owner's pid is part of the name (OUT.tmp-<pid>-XXXXXX), so a kill at any
+// point leaves a directory a later run can judge.
 void remove_stale_staging(const fs::path& parent, const std::string& out_name) {
   std::error_code ec;
   const std::string prefix = out_name + ".tmp-";
   for (const auto& e : fs::directory_iterator(parent, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind(prefix, 0) != 0 || !e.is_directory(ec)) continue;
-    std::ifstream owner(e.path() / kOwnerFile);
-    long pid = 0;
-    if (!(owner >> pid) || pid <= 0) continue;  // not ours to judge
-    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) continue;  // its owner still runs
+    const std::string rest = name.substr(prefix.size());
+    const size_t dash = rest.find('-');
+    if (dash == std::string::npos || dash == 0 || rest.find_first_not_of("0123456789") != dash) continue;
+    const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) continue;  // its owner still runs
     fs::remove_all(e.path(), ec);
   }
 }
@@ -99,8 +100,7 @@ StagingDir::StagingDir(const std::string& final_dir, bool replace_existing) {
   fs::create_directories(parent, ec);
   if (ec) throw Error(parent.string() + ": cannot create output parent directory: " + ec.message());
   remove_stale_staging(parent, out.filename().string());
-  temp_ = make_unique_dir(parent / (out.filename().string() + ".tmp-"));
-  std::ofstream(fs::path(temp_) / kOwnerFile) << ::getpid() << "\n";
+  temp_ = make_unique_dir(parent / (out.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-"));
   std::lock_guard<std::mutex> lock(active_mutex());
   active_dirs().insert(temp_);
 }
@@ -123,7 +123,6 @@ void StagingDir::commit() {
     fs::rename(out, old, ec);
     if (ec) throw Error(final_ + ": cannot move the existing output aside: " + ec.message());
   }
-  fs::remove(fs::path(temp_) / kOwnerFile, ec);
   // rename(2) replaces an empty directory atomically.
   std::lock_guard<std::mutex> lock(active_mutex());
   fs::rename(temp_, out, ec);

@@ -2,7 +2,7 @@
 // The output checkpoint is built in OUT.tmp-XXXXXX next to OUT and renamed
 // onto OUT only once complete, so a failed or interrupted run never leaves
 // a directory named OUT that looks like a finished checkpoint. Each staging
-// directory names its owner process (.dsinfer-staging-pid); a later run
+// directory's name holds its owner's pid (OUT.tmp-<pid>-XXXXXX); a later run
 // removes those whose owner is gone (a conversion killed with SIGKILL).
 #include <string>
 

@@ -2,8 +2,10 @@
 #include "tokenizer/piece_cache.h"
 
 #include <fstream>
+#include <sstream>
 
 #include "io/error.h"
+#include "io/text_file.h"
 #include "io/utf8.h"
 
 namespace dsinfer {
@@ -97,8 +99,11 @@ TiktokenBpeTokenizer::TiktokenBpeTokenizer(const std::string& path,
                                            const std::vector<std::pair<int32_t, std::string>>& added_tokens,
                                            std::string source)
     : Tokenizer(TokenizerFamily::Kimi, std::move(source)), regex_(adapt_pattern(pattern(), kUnicodeVersion, "Kimi pre-tokenizer regex"), "Kimi pre-tokenizer regex") {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(path + ": cannot open");
+  const std::string text = read_text_file(path);
+  // A cut-off file ends inside a line: say so instead of blaming a rank or the config.
+  if (!text.empty() && text.back() != '\n')
+    throw Error(path + ": ends inside a line (the file is truncated: every line is '<base64 token> <rank>\\n')");
+  std::istringstream f(text);
   std::vector<std::string> base;  // rank -> bytes
   std::string line, bytes;
   size_t line_no = 0;
@@ -138,7 +143,11 @@ TiktokenBpeTokenizer::TiktokenBpeTokenizer(const std::string& path,
   for (int32_t i = 0; i < kNumReservedSpecialTokens; ++i)
     special[i] = "<|reserved_token_" + std::to_string(num_base_tokens_ + i) + "|>";
   for (const auto& [id, content] : added_tokens) {
-    if (id < num_base_tokens_ || id >= num_base_tokens_ + kNumReservedSpecialTokens)
+    if (id >= num_base_tokens_ + kNumReservedSpecialTokens)
+      throw Error(path + ": holds " + std::to_string(num_base_tokens_) + " ranks, but tokenizer_config.json's added " +
+                  "token '" + content + "' has id " + std::to_string(id) + ": the special ids follow the ranks, so " +
+                  "tiktoken.model is short (truncated?) or belongs to another model");
+    if (id < num_base_tokens_)
       throw Error(source_ + ": tokenizer_config.json: added token id " + std::to_string(id) + " ('" + content +
                   "') is outside the special range " + std::to_string(num_base_tokens_) + ".." +
                   std::to_string(num_base_tokens_ + kNumReservedSpecialTokens - 1));

@@ -1,5 +1,7 @@
 #include "tokenizer/unicode_regex.h"
 
+#include <algorithm>
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -62,6 +64,12 @@ bool UnicodeRegex::find(std::string_view subject, size_t start, RegexScratch& sc
                         size_t& end) const {
   auto& s = *scratch.impl_;
   const auto* data = reinterpret_cast<PCRE2_SPTR>(subject.data());
+  // PCRE2's default step limit (10M) is hit by valid inputs: on a run of N
+  // spaces, `\s*[\r\n]+` backtracks N steps before `\s+(?!\S)` matches. The
+  // limit scales with what is left of the subject: linear patterns always
+  // finish, a pathological one is still stopped.
+  const uint64_t limit = 10'000'000ULL + 64ULL * (subject.size() - std::min(start, subject.size()));
+  pcre2_set_match_limit(s.context, static_cast<uint32_t>(std::min<uint64_t>(limit, 0xffffffffULL)));
   // Subjects were validated as UTF-8 once per encode call, so skip PCRE2's check.
   const int rc = impl_->jit ? pcre2_jit_match(impl_->code, data, subject.size(), start, 0, s.match_data, s.context)
                             : pcre2_match(impl_->code, data, subject.size(), start, PCRE2_NO_UTF_CHECK,

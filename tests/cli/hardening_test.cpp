@@ -172,19 +172,19 @@ TEST_F(Hardening, ConvertRefusesAnOutputInsideItsInput) {
 
 TEST_F(Hardening, ConvertRemovesStagingLeftByADeadConversion) {
   const std::string out = dir_ + "/out";
-  const std::string stale = dir_ + "/out.tmp-dead01";
+  const std::string stale = dir_ + "/out.tmp-999999999-dead01";  // no such process
   fs::create_directory(stale);
-  std::ofstream(stale + "/.dsinfer-staging-pid") << 999999999 << "\n";  // no such process
   std::ofstream(stale + "/model-00001-of-00003.safetensors") << "partial";
-  const std::string alive = dir_ + "/out.tmp-alive1";
+  const std::string alive = dir_ + "/out.tmp-" + std::to_string(::getpid()) + "-alive1";  // this test: running
   fs::create_directory(alive);
-  std::ofstream(alive + "/.dsinfer-staging-pid") << ::getpid() << "\n";  // this test process: still running
+  const std::string other = dir_ + "/out.tmp-notapid";  // not named by us: left alone
+  fs::create_directory(other);
   const auto r = test::run_dsinfer("convert --quiet --input_fp8_hf_path " + model_ + " --output_hf_path " + out +
                                    " --quant_mode bfloat16");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_FALSE(fs::exists(stale));
   EXPECT_TRUE(fs::exists(alive));
-  EXPECT_FALSE(fs::exists(out + "/.dsinfer-staging-pid"));
+  EXPECT_TRUE(fs::exists(other));
 }
 
 TEST_F(Hardening, YamlDuplicatesSecondDocumentsAndOddKeysAreRefused) {
@@ -243,6 +243,46 @@ TEST_F(Hardening, LongBenchFolderAsTheRecipeLaysItOut) {
                                   << "/LongBench\"\n  input_max_len: 16\n  max_new_tokens: 2\n  batch_size: 1\n";
   const auto r = test::run_dsinfer("run --quiet --no-pin --no-warmup --config " + dir_ + "/r.yaml");
   EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+// 10M spaces are valid text: they tokenize (PCRE2's fixed step limit refused them).
+TEST_F(Hardening, TenMillionSpacesTokenize) {
+  fs::create_directory(dir_ + "/tok");
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json"})
+    fs::copy(test::source_root() + "/assets/deepseek-r1/" + f, dir_ + "/tok/" + f);
+  std::ofstream(dir_ + "/spaces.txt") << std::string(10'000'000, ' ');
+  const auto r = test::run_dsinfer("tokenize --model " + dir_ + "/tok --text-file " + dir_ + "/spaces.txt");
+  ASSERT_EQ(r.exit_code, 0) << r.output.substr(0, 500);
+  EXPECT_EQ(r.output.rfind("{\"ids\":[", 0), 0u) << r.output.substr(0, 200);
+}
+
+// A truncated tiktoken.model is named as such, not blamed on a rank or on tokenizer_config.json.
+TEST_F(Hardening, TruncatedTiktokenModelIsNamed) {
+  const std::string src = test::data_path("tokenizers/kimi-k2");
+  fs::create_directory(dir_ + "/k2");
+  fs::copy(src + "/tokenizer_config.json", dir_ + "/k2/tokenizer_config.json");
+  const std::string whole = slurp(src + "/tiktoken.model");
+  std::ofstream(dir_ + "/k2/tiktoken.model", std::ios::binary) << whole.substr(0, 100000);
+  expect_exit2(test::run_dsinfer("tokenize --model " + dir_ + "/k2 --text hello"), {"tiktoken.model", "truncated"});
+  std::ofstream(dir_ + "/k2/tiktoken.model", std::ios::binary | std::ios::trunc)
+      << whole.substr(0, whole.find('\n', 100000) + 1);
+  expect_exit2(test::run_dsinfer("tokenize --model " + dir_ + "/k2 --text hello"), {"tiktoken.model", "truncated?"});
+}
+
+// Id lists too long for a command line come from a file.
+TEST_F(Hardening, IdsFileGivesTheSameLogitsAsIds) {
+  std::ofstream(dir_ + "/ids.txt") << "1, 2\n3\n";
+  const auto a = test::run_dsinfer("logits --no-pin --model " + model_ + " --ids 1,2,3 --out " + dir_ + "/a.npy");
+  const auto b = test::run_dsinfer("logits --no-pin --model " + model_ + " --ids-file " + dir_ + "/ids.txt --out " +
+                                   dir_ + "/b.npy");
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  EXPECT_EQ(slurp(dir_ + "/a.npy"), slurp(dir_ + "/b.npy"));
+  std::ofstream(dir_ + "/bad.txt") << "1 2 x7";
+  expect_exit2(test::run_dsinfer("logits --no-pin --model " + model_ + " --ids-file " + dir_ + "/bad.txt --out " +
+                                 dir_ + "/c.npy"),
+               {"--ids-file", "bad.txt", "'x7'"});
+  expect_exit2(test::run_dsinfer("logits --no-pin --model " + model_ + " --out " + dir_ + "/c.npy"), {"--ids-file"});
 }
 
 }  // namespace

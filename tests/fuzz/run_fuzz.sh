@@ -2,7 +2,7 @@
 # Builds every parser fuzzer with clang (libFuzzer + ASan + UBSan) and runs
 # each for SECONDS (default 60, split between them) from its seed corpus in
 # tests/fuzz/corpus/<name>; a crash, leak or sanitizer report fails.
-#   tests/fuzz/run_fuzz.sh [SECONDS] [WORK_DIR]
+#   tests/fuzz/run_fuzz.sh [SECONDS] [WORK_DIR] [TARGET]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_TO_RUN=${1:-60}
@@ -13,16 +13,23 @@ declare -A SOURCES=(
   [model_config]="src/io/model_config.cpp src/io/strict_json.cpp src/io/text_file.cpp"
   [run_config]="src/io/run_config.cpp src/io/text_file.cpp src/io/utf8.cpp"
   [safetensors]="src/io/safetensors.cpp src/io/mapped_file.cpp src/io/dtype.cpp src/io/strict_json.cpp src/io/text_file.cpp"
+  [tokenizer]="$(ls src/tokenizer/*.cpp | tr '\n' ' ') src/io/utf8.cpp src/io/strict_json.cpp src/io/text_file.cpp"
+  [jsonl_dataset]="src/runtime/prompt_dataset.cpp src/io/strict_json.cpp src/io/text_file.cpp"
 )
-declare -A LIBS=([run_config]="-lyaml-cpp")
-names=(openai_request model_config run_config safetensors)
+declare -A LIBS=([run_config]="-lyaml-cpp" [tokenizer]="-lpcre2-8")
+# The tokenizer target loads the real tokenizer files once.
+export DSINFER_FUZZ_R1_TOKENIZER="$PWD/assets/deepseek-r1" DSINFER_FUZZ_K2_TOKENIZER="$PWD/tests/data/tokenizers/kimi-k2"
+ALL=(openai_request model_config run_config safetensors tokenizer jsonl_dataset)
+# Optional third argument: one target (scripts/fuzz.sh runs one for long).
+if [ -n "${3:-}" ]; then names=("$3"); else names=("${ALL[@]}"); fi
 each=$(( SECONDS_TO_RUN / ${#names[@]} ))
 [ "$each" -ge 5 ] || each=5
 for name in "${names[@]}"; do
   mkdir -p "$WORK/$name/corpus"
   cp -n tests/fuzz/corpus/"$name"/* "$WORK/$name/corpus/" 2>/dev/null || true
   # shellcheck disable=SC2086
-  clang++ "${FLAGS[@]}" tests/fuzz/${name}_fuzzer.cpp ${SOURCES[$name]} ${LIBS[$name]:-} -o "$WORK/$name/fuzzer"
+  clang++ "${FLAGS[@]}" tests/fuzz/${name}_fuzzer.cpp ${SOURCES[$name]} ${LIBS[$name]:-} \
+    -o "$WORK/$name/fuzzer"
   echo "fuzz $name: ${each}s"
   # A fixed seed: CI replays the same mutation sequence (a slower machine runs a prefix of it).
   "$WORK/$name/fuzzer" -seed=1 -max_total_time="$each" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \

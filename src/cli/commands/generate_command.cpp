@@ -19,7 +19,7 @@ namespace dsinfer::cli {
 
 void register_generate_command(CLI::App& app, Action& action) {
   struct Opts {
-    std::string model, ids, prompt, output_json;
+    std::string model, ids, ids_file, prompt, output_json;
     bool chat = false;
     int64_t max_new_tokens = 16;
     bool stop_at_eos = false;
@@ -35,7 +35,11 @@ void register_generate_command(CLI::App& app, Action& action) {
   cmd->add_option("--model", opts->model, "Model directory (config.json + safetensors)")->required();
   auto* ids = cmd->add_option("--ids", opts->ids, "Comma-separated prompt token ids, e.g. 5,17,9");
   auto* prompt = cmd->add_option("--prompt", opts->prompt, "Prompt text (tokenized with the model directory's tokenizer)");
+  auto* ids_file = cmd->add_option("--ids-file", opts->ids_file,
+                                   "File of prompt token ids (separated by commas, spaces or newlines)");
   ids->excludes(prompt);
+  ids_file->excludes(prompt);
+  ids_file->excludes(ids);
   cmd->add_flag("--chat", opts->chat, "With --prompt: render it as a user turn with the model's chat template")
       ->needs(prompt);
   cmd->add_option("--max-new-tokens", opts->max_new_tokens, "Number of tokens to generate")
@@ -83,14 +87,15 @@ void register_generate_command(CLI::App& app, Action& action) {
       std::unique_ptr<Engine> engine;
       const int64_t k = opts->speculative_tokens;
       agreed([&] {
-        if (opts->ids.empty() && opts->prompt.empty()) throw Error("generate: give the prompt with --ids or --prompt");
+        if (opts->ids.empty() && opts->ids_file.empty() && opts->prompt.empty())
+          throw Error("generate: give the prompt with --ids, --ids-file or --prompt");
         const auto precision = apply_engine_options(opts->engine, "generate", false);
         if (!opts->prompt.empty()) {
           tokenizer = load_tokenizer(opts->model);
           req.prompt = opts->chat ? encode_chat(*tokenizer, {{"user", opts->prompt}}, true) : tokenizer->encode(opts->prompt);
           if (req.prompt.empty()) throw Error("--prompt: empty prompt (no tokens)");
         } else {
-          req.prompt = parse_token_ids(opts->ids, "--ids");
+          req.prompt = token_ids_from(opts->ids, opts->ids_file);
         }
         req.max_new_tokens = opts->max_new_tokens;
         req.stop_at_eos = opts->stop_at_eos;

@@ -15,7 +15,7 @@ namespace dsinfer::cli {
 
 void register_logits_command(CLI::App& app, Action& action) {
   struct Opts {
-    std::string model, ids, out;
+    std::string model, ids, ids_file, out;
     EngineOptions engine;
     ParallelFlags parallel;
     bool mtp = false;
@@ -23,7 +23,10 @@ void register_logits_command(CLI::App& app, Action& action) {
   auto opts = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("logits", "Write float32 logits [n_ids, vocab] for every prompt position (.npy)");
   cmd->add_option("--model", opts->model, "Model directory (config.json + safetensors)")->required();
-  cmd->add_option("--ids", opts->ids, "Comma-separated prompt token ids, e.g. 5,17,9")->required();
+  auto* ids_flag = cmd->add_option("--ids", opts->ids, "Comma-separated prompt token ids, e.g. 5,17,9");
+  auto* ids_file = cmd->add_option("--ids-file", opts->ids_file,
+                                   "File of prompt token ids (separated by commas, spaces or newlines)");
+  ids_flag->excludes(ids_file);
   cmd->add_option("--out", opts->out, "Output .npy path (NumPy v1.0, '<f4', C order)")->required();
   cmd->add_flag("--mtp", opts->mtp,
                 "The MTP layer's logits instead: [n_ids - 1, vocab], row i predicts ids[i+2] from ids[..i+1]");
@@ -37,7 +40,7 @@ void register_logits_command(CLI::App& app, Action& action) {
       std::optional<ComputePrecision> precision;
       std::unique_ptr<DeepseekModel> model;
       agreed([&] {
-        ids = parse_token_ids(opts->ids, "--ids");
+        ids = token_ids_from(opts->ids, opts->ids_file);
         precision = apply_engine_options(opts->engine, "logits", false);
         model = load_model(opts->model, precision, parallel);
         model->allow_nonfinite(opts->engine.allow_nonfinite);
