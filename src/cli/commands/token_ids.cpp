@@ -48,7 +48,8 @@ std::vector<int32_t> read_token_ids_file(const std::string& path, const std::str
 
 std::vector<int32_t> token_ids_from(const std::string& ids, const std::string& ids_file) {
   if (!ids_file.empty()) return read_token_ids_file(ids_file, "--ids-file");
-  if (ids.empty()) throw Error("give the prompt with --ids or --ids-file");
+  if (ids.find_first_not_of(" \t") == std::string::npos)
+    throw Error("--ids: empty prompt (no token ids; give them with --ids or --ids-file)");
   return parse_token_ids(ids, "--ids");
 }
 
