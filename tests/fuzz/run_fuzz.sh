@@ -24,12 +24,22 @@ ALL=(openai_request model_config run_config safetensors tokenizer jsonl_dataset)
 if [ -n "${3:-}" ]; then names=("$3"); else names=("${ALL[@]}"); fi
 each=$(( SECONDS_TO_RUN / ${#names[@]} ))
 [ "$each" -ge 5 ] || each=5
-for name in "${names[@]}"; do
+# Build every target first, two at a time (the builds cost more than the runs on 2 cores).
+build() {
+  local name=$1
   mkdir -p "$WORK/$name/corpus"
   cp -n tests/fuzz/corpus/"$name"/* "$WORK/$name/corpus/" 2>/dev/null || true
   # shellcheck disable=SC2086
-  clang++ "${FLAGS[@]}" tests/fuzz/${name}_fuzzer.cpp ${SOURCES[$name]} ${LIBS[$name]:-} \
-    -o "$WORK/$name/fuzzer"
+  clang++ "${FLAGS[@]}" tests/fuzz/${name}_fuzzer.cpp ${SOURCES[$name]} ${LIBS[$name]:-} -o "$WORK/$name/fuzzer"
+}
+pids=()
+for name in "${names[@]}"; do
+  build "$name" &
+  pids+=($!)
+  if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+done
+for p in "${pids[@]}"; do wait "$p"; done
+for name in "${names[@]}"; do
   echo "fuzz $name: ${each}s"
   # A fixed seed: CI replays the same mutation sequence (a slower machine runs a prefix of it).
   "$WORK/$name/fuzzer" -seed=1 -max_total_time="$each" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
