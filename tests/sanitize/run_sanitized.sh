@@ -6,9 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build/sanitize}
-# -O0 without debug info: the sanitizers need no more, and the build (most of this stage) stays within
-# the CI budget; the tiny models run fast enough unoptimized.
-cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O0" -DDSINFER_SANITIZE=ON \
+# -O1 without debug info: the sanitizers need no more. (-O0 builds 2.5 min faster but the kernels then run
+# the model tests several times slower: -O1 is the shorter stage.)
+cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1" -DDSINFER_SANITIZE=ON \
   > "$B.configure.log" 2>&1 ||
   { cat "$B.configure.log"; exit 1; }
 SUITES=(io_tests tokenizer_tests model_tests server_tests dist_tests)
