@@ -12,6 +12,8 @@
 #include "io/error.h"
 #include "io/model_config.h"
 #include "io/output_file.h"
+#include "io/strict_json.h"
+#include "io/text_file.h"
 #include "io/synthetic_checkpoint.h"
 #include "kernels/cpu/thread_pinning.h"
 #include "runtime/load_model.h"
@@ -55,14 +57,10 @@ std::string weights_kind(const ModelConfig& c) {
 std::string resolve_model_dir(const RunConfig& cfg, std::vector<std::string>& notes) {
   if (cfg.model.with_ckpt) return cfg.model_path;
   const fs::path cfg_path = fs::path(cfg.model_path) / "config.json";
-  std::ifstream in(cfg_path);
-  if (!in) throw Error(cfg_path.string() + ": cannot open (model_config.with_ckpt: False still needs the config)");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(cfg_path.string() + ": malformed JSON: " + e.what());
-  }
+  if (!fs::exists(cfg_path))
+    throw Error(cfg_path.string() + ": cannot open (model_config.with_ckpt: False still needs the config)");
+  // The same strict reader as every other config.json (nesting bound, no duplicate keys, regular file only).
+  const nlohmann::json j = parse_json_strict(read_text_file(cfg_path.string()), cfg_path.string());
   const ModelConfig mc = parse_model_config(j.dump(), cfg_path.string());
   // Plan before generating: a random model of a real config can be huge.
   const uint64_t bytes = synthetic_checkpoint_bytes(j);

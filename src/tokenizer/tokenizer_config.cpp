@@ -13,8 +13,6 @@
 namespace dsinfer {
 namespace {
 
-std::string read_file(const std::string& path) { return read_text_file(path); }
-
 // bos_token/eos_token are either a string or an AddedToken object {content: ...}.
 std::optional<std::string> token_content(const nlohmann::json& j, const char* key, const std::string& path) {
   if (!j.contains(key) || j[key].is_null()) return std::nullopt;
@@ -31,7 +29,7 @@ TokenizerConfig read_tokenizer_config(const std::string& model_dir) {
   const std::string path = (std::filesystem::path(model_dir) / "tokenizer_config.json").string();
   if (!std::filesystem::exists(path)) return cfg;
   cfg.present = true;
-  const nlohmann::json j = parse_json_strict(read_file(path), path);
+  const nlohmann::json j = parse_json_strict(read_text_file(path), path);
   if (!j.is_object()) throw Error(path + ": expected a JSON object at top level");
 
   if (j.contains("chat_template") && !j["chat_template"].is_null()) {
@@ -49,7 +47,7 @@ TokenizerConfig read_tokenizer_config(const std::string& model_dir) {
     }
   }
   const auto jinja = std::filesystem::path(model_dir) / "chat_template.jinja";
-  if (!cfg.chat_template && std::filesystem::exists(jinja)) cfg.chat_template = read_file(jinja.string());
+  if (!cfg.chat_template && std::filesystem::exists(jinja)) cfg.chat_template = read_text_file(jinja.string());
 
   cfg.bos_token = token_content(j, "bos_token", path);
   cfg.eos_token = token_content(j, "eos_token", path);
