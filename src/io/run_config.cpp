@@ -169,8 +169,19 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& sour
     for (int64_t n = 1; std::getline(lines, line); ++n) {
       const size_t first = line.find_first_not_of(" \t\r");
       if (first == std::string::npos || line[first] == '#') continue;
-      if (line.rfind("---", 0) == 0 || line.rfind("...", 0) == 0 || line[0] == '%') {
+      if (line.rfind("---", 0) == 0 || line.rfind("...", 0) == 0) {
+        // A marker alone (or with a comment): content after one ("... ,x")
+        // sends yaml-cpp into the same unbounded allocation.
+        const size_t rest = line.find_first_not_of(" \t\r", 3);
+        if (rest != std::string::npos && (line[rest] != '#' || rest == 3))
+          throw Error(source + ": line " + std::to_string(n) + ": a document marker ('---' or '...') must stand "
+                      "alone on its line");
         seen_key = false;
+        continue;
+      }
+      if (line[0] == '%') {
+        if (line.rfind("%YAML ", 0) != 0 && line.rfind("%TAG ", 0) != 0)
+          throw Error(source + ": line " + std::to_string(n) + ": unknown YAML directive (only %YAML and %TAG)");
         continue;
       }
       if (first > 0) {

@@ -205,6 +205,12 @@ TEST_F(Hardening, YamlDuplicatesSecondDocumentsAndOddKeysAreRefused) {
   expect_exit2(run_yaml(base + "x: " + std::string(200, '[') + std::string(200, ']') + "\n"), {"nested"});
   // Found by the fuzzer: yaml-cpp allocates without bound on a top-level scalar followed by ','.
   expect_exit2(run_yaml(", DeepSeek-R1\n! int1: promp\n"), {"line 1", "not a 'key:'"});
+  // Found by a 10-minute run: the same after a document-end marker.
+  expect_exit2(run_yaml(base + "... ,\xc8\n"), {"line 4", "document marker"});
+  expect_exit2(run_yaml("%FOO bar\n" + base), {"line 1", "directive"});
+  // Markers alone (with a comment) stay legal.
+  const auto ok = run_yaml("--- # the run\n" + base + "...\n");
+  EXPECT_EQ(ok.output.find("document marker"), std::string::npos) << ok.output;
 }
 
 TEST_F(Hardening, PageSizesPastTheRangeAreRefused) {
