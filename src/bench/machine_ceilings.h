@@ -17,6 +17,10 @@ struct Ceilings {
   double read_gb_per_s = 0;
   std::vector<double> read_samples;
   void add_read_sample(double gb_per_s);
+  // One thread alone (the others idle), best of several passes: what a
+  // single core's outstanding misses sustain. A kernel whose per-thread
+  // rate sits well below it is bound by its own instructions, not memory.
+  double read_gb_per_s_1thread = 0;
   double int8_tops = 0;      // vpdpbusd: 2 ops per int8 multiply-add
   double bf16_tflops = 0;    // vdpbf16ps
   double fp32_tflops = 0;    // vfmadd231ps (FP8 / fp32 kernels' mix)
@@ -31,6 +35,8 @@ class ReadProbe {
  public:
   explicit ReadProbe(size_t buffer_mb);
   double measure(int passes) const;  // GB/s, best of `passes`
+  // GB/s of the calling thread alone over (at most 256 MiB of) the buffer.
+  double measure_one_thread(int passes) const;
   size_t bytes() const { return bytes_; }
 
  private:

@@ -201,7 +201,10 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& sour
           ++end;
       }
       while (end > 0 && end < line.size() && line[end] == ' ') ++end;
-      if (end == 0 || end >= line.size() || line[end] != ':')
+      // 'key:value' (no blank after the colon) is one plain scalar in YAML, not a key.
+      const bool key = end > 0 && end < line.size() && line[end] == ':' &&
+                       (end + 1 == line.size() || line[end + 1] == ' ' || line[end + 1] == '\t' || line[end + 1] == '\r');
+      if (!key)
         throw Error(source + ": line " + std::to_string(n) + ": a run config is a mapping of keys "
                     "(model_name: ..., world_size: ...); this line at the top level is not a 'key:'");
     }

@@ -27,6 +27,10 @@ TEST(BenchCommand, TinySyntheticWritesCeilingsAndCases) {
     ASSERT_TRUE(c.at(k).is_number()) << k;
   }
   EXPECT_GT(c.at("read_gb_per_s").get<double>(), 0.0);
+  // One thread cannot read faster than all of them (10% slack: separate passes on a shared machine).
+  const double one = c.at("read_gb_per_s_1thread").get<double>();
+  EXPECT_GT(one, 0.0);
+  EXPECT_LE(one, 1.1 * c.at("read_gb_per_s").get<double>());
   const auto& cases = j.at("cases");
   ASSERT_EQ(cases.size(), 3u * (2 * 2 + 1));  // 3 formats x (2 batches x 2 contexts + 1 prefill)
   for (const auto& k : cases) {

@@ -208,6 +208,7 @@ TEST_F(Hardening, YamlDuplicatesSecondDocumentsAndOddKeysAreRefused) {
   // Found by a 10-minute run: the same after a document-end marker.
   expect_exit2(run_yaml(base + "... ,\xc8\n"), {"line 4", "document marker"});
   expect_exit2(run_yaml("%FOO bar\n" + base), {"line 1", "directive"});
+  expect_exit2(run_yaml("model_name:rs tint.\n  ,x: 1\n"), {"line 1", "not a 'key:'"});
   // Markers alone (with a comment) stay legal.
   const auto ok = run_yaml("--- # the run\n" + base + "...\n");
   EXPECT_EQ(ok.output.find("document marker"), std::string::npos) << ok.output;

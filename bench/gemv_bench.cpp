@@ -1,0 +1,178 @@
+// gemv_bench: the decode GEMV/GEMM kernels (cpu::linear_rows, the entry the
+// model calls) on R1 shapes for 1-32 tokens, judged two ways in one run:
+//  - from memory, all threads: weights cycled over >= 4x the last-level cache,
+//    GB/s over the all-thread read ceiling measured in the same run;
+//  - from L2, one thread: one ~1 MB matrix re-read, GB/s over the one-thread
+//    read ceiling. A ratio well above 1 means the kernel's own instruction
+//    stream is not what limits it on a core whose memory is faster.
+// Usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x]
+//   bf16x: bf16 weights with bf16-rounded inputs (ComputePrecision::BF16).
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench/machine_ceilings.h"
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/cpu_ops.h"
+
+using namespace dsinfer;
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Shape {
+  const char* name;
+  int64_t rows, cols;
+};
+// Decode's weight phases in R1: expert gate/up and down, q_b, o_proj, kv_a.
+const Shape kShapes[] = {{"expert gate", 2048, 7168}, {"expert down", 7168, 2048}, {"q_b_proj", 24576, 1536},
+                         {"o_proj", 7168, 16384},     {"kv_a_proj", 576, 7168}};
+
+struct Matrix {
+  std::vector<uint8_t> data;
+  std::vector<float> scale;
+  LinearWeight w;
+};
+
+// Random weights of `format` (scales near what checkpoints hold).
+Matrix make_matrix(const std::string& format, int64_t rows, int64_t cols, uint32_t seed) {
+  Matrix m;
+  std::mt19937 rng(seed);
+  m.w.rows = rows;
+  m.w.cols = cols;
+  if (format == "int8") {
+    m.w.format = WeightFormat::Int8Channel;
+    m.data.resize(static_cast<size_t>(rows * cols));
+    for (auto& b : m.data) b = static_cast<uint8_t>(static_cast<int>(rng() % 255) - 127);
+    m.scale.assign(static_cast<size_t>(rows), 1e-3f);
+  } else if (format == "fp8") {
+    m.w.format = WeightFormat::Fp8Block;
+    m.data.resize(static_cast<size_t>(rows * cols));
+    for (auto& b : m.data) {
+      b = static_cast<uint8_t>(rng());
+      if ((b & 0x7f) == 0x7f) b &= 0xfe;  // no NaN encodings
+    }
+    m.scale.assign(static_cast<size_t>((rows + 127) / 128 * ((cols + 127) / 128)), 1e-2f);
+  } else {
+    m.w.format = WeightFormat::BF16;
+    m.w.bf16_inputs = format == "bf16x";
+    m.data.resize(static_cast<size_t>(rows * cols * 2));
+    for (size_t i = 0; i + 1 < m.data.size(); i += 2) {
+      const float f = static_cast<float>(static_cast<int>(rng() % 2001) - 1000) * 1e-5f;
+      uint32_t u;
+      std::memcpy(&u, &f, 4);
+      m.data[i] = static_cast<uint8_t>(u >> 16);
+      m.data[i + 1] = static_cast<uint8_t>(u >> 24);
+    }
+  }
+  m.w.data = m.data.data();
+  m.w.scale = m.scale.empty() ? nullptr : m.scale.data();
+  return m;
+}
+
+Matrix copy_of(const Matrix& m) {
+  Matrix c = m;
+  c.w.data = c.data.data();
+  c.w.scale = c.scale.empty() ? nullptr : c.scale.data();
+  return c;
+}
+
+// Best GB/s of `passes` passes of y = x W^T over every matrix in turn.
+double gemv_gb_per_s(const std::vector<Matrix>& ms, int64_t tokens, int passes) {
+  const int64_t cols = ms[0].w.cols, rows = ms[0].w.rows;
+  std::vector<float> x(static_cast<size_t>(tokens * cols)), y(static_cast<size_t>(tokens * rows));
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd;
+  for (auto& v : x) v = nd(rng);
+  double bytes = 0;
+  for (const auto& m : ms) bytes += static_cast<double>(m.w.bytes());
+  double best = 1e30;
+  for (int p = 0; p < passes; ++p) {
+    const double t0 = now_s();
+    for (const auto& m : ms) cpu::linear_rows(m.w, 0, rows, x.data(), tokens, y.data(), rows);
+    best = std::min(best, now_s() - t0);
+  }
+  volatile float sink = y[0];
+  (void)sink;
+  return bytes / best / 1e9;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t a = 0;
+  while (a <= s.size()) {
+    const size_t b = std::min(s.find(',', a), s.size());
+    if (b > a) out.push_back(s.substr(a, b - a));
+    a = b + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  std::vector<int64_t> tokens = {1, 8, 32};
+  std::vector<std::string> formats = {"int8", "fp8", "bf16", "bf16x"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick") quick = true;
+    else if (a == "--tokens" && i + 1 < argc) {
+      tokens.clear();
+      for (const auto& t : split(argv[++i])) tokens.push_back(std::atoll(t.c_str()));
+    } else if (a == "--formats" && i + 1 < argc) formats = split(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x]\n");
+      return 2;
+    }
+  }
+  const bench::ReadProbe probe(1024);
+  const bench::Ceilings c = bench::measure_ceilings(probe, quick);
+  const int threads = omp_get_max_threads();
+  std::printf("isa %s | threads %d | read %.1f GB/s all threads, %.1f GB/s one thread | int8 %.3f TOPS | bf16 "
+              "%.3f TFLOPS | fp32 %.3f TFLOPS\n",
+              cpu::cpu_features().describe().c_str(), threads, c.read_gb_per_s, c.read_gb_per_s_1thread, c.int8_tops,
+              c.bf16_tflops, c.fp32_tflops);
+  std::printf("%-6s %-12s %6s | %9s %6s %6s | %10s %7s\n", "format", "shape", "tokens", "mem GB/s", "ceil", "mem%",
+              "L2 GB/s/t", "L2/1t");
+  const int passes = quick ? 2 : 4;
+  for (const auto& f : formats) {
+    for (const Shape& s : kShapes) {
+      // From memory: copies totalling ~1.2 GB (>= 4x a 300 MB LLC).
+      std::vector<Matrix> mem;
+      const double one = static_cast<double>(make_matrix(f, 1, s.cols, 0).w.bytes()) * static_cast<double>(s.rows);
+      const int copies = std::max(2, static_cast<int>(1.2e9 / one));
+      mem.push_back(make_matrix(f, s.rows, s.cols, 1));
+      for (int i = 1; i < copies; ++i) mem.push_back(copy_of(mem[0]));
+      // From L2: ~1 MB of the same width, one thread.
+      const double row_bytes = one / static_cast<double>(s.rows);
+      const int64_t l2_rows = std::max<int64_t>(16, static_cast<int64_t>(1.0e6 / row_bytes) / 16 * 16);
+      std::vector<Matrix> l2;
+      l2.push_back(make_matrix(f, l2_rows, s.cols, 100u));
+      for (int64_t t : tokens) {
+        const double ceil_before = probe.measure(2);
+        const double gbs = gemv_gb_per_s(mem, t, passes);
+        const double ceil = std::max(ceil_before, probe.measure(2));
+        omp_set_num_threads(1);
+        gemv_gb_per_s(l2, t, 2);  // into L2
+        const double l2_gbs = gemv_gb_per_s(l2, t, quick ? 20 : 60);
+        omp_set_num_threads(threads);
+        std::printf("%-6s %-12s %6lld | %9.1f %6.1f %5.0f%% | %10.1f %6.2fx\n", f.c_str(), s.name,
+                    static_cast<long long>(t), gbs, ceil, 100 * gbs / ceil, l2_gbs,
+                    c.read_gb_per_s_1thread > 0 ? l2_gbs / c.read_gb_per_s_1thread : 0.0);
+        std::fflush(stdout);
+      }
+    }
+  }
+  return 0;
+}
