@@ -65,7 +65,7 @@ double ReadProbe::measure(int passes) const {
     const size_t part = n / nt / 64 * 64;
     const uint8_t* p = buf + part * t;
     const size_t len = t == nt - 1 ? n - part * t : part;
-    g_sink64 = avx512 ? stream_read(p, len) : stream_read_portable(p, len);
+    g_sink64 = avx512 ? stream_read_multi(p, len, streams_) : stream_read_portable(p, len);
   });
   return static_cast<double>(n) / rd / 1e9;
 }
@@ -77,10 +77,25 @@ double ReadProbe::measure_one_thread(int passes) const {
   double best = 1e30;
   for (int r = 0; r < passes; ++r) {
     const double t0 = now_s();
-    g_sink64 = avx512 ? stream_read(buf_.get(), n) : stream_read_portable(buf_.get(), n);
+    g_sink64 = avx512 ? stream_read_multi(buf_.get(), n, streams_) : stream_read_portable(buf_.get(), n);
     best = std::min(best, now_s() - t0);
   }
   return static_cast<double>(n) / best / 1e9;
+}
+
+void ReadProbe::choose_streams(int passes) const {
+  if (!cpu::cpu_features().avx512) return;  // the portable loop reads one stream
+  double best = 0;
+  int best_streams = 1;
+  for (int s : {1, 2, 4, 8}) {
+    streams_ = s;
+    const double gbs = measure(passes);
+    if (gbs > best) {
+      best = gbs;
+      best_streams = s;
+    }
+  }
+  streams_ = best_streams;
 }
 
 void Ceilings::add_read_sample(double gb_per_s) {
@@ -92,6 +107,8 @@ Ceilings measure_ceilings(const ReadProbe& probe, bool quick) {
   Ceilings c;
   const bool avx512 = cpu::cpu_features().avx512;  // else the portable loops (read, fp32)
   c.buffer_bytes = probe.bytes();
+  probe.choose_streams(quick ? 1 : 2);
+  c.read_streams = probe.streams();
   c.add_read_sample(probe.measure(quick ? 3 : 6));
   c.read_gb_per_s_1thread = probe.measure_one_thread(quick ? 2 : 4);
 

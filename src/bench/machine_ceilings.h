@@ -21,6 +21,7 @@ struct Ceilings {
   // single core's outstanding misses sustain. A kernel whose per-thread
   // rate sits well below it is bound by its own instructions, not memory.
   double read_gb_per_s_1thread = 0;
+  int read_streams = 1;  // sequential streams per thread of the read probe
   double int8_tops = 0;      // vpdpbusd: 2 ops per int8 multiply-add
   double bf16_tflops = 0;    // vdpbf16ps
   double fp32_tflops = 0;    // vfmadd231ps (FP8 / fp32 kernels' mix)
@@ -35,6 +36,10 @@ class ReadProbe {
  public:
   explicit ReadProbe(size_t buffer_mb);
   double measure(int passes) const;  // GB/s, best of `passes`
+  // Picks the streams per thread (1, 2, 4, 8) that read fastest here, used by
+  // every later measure(): a ceiling a kernel can beat is not a ceiling.
+  void choose_streams(int passes) const;
+  int streams() const { return streams_; }
   // GB/s of the calling thread alone over (at most 256 MiB of) the buffer.
   double measure_one_thread(int passes) const;
   size_t bytes() const { return bytes_; }
@@ -44,6 +49,7 @@ class ReadProbe {
     void operator()(uint8_t* p) const { std::free(p); }
   };
   size_t bytes_;
+  mutable int streams_ = 1;
   std::unique_ptr<uint8_t, Free> buf_;
 };
 

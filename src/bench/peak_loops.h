@@ -8,6 +8,9 @@ namespace dsinfer::bench {
 
 // Sums n bytes (n % 64 == 0) with 512-bit loads: a pure streaming read.
 uint64_t stream_read(const uint8_t* p, size_t n);
+// The same over `streams` (1, 2, 4 or 8) equal parts read side by side: some
+// cores sustain more bandwidth with several sequential streams in flight.
+uint64_t stream_read_multi(const uint8_t* p, size_t n, int streams);
 // iters x 12 independent vpdpbusd zmm (64 int8 MACs each) / vdpbf16ps zmm
 // (32 bf16 MACs) / vfmadd231ps zmm (16 fp32 MACs): the kernels' instruction mix
 // at full issue rate. Return a value derived from the results (keeps them live).

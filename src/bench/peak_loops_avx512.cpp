@@ -28,6 +28,38 @@ uint64_t stream_read(const uint8_t* p, size_t n) {
       _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3))));
 }
 
+namespace {
+// S equal parts of [p, p + n) read side by side, 128 bytes of each per step:
+// S sequential streams, as a GEMV tile over S weight rows reads them.
+template <int S>
+uint64_t streams_read(const uint8_t* p, size_t n) {
+  const size_t part = n / S / 128 * 128;
+  __m512i a[S], b[S];
+  for (int s = 0; s < S; ++s) a[s] = b[s] = _mm512_setzero_si512();
+  for (size_t i = 0; i < part; i += 128) {
+#pragma GCC unroll 8
+    for (int s = 0; s < S; ++s) {
+      a[s] = _mm512_add_epi64(a[s], _mm512_load_si512(p + s * part + i));
+      b[s] = _mm512_add_epi64(b[s], _mm512_load_si512(p + s * part + i + 64));
+    }
+  }
+  __m512i t = _mm512_setzero_si512();
+  for (int s = 0; s < S; ++s) t = _mm512_add_epi64(t, _mm512_add_epi64(a[s], b[s]));
+  uint64_t sum = static_cast<uint64_t>(_mm512_reduce_add_epi64(t));
+  for (size_t i = S * part; i + 64 <= n; i += 64) sum += static_cast<uint64_t>(_mm512_reduce_add_epi64(_mm512_load_si512(p + i)));
+  return sum;
+}
+}  // namespace
+
+uint64_t stream_read_multi(const uint8_t* p, size_t n, int streams) {
+  switch (streams) {
+    case 2: return streams_read<2>(p, n);
+    case 4: return streams_read<4>(p, n);
+    case 8: return streams_read<8>(p, n);
+    default: return stream_read(p, n);
+  }
+}
+
 // 12 independent accumulators in named registers hide the instruction
 // latency (4-5 cycles x 2 pipes) on current cores; the chains cannot be folded
 // by the compiler, so the loop issues exactly 12 instructions per iteration.

@@ -15,6 +15,7 @@ CpuFeatures detect() {
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
   f.avx512_vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
   f.avx512_bf16 = f.avx512 && __builtin_cpu_supports("avx512bf16");
+  f.avx512_vbmi = f.avx512 && __builtin_cpu_supports("avx512vbmi");
 #if defined(__GNUC__) && __GNUC__ >= 11
   f.amx = __builtin_cpu_supports("amx-int8");
 #endif
@@ -39,6 +40,7 @@ std::string CpuFeatures::describe() const {
   add(avx512, "avx512");
   add(avx512_vnni, "avx512_vnni");
   add(avx512_bf16, "avx512_bf16");
+  add(avx512_vbmi, "avx512_vbmi");
   add(amx, "amx");
   return s.empty() ? "scalar" : s;
 }

@@ -11,6 +11,7 @@ struct CpuFeatures {
   bool avx512 = false;       // F + BW + VL (+ DQ)
   bool avx512_vnni = false;  // vpdpbusd
   bool avx512_bf16 = false;  // vdpbf16ps, vcvtne2ps2bf16
+  bool avx512_vbmi = false;  // vpermt2b (FP8 widening through byte tables)
   bool amx = false;          // reported only; no AMX kernels yet
   std::string describe() const;
 };

@@ -77,6 +77,18 @@ void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const
     });
     return;
   }
+  // FP8 for decode: byte-table widening (no float32 denormals, fewer
+  // instructions); larger batches stay on the scaled-form tiles below.
+  if (w.format == WeightFormat::Fp8Block && isa.avx512_vbmi && w.block_cols % 64 == 0 &&
+      n_tokens <= avx512::kPermutedMaxTokens) {
+    std::vector<float> xp;
+    const float* xs = permuted_x(true, x, n_tokens, cols, avx512::fp8_x_stride(cols), xp, avx512::fp8_lut_permute_x);
+    for_row_blocks(n_rows, n_tokens, n_tokens, n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx512::fp8_lut_rows(static_cast<const uint8_t*>(w.data), cols, w.scale, w.scale_cols(), w.block_rows,
+                           w.block_cols, row_begin + r0, row_begin + r1, xs, t0, t1, y, y_stride, row_begin);
+    });
+    return;
+  }
   if (w.format == WeightFormat::Fp8Block && isa.avx512 && fp8_scales_foldable(w)) {
     const auto* wd = static_cast<const uint8_t*>(w.data);
     const bool permuted = n_tokens <= avx512::kPermutedMaxTokens && w.block_cols % 64 == 0;

@@ -90,6 +90,11 @@ inline void int8_tile(const int8_t* w, int64_t cols, const int8_t* x, int64_t ld
     __m512i wv[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) wv[r] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w + r * cols + k), flip);
+    // GEMV: fetch the next tile's rows (contiguous after these) while this
+    // one computes, so each thread keeps 2R streams in flight.
+    if constexpr (R == kGemvRows)
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (R + r) * cols + k), _MM_HINT_T0);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       const __m512i xv = _mm512_maskz_loadu_epi8(m, x + t * ldx + k);
@@ -508,8 +513,10 @@ void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const int8
                int64_t t0, int64_t t1, const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy,
                int64_t out_row0) {
   int64_t r = r0;
-  if (t1 - t0 > kStreamTokens)
-    for (; r + kRows <= r1; r += kRows) int8_strip<kRows>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
+  if (t1 - t0 <= kStreamTokens)
+    for (; r + kGemvRows <= r1; r += kGemvRows)
+      int8_strip<kGemvRows>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
+  for (; r + kRows <= r1; r += kRows) int8_strip<kRows>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
   for (; r < r1; ++r) int8_strip<1>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
 }
 

@@ -77,6 +77,22 @@ inline int64_t fp8_x_stride(int64_t cols) { return (cols + 63) / 64 * 64; }
 // Per 64 columns: four groups of 16, group j holding columns 4i + j (zero pad).
 void fp8_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out);
 
+// FP8 e4m3 through byte tables (needs AVX512_VBMI): two vpermt2b look up the
+// high and low byte of each code's bf16 image (every e4m3 value, subnormals
+// included, is an exact bf16 normal), widened to float32 without cross-lane
+// shuffles. No float32 denormal is ever formed (the scaled form above makes
+// one of every e4m3 subnormal, and denormal operands cost x86 cores a
+// microcode assist each), and no scale folding is needed. x is permuted by
+// fp8_lut_permute_x (rows fp8_x_stride(cols) apart); needs block_cols % 64 == 0.
+// For decode (up to kPermutedMaxTokens tokens): tiles of 1-2 tokens re-widen
+// the weights per tile.
+void fp8_lut_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols, int64_t block_rows,
+                  int64_t block_cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1, float* y,
+                  int64_t ldy, int64_t out_row0);
+// Per 64 columns c0..c0+63, lane i = 4L + d (L = 128-bit lane, d < 4): group 0
+// holds column c0 + 16L + 2d, group 1 that + 1, group 2 that + 8, group 3 + 9.
+void fp8_lut_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out);
+
 // Per-token symmetric int8 quantization, bit-identical to the scalar
 // quantize_per_token_int8; also returns each token's sum of q.
 void quantize_int8(const float* x, int64_t n_tokens, int64_t cols, int8_t* q, float* scales, int32_t* sums);

@@ -1,0 +1,197 @@
+// FP8 e4m3 kernels that widen through byte tables (see linear_avx512.h,
+// fp8_lut_rows). Own file: the AVX512_VBMI target (vpermt2b) must not reach
+// kernels that run on CPUs without it. No standard library templates after
+// the pragma (see linear_avx512.cpp).
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/cpu/linear_avx512.h"
+
+#pragma GCC push_options
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi")
+
+namespace dsinfer::cpu::avx512 {
+namespace {
+
+// bf16 image of the e4m3 code c (sign bit clear): exact for every value;
+// e = exponent field, m = 3 mantissa bits. 0x7f is NaN.
+uint16_t e4m3_bf16_bits(int c) {
+  const int e = c >> 3, m = c & 7;
+  if (c == 0x7f) return 0x7fc0;
+  if (e > 0) return static_cast<uint16_t>(((e + 120) << 7) | (m << 4));
+  if (m == 0) return 0;
+  // Subnormal m * 2^-9: normalize m = 2^p * (1 + f).
+  const int p = m >= 4 ? 2 : m >= 2 ? 1 : 0;
+  return static_cast<uint16_t>(((118 + p) << 7) | ((m - (1 << p)) << (7 - p)));
+}
+
+// Tables of the low and high bytes, 128 entries = two zmm each.
+struct Tables {
+  __m512i lo0, lo1, hi0, hi1;
+};
+const Tables& tables() {
+  static const Tables t = [] {
+    alignas(64) uint8_t lo[128], hi[128];
+    for (int c = 0; c < 128; ++c) {
+      const uint16_t b = e4m3_bf16_bits(c);
+      lo[c] = static_cast<uint8_t>(b & 0xff);
+      hi[c] = static_cast<uint8_t>(b >> 8);
+    }
+    return Tables{_mm512_load_si512(lo), _mm512_load_si512(lo + 64), _mm512_load_si512(hi),
+                  _mm512_load_si512(hi + 64)};
+  }();
+  return t;
+}
+
+inline __mmask64 tail_mask64(int64_t n) { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
+
+// 64 codes -> two vectors of 32 bf16 words: wl = columns 16L + 0..7 and
+// wh = 16L + 8..15 of each 128-bit lane L (the order fp8_lut_permute_x gives x).
+struct Words {
+  __m512i wl, wh;
+};
+inline Words widen_words(__m512i v, const Tables& tb) {
+  const __m512i lo = _mm512_permutex2var_epi8(tb.lo0, v, tb.lo1);
+  // hi | (v & 0x80): the sign joins the high byte.
+  const __m512i hi =
+      _mm512_ternarylogic_epi32(_mm512_permutex2var_epi8(tb.hi0, v, tb.hi1), v, _mm512_set1_epi8(char(0x80)), 0xF8);
+  return {_mm512_unpacklo_epi8(lo, hi), _mm512_unpackhi_epi8(lo, hi)};
+}
+// Group g of the four float32 vectors of 64 codes (columns as in the header).
+template <int G>
+inline __m512 group_f32(const Words& w) {
+  const __m512i src = G < 2 ? w.wl : w.wh;
+  if constexpr (G % 2 == 0) return _mm512_castsi512_ps(_mm512_slli_epi32(src, 16));
+  else return _mm512_castsi512_ps(_mm512_and_si512(src, _mm512_set1_epi32(static_cast<int>(0xFFFF0000u))));
+}
+
+struct Fp8Rows {
+  const uint8_t* data;
+  int64_t cols;
+  const float* scale;
+  int64_t scale_cols, block_rows, block_cols;
+};
+
+// R rows x T tokens, dot form: per block, sums in float32 times the block
+// scale (the order of the scaled-form kernel).
+template <int R, int T>
+inline void lut_tile(const Fp8Rows& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
+  const Tables& tb = tables();
+  __m512 tot[R][T];
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) tot[i][t] = _mm512_setzero_ps();
+  const uint8_t* rows[R];
+  const float* srow[R];
+  for (int i = 0; i < R; ++i) {
+    rows[i] = w.data + (r + i) * w.cols;
+    srow[i] = w.scale + ((r + i) / w.block_rows) * w.scale_cols;
+  }
+  const uint8_t* next = w.data + (r + R) * w.cols;  // the following tile's rows
+  for (int64_t c0 = 0, b = 0; c0 < w.cols; c0 += w.block_cols, ++b) {
+    const int64_t c1 = c0 + w.block_cols < w.cols ? c0 + w.block_cols : w.cols;
+    __m512 blk[R][T];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) blk[i][t] = _mm512_setzero_ps();
+    for (int64_t k = c0; k < c1; k += 64) {
+      const __mmask64 m = tail_mask64(c1 - k);
+      // One token: keep the next tile's rows in flight too (2R streams).
+      if constexpr (T == 1)
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(next + i * w.cols + k), _MM_HINT_T0);
+      // Rows in groups of 4: 8 word registers live, not 2R (no spills at R = 8).
+#pragma GCC unroll 2
+      for (int i0 = 0; i0 < R; i0 += 4) {
+        constexpr int kG = R < 4 ? R : 4;
+        Words wd[kG];
+#pragma GCC unroll 4
+        for (int i = 0; i < kG; ++i) {
+          const uint8_t* p = rows[i0 + i] + k;
+          wd[i] = widen_words(m == ~__mmask64{0} ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(m, p), tb);
+        }
+        auto fma_group = [&]<int G>() {
+#pragma GCC unroll 8
+          for (int t = 0; t < T; ++t) {
+            const __m512 xv = _mm512_loadu_ps(x + t * ldx + k + 16 * G);
+#pragma GCC unroll 4
+            for (int i = 0; i < kG; ++i) blk[i0 + i][t] = _mm512_fmadd_ps(group_f32<G>(wd[i]), xv, blk[i0 + i][t]);
+          }
+        };
+        fma_group.template operator()<0>();
+        fma_group.template operator()<1>();
+        fma_group.template operator()<2>();
+        fma_group.template operator()<3>();
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) {
+      const __m512 s = _mm512_set1_ps(srow[i][b]);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) tot[i][t] = _mm512_fmadd_ps(blk[i][t], s, tot[i][t]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) out[i][t] = _mm512_reduce_add_ps(tot[i][t]);
+}
+
+template <int R, int T>
+inline void lut_block(const Fp8Rows& w, int64_t r, const float* x, int64_t ldx, int64_t t, float* y, int64_t ldy,
+                      int64_t out_row0) {
+  float out[R][T];
+  lut_tile<R, T>(w, r, x + t * ldx, ldx, out);
+  for (int i = 0; i < R; ++i)
+    for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + i - out_row0)] = out[i][tt];
+}
+
+// Tokens [t0, t1) for rows r..r+R-1 in tiles of up to 2 tokens (registers:
+// 2R words + R*T sums + tables).
+template <int R>
+inline void lut_strip(const Fp8Rows& w, int64_t r, const float* x, int64_t ldx, int64_t t0, int64_t t1, float* y,
+                      int64_t ldy, int64_t out_row0) {
+  int64_t t = t0;
+  if (t1 - t0 == 1) return lut_block<R, 1>(w, r, x, ldx, t, y, ldy, out_row0);
+  for (; t + 2 <= t1; t += 2) lut_block<R, 2>(w, r, x, ldx, t, y, ldy, out_row0);
+  if (t < t1) lut_block<R, 1>(w, r, x, ldx, t, y, ldy, out_row0);
+}
+
+}  // namespace
+
+void fp8_lut_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols, int64_t block_rows,
+                  int64_t block_cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1, float* y,
+                  int64_t ldy, int64_t out_row0) {
+  const Fp8Rows fw{w, cols, scale, scale_cols, block_rows, block_cols};
+  const int64_t ldx = fp8_x_stride(cols);
+  int64_t r = r0;
+  if (t1 - t0 == 1) {
+    for (; r + 8 <= r1; r += 8) lut_strip<8>(fw, r, x, ldx, t0, t1, y, ldy, out_row0);
+  }
+  for (; r + 4 <= r1; r += 4) lut_strip<4>(fw, r, x, ldx, t0, t1, y, ldy, out_row0);
+  for (; r < r1; ++r) lut_strip<1>(fw, r, x, ldx, t0, t1, y, ldy, out_row0);
+}
+
+void fp8_lut_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out) {
+  const int64_t ld = fp8_x_stride(cols);
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t k = 0; k < ld; k += 64)
+      for (int lane = 0; lane < 4; ++lane)
+        for (int d = 0; d < 4; ++d) {
+          const int64_t base = k + 16 * lane + 2 * d;
+          const int64_t from[4] = {base, base + 1, base + 8, base + 9};
+          for (int g = 0; g < 4; ++g)
+            out[t * ld + k + 16 * g + 4 * lane + d] = from[g] < cols ? x[t * cols + from[g]] : 0.f;
+        }
+}
+
+}  // namespace dsinfer::cpu::avx512
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
