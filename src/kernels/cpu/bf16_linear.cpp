@@ -8,25 +8,22 @@
 #include "kernels/cpu/aligned_buffer.h"
 #include "kernels/cpu/linear_avx512.h"
 #include "kernels/cpu/row_blocks.h"
+#include "kernels/cpu/row_kernel.h"
 
 namespace dsinfer::cpu {
 
 void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                       float* y, int64_t y_stride) {
+  // Few tokens (or odd widths, no model has them: the panel kernel reads x
+  // in pairs): the dot-form tiles.
   const int64_t cols = w.cols;
+  if (n_tokens < kBf16PanelMinTokens || cols % 2) {
+    run_row_kernel(*prepare_bf16_rounded_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride));
+    return;
+  }
   std::vector<uint16_t> xb(static_cast<size_t>(n_tokens * cols));
   avx512::to_bf16(x, n_tokens * cols, xb.data());
   const auto* wd = static_cast<const uint16_t*>(w.data);
-  // The panel kernel reads x in pairs: odd widths (no model has them) stay on
-  // the dot-form tiles.
-  if (n_tokens < kBf16PanelMinTokens || cols % 2) {
-    for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 2, 12), n_rows * n_tokens * cols,
-                   [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-                     avx512::bf16_rows(wd, cols, row_begin + r0, row_begin + r1, xb.data(), t0, t1, y, y_stride,
-                                       row_begin);
-                   });
-    return;
-  }
   // Panels over the team; activation blocks stay in L3 and each panel is
   // packed once per block (<= 1 MB at K = 16384).
   const int64_t n_panels = (n_rows + avx512::kBf16PanelRows - 1) / avx512::kBf16PanelRows;

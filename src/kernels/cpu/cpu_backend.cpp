@@ -7,6 +7,7 @@
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/mla_attention_cpu.h"
 #include "kernels/cpu/router_top_k.h"
+#include "kernels/cpu/row_kernel.h"
 
 namespace dsinfer::cpu {
 namespace {
@@ -59,8 +60,9 @@ class CpuBackend final : public Ops {
   void gated_mlp(const GatedMlpWeights& w, const float* x, int64_t n_tokens, float* out) override {
     const int64_t inter = w.gate.rows;
     std::vector<float> g(static_cast<size_t>(n_tokens * inter)), u(g.size());
-    cpu::linear(w.gate, x, n_tokens, g.data());
-    cpu::linear(w.up, x, n_tokens, u.data());
+    // gate and up in one parallel region.
+    const cpu::LinearCall gate_up[] = {{&w.gate, x, n_tokens, g.data()}, {&w.up, x, n_tokens, u.data()}};
+    cpu::linear_many(gate_up);
     silu_mul(g.data(), u.data(), n_tokens * inter, g.data());
     cpu::linear(w.down, g.data(), n_tokens, out);
   }
@@ -83,17 +85,51 @@ class CpuBackend final : public Ops {
       for (int64_t t = t0; t < t1; ++t)
         for (int64_t k = 0; k < route.top_k; ++k)
           assigned_[route.experts[t * route.top_k + k]].emplace_back(t, route.weights[t * route.top_k + k]);
+      // Every active expert's rows, gathered one after another: offset[e]
+      // is expert e's first row in xe_ / ye_ (and in the gate/up buffers).
+      offsets_.assign(static_cast<size_t>(E + 1), 0);
+      for (int64_t e = 0; e < E; ++e) offsets_[e + 1] = offsets_[e] + static_cast<int64_t>(assigned_[e].size());
+      const int64_t rows = offsets_[E];
+      xe_.resize(static_cast<size_t>(rows * H));
+      ye_.resize(static_cast<size_t>(rows * H));
+      int64_t inter = 0;
       for (int64_t e = 0; e < E; ++e) {
-        const auto& toks = assigned_[e];
-        if (toks.empty()) continue;
-        const int64_t n = static_cast<int64_t>(toks.size());
-        xe_.resize(static_cast<size_t>(n * H));
-        ye_.resize(static_cast<size_t>(n * H));
-        for (int64_t i = 0; i < n; ++i)
-          std::copy(x + toks[i].first * H, x + (toks[i].first + 1) * H, xe_.data() + i * H);
-        gated_mlp(experts[e], xe_.data(), n, ye_.data());
-        for (int64_t i = 0; i < n; ++i) axpy(toks[i].second, ye_.data() + i * H, out + toks[i].first * H, H);
+        if (assigned_[e].empty()) continue;
+        inter = std::max(inter, experts[e].gate.rows);
+        for (size_t i = 0; i < assigned_[e].size(); ++i) {
+          const int64_t t = assigned_[e][i].first;
+          std::copy(x + t * H, x + (t + 1) * H, xe_.data() + (offsets_[e] + static_cast<int64_t>(i)) * H);
+        }
       }
+      gate_.resize(static_cast<size_t>(rows * inter));
+      up_.resize(gate_.size());
+      // All experts' gate and up projections in one parallel region, then
+      // all down projections in another: two fork/joins per layer, not
+      // three per expert, and the cores share out every expert's rows.
+      calls_.clear();
+      for (int64_t e = 0; e < E; ++e) {
+        const int64_t n = offsets_[e + 1] - offsets_[e];
+        if (n == 0) continue;
+        const float* xin = xe_.data() + offsets_[e] * H;
+        calls_.push_back({&experts[e].gate, xin, n, gate_.data() + offsets_[e] * inter});
+        calls_.push_back({&experts[e].up, xin, n, up_.data() + offsets_[e] * inter});
+      }
+      cpu::linear_many(calls_);
+      calls_.clear();
+      for (int64_t e = 0; e < E; ++e) {
+        const int64_t n = offsets_[e + 1] - offsets_[e];
+        if (n == 0) continue;
+        const int64_t ei = experts[e].gate.rows;
+        float* g = gate_.data() + offsets_[e] * inter;
+        silu_mul(g, up_.data() + offsets_[e] * inter, n * ei, g);
+        calls_.push_back({&experts[e].down, g, n, ye_.data() + offsets_[e] * H});
+      }
+      cpu::linear_many(calls_);
+      for (int64_t e = 0; e < E; ++e)
+        for (size_t i = 0; i < assigned_[e].size(); ++i) {
+          const auto [t, weight] = assigned_[e][i];
+          axpy(weight, ye_.data() + (offsets_[e] + static_cast<int64_t>(i)) * H, out + t * H, H);
+        }
     }
   }
 
@@ -120,7 +156,9 @@ class CpuBackend final : public Ops {
  private:
   MlaScratch mla_scratch_;
   std::vector<std::vector<std::pair<int64_t, float>>> assigned_;
-  std::vector<float> xe_, ye_;
+  std::vector<float> xe_, ye_, gate_, up_;
+  std::vector<int64_t> offsets_;
+  std::vector<cpu::LinearCall> calls_;
 };
 
 }  // namespace

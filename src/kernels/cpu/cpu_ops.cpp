@@ -13,6 +13,7 @@
 #include "kernels/cpu/linear_avx512.h"
 #include "kernels/cpu/multiversion.h"
 #include "kernels/cpu/row_blocks.h"
+#include "kernels/cpu/row_kernel.h"
 
 namespace dsinfer::cpu {
 
@@ -33,74 +34,22 @@ DSINFER_MULTIVERSION void add_inplace(float* x, const float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
-namespace {
-
-bool fp8_scales_foldable(const LinearWeight& w) {
-  const int64_t n = (w.rows + w.block_rows - 1) / w.block_rows * w.scale_cols();
-  for (int64_t i = 0; i < n; ++i)
-    if (!(std::fabs(w.scale[i]) < 0x1p7f)) return false;  // scale * 2^120 must stay finite
-  return true;
-}
-
-// The activations as the few-token GEMV tiles read them (permuted into buf,
-// rows `stride` apart), or x itself when the plain tiles run.
-const float* permuted_x(bool permuted, const float* x, int64_t n_tokens, int64_t cols, int64_t stride,
-                        std::vector<float>& buf, void (*permute)(const float*, int64_t, int64_t, float*)) {
-  if (!permuted) return x;
-  buf.resize(static_cast<size_t>(n_tokens * stride));
-  permute(x, n_tokens, cols, buf.data());
-  return buf.data();
-}
-
-}  // namespace
-
 void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                  float* y, int64_t y_stride) {
   if (w.format == WeightFormat::Int8Channel) {
     linear_int8_rows(w, row_begin, n_rows, x, n_tokens, y, y_stride);
     return;
   }
-  const int64_t cols = w.cols;
   const CpuFeatures& isa = cpu_features();
   if (w.format == WeightFormat::BF16 && w.bf16_inputs && isa.avx512_bf16 && n_tokens >= kBf16MinTokens) {
     linear_bf16_rows(w, row_begin, n_rows, x, n_tokens, y, y_stride);
     return;
   }
-  if (w.format == WeightFormat::BF16 && isa.avx512) {
-    const auto* wd = static_cast<const uint16_t*>(w.data);
-    const bool permuted = n_tokens <= avx512::kPermutedMaxTokens;
-    std::vector<float> xp;
-    const float* xs = permuted_x(permuted, x, n_tokens, cols, avx512::bf16f32_x_stride(cols), xp,
-                                 avx512::bf16f32_permute_x);
-    for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 4, 12), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-      avx512::bf16f32_rows(wd, cols, row_begin + r0, row_begin + r1, xs, permuted, t0, t1, y, y_stride, row_begin);
-    });
+  if (const auto k = prepare_row_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride)) {
+    run_row_kernel(*k);
     return;
   }
-  // FP8 for decode: byte-table widening (no float32 denormals, fewer
-  // instructions); larger batches stay on the scaled-form tiles below.
-  if (w.format == WeightFormat::Fp8Block && isa.avx512_vbmi && w.block_cols % 64 == 0 &&
-      n_tokens <= avx512::kPermutedMaxTokens) {
-    std::vector<float> xp;
-    const float* xs = permuted_x(true, x, n_tokens, cols, avx512::fp8_x_stride(cols), xp, avx512::fp8_lut_permute_x);
-    for_row_blocks(n_rows, n_tokens, n_tokens, n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-      avx512::fp8_lut_rows(static_cast<const uint8_t*>(w.data), cols, w.scale, w.scale_cols(), w.block_rows,
-                           w.block_cols, row_begin + r0, row_begin + r1, xs, t0, t1, y, y_stride, row_begin);
-    });
-    return;
-  }
-  if (w.format == WeightFormat::Fp8Block && isa.avx512 && fp8_scales_foldable(w)) {
-    const auto* wd = static_cast<const uint8_t*>(w.data);
-    const bool permuted = n_tokens <= avx512::kPermutedMaxTokens && w.block_cols % 64 == 0;
-    std::vector<float> xp;
-    const float* xs =
-        permuted_x(permuted, x, n_tokens, cols, avx512::fp8_x_stride(cols), xp, avx512::fp8_permute_x);
-    for_row_blocks(n_rows, n_tokens, token_block(384 * 1024, cols * 4, 12), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-      avx512::fp8_rows(wd, cols, w.scale, w.scale_cols(), w.block_rows, w.block_cols, row_begin + r0,
-                       row_begin + r1, xs, permuted, t0, t1, y, y_stride, row_begin);
-    });
-    return;
-  }
+  const int64_t cols = w.cols;
   if (w.format == WeightFormat::F32) {
     const float* base = static_cast<const float*>(w.data);
 #pragma omp parallel for schedule(static) if (n_rows * n_tokens * cols > 32768)

@@ -9,15 +9,12 @@
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear_avx512.h"
 #include "kernels/cpu/row_blocks.h"
+#include "kernels/cpu/row_kernel.h"
 
 namespace dsinfer::cpu {
 
 namespace {
 
-// Int8 activations: ~256 KB per token block, but at least 36 tokens so that
-// long-K projections (o_proj, K = 16384) do not re-stream their weights for
-// every dozen tokens.
-int64_t int8_token_block(int64_t cols) { return token_block(256 * 1024, cols, 36); }
 
 std::vector<int32_t> token_sums(const int8_t* xq, int64_t n_tokens, int64_t cols) {
   std::vector<int32_t> s(static_cast<size_t>(n_tokens), 0);
@@ -26,11 +23,6 @@ std::vector<int32_t> token_sums(const int8_t* xq, int64_t n_tokens, int64_t cols
   return s;
 }
 
-// From this many tokens on, packing 32-row panels per call (avx512::int8_panel_rows)
-// pays for itself (measured crossover ~72-96 tokens at K = 7168 with cached
-// weights, lower at K = 2048); below it (decode, small expert batches) the
-// dot-form tiles read the weights in place.
-constexpr int64_t kPanelMinTokens = 72;
 
 // Tokens per block for the panel kernel: the block's activations (re-read for
 // every panel) stay in L3; each panel is packed once per block.
@@ -104,7 +96,7 @@ void gemm_int8_int32(const int8_t* xq, int64_t n_tokens, const int8_t* w, int64_
                      int64_t cols, int32_t* acc, int64_t acc_stride) {
   if (cpu_features().avx512_vnni) {
     const std::vector<int32_t> sums = token_sums(xq, n_tokens, cols);
-    if (n_tokens >= kPanelMinTokens) {
+    if (n_tokens >= kInt8PanelMinTokens) {
       int8_panels(w, cols, row_begin, n_rows, xq, sums.data(), n_tokens, nullptr, nullptr, nullptr, acc, acc_stride);
       return;
     }
@@ -129,24 +121,20 @@ void gemm_int8_int32(const int8_t* xq, int64_t n_tokens, const int8_t* w, int64_
 
 void linear_int8_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                       float* y, int64_t y_stride) {
+  // Few tokens: the dot-form tiles (quantize once, int32 dot products with
+  // the scale epilogue fused: the same expression as below, bit-identical).
+  if (const auto k = prepare_row_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride)) {
+    run_row_kernel(*k);
+    return;
+  }
   const int64_t cols = w.cols;
   std::vector<int8_t> xq(static_cast<size_t>(n_tokens * cols));
   std::vector<float> xs(static_cast<size_t>(n_tokens));
-  if (cpu_features().avx512_vnni) {
-    // Quantize, then int32 dot products with the scale epilogue fused (same
-    // expression as below, so results are bit-identical).
+  if (cpu_features().avx512_vnni) {  // many tokens: packed panels
     std::vector<int32_t> sums(static_cast<size_t>(n_tokens));
     avx512::quantize_int8(x, n_tokens, cols, xq.data(), xs.data(), sums.data());
-    const auto* wd = static_cast<const int8_t*>(w.data);
-    if (n_tokens >= kPanelMinTokens) {
-      int8_panels(wd, cols, row_begin, n_rows, xq.data(), sums.data(), n_tokens, xs.data(), w.scale, y, nullptr,
-                  y_stride);
-      return;
-    }
-    for_row_blocks(n_rows, n_tokens, int8_token_block(cols), n_rows * n_tokens * cols, [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-      avx512::int8_rows(wd, cols, row_begin + r0, row_begin + r1, xq.data(), sums.data(), t0, t1, xs.data(), w.scale,
-                        y, nullptr, y_stride, row_begin);
-    });
+    int8_panels(static_cast<const int8_t*>(w.data), cols, row_begin, n_rows, xq.data(), sums.data(), n_tokens,
+                xs.data(), w.scale, y, nullptr, y_stride);
     return;
   }
   quantize_per_token_int8(x, n_tokens, cols, xq.data(), xs.data());

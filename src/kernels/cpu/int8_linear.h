@@ -2,11 +2,24 @@
 // W8A8: int8 weights with one float32 scale per output channel, activations
 // quantized per token at run time (symmetric, scale = max|x| / 127, round half
 // to even). Products accumulate in int32; scales are applied after.
+#include <algorithm>
 #include <cstdint>
 
 #include "backend/linear_weight.h"
 
 namespace dsinfer::cpu {
+
+// From this many tokens on, packing 32-row panels per call (avx512::int8_panel_rows)
+// pays for itself (measured crossover ~72-96 tokens at K = 7168 with cached
+// weights, lower at K = 2048); below it (decode, small expert batches) the
+// dot-form tiles read the weights in place.
+inline constexpr int64_t kInt8PanelMinTokens = 72;
+// Int8 activations: ~256 KB per token block, but at least 36 tokens so that
+// long-K projections (o_proj, K = 16384) do not re-stream their weights for
+// every dozen tokens.
+inline int64_t int8_token_block(int64_t cols) {
+  return std::max<int64_t>(36, 256 * 1024 / std::max<int64_t>(1, cols) / 12 * 12);
+}
 
 // q[t, c] = clamp(rint(x[t, c] / scale[t]), -127, 127), scale[t] = max|x[t]| / 127
 // (scale 0 for an all-zero row, whose q is then all zero).

@@ -18,13 +18,17 @@ inline int64_t token_block(int64_t l2_budget_bytes, int64_t x_bytes_per_token, i
 
 // kernel(r0, r1, t0, t1) for every 16-row chunk and token block; runs in
 // parallel when `work` (rows x tokens x cols) is worth a team.
+// Rows per work chunk: 16 (a few register tiles) up to 256 for tall
+// matrices: each chunk is one contiguous run of weights for the prefetchers,
+// and >= 16 chunks per thread keep a dynamic schedule balanced.
+inline int64_t row_chunk(int64_t n_rows) {
+  const int64_t per_thread = n_rows / (16 * std::max(1, omp_get_max_threads()));
+  return std::clamp<int64_t>(per_thread / 16 * 16, 16, 256);
+}
+
 template <class Kernel>
 void for_row_blocks(int64_t n_rows, int64_t n_tokens, int64_t tokens_per_block, int64_t work, Kernel&& kernel) {
-  // Chunks of 16 rows (4 register tiles) up to 256 for tall matrices: each
-  // chunk is one contiguous run of weights for the prefetchers, and >= 16
-  // chunks per thread keep the dynamic schedule balanced.
-  const int64_t per_thread = n_rows / (16 * std::max(1, omp_get_max_threads()));
-  const int64_t kChunk = std::clamp<int64_t>(per_thread / 16 * 16, 16, 256);
+  const int64_t kChunk = row_chunk(n_rows);
   const int64_t n_chunks = (n_rows + kChunk - 1) / kChunk;
 #pragma omp parallel if (work > 32768)
   for (int64_t t0 = 0; t0 < n_tokens; t0 += tokens_per_block) {

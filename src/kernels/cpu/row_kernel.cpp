@@ -1,0 +1,150 @@
+#include "kernels/cpu/row_kernel.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/cpu/bf16_linear.h"
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/int8_linear.h"
+#include "kernels/cpu/linear_avx512.h"
+#include "kernels/cpu/row_blocks.h"
+
+namespace dsinfer::cpu {
+namespace {
+
+bool fp8_scales_foldable(const LinearWeight& w) {
+  const int64_t n = (w.rows + w.block_rows - 1) / w.block_rows * w.scale_cols();
+  for (int64_t i = 0; i < n; ++i)
+    if (!(std::fabs(w.scale[i]) < 0x1p7f)) return false;  // scale * 2^120 must stay finite
+  return true;
+}
+
+// x permuted into k.xf (rows `stride` apart) for the few-token tiles.
+const float* permute_into(RowKernel& k, const float* x, int64_t stride,
+                          void (*permute)(const float*, int64_t, int64_t, float*)) {
+  k.xf.resize(static_cast<size_t>(k.n_tokens * stride));
+  permute(x, k.n_tokens, k.cols, k.xf.data());
+  return k.xf.data();
+}
+
+}  // namespace
+
+std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
+                                                       const float* x, int64_t n_tokens, float* y, int64_t y_stride) {
+  auto k = std::make_unique<RowKernel>();
+  k->n_rows = n_rows;
+  k->n_tokens = n_tokens;
+  k->cols = w.cols;
+  RowKernel& K = *k;
+  K.xb.resize(static_cast<size_t>(n_tokens * w.cols));
+  avx512::to_bf16(x, n_tokens * w.cols, K.xb.data());
+  K.tokens_per_block = token_block(384 * 1024, w.cols * 2, 12);
+  const auto* wd = static_cast<const uint16_t*>(w.data);
+  K.run = [&K, wd, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+    avx512::bf16_rows(wd, K.cols, row_begin + r0, row_begin + r1, K.xb.data(), t0, t1, y, y_stride, row_begin);
+  };
+  return k;
+}
+
+std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
+                                              const float* x, int64_t n_tokens, float* y, int64_t y_stride) {
+  const CpuFeatures& isa = cpu_features();
+  const int64_t cols = w.cols;
+  auto k = std::make_unique<RowKernel>();
+  k->n_rows = n_rows;
+  k->n_tokens = n_tokens;
+  k->cols = cols;
+  RowKernel& K = *k;
+  if (w.format == WeightFormat::Int8Channel) {
+    if (!isa.avx512_vnni || n_tokens >= kInt8PanelMinTokens) return nullptr;
+    // Quantize once; int32 dot products with the scale epilogue fused.
+    K.xq.resize(static_cast<size_t>(n_tokens * cols));
+    K.scales.resize(static_cast<size_t>(n_tokens));
+    K.sums.resize(static_cast<size_t>(n_tokens));
+    avx512::quantize_int8(x, n_tokens, cols, K.xq.data(), K.scales.data(), K.sums.data());
+    K.tokens_per_block = int8_token_block(cols);
+    const auto* wd = static_cast<const int8_t*>(w.data);
+    K.run = [&K, wd, &w, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx512::int8_rows(wd, K.cols, row_begin + r0, row_begin + r1, K.xq.data(), K.sums.data(), t0, t1,
+                        K.scales.data(), w.scale, y, nullptr, y_stride, row_begin);
+    };
+    return k;
+  }
+  if (w.format == WeightFormat::BF16 && w.bf16_inputs && isa.avx512_bf16 && n_tokens >= kBf16MinTokens) {
+    // The panel kernel reads x in pairs: odd widths stay on the dot form.
+    if (n_tokens >= kBf16PanelMinTokens && cols % 2 == 0) return nullptr;
+    return prepare_bf16_rounded_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride);
+  }
+  if (w.format == WeightFormat::BF16 && isa.avx512) {
+    const bool permuted = n_tokens <= avx512::kPermutedMaxTokens;
+    const float* xs = permuted ? permute_into(K, x, avx512::bf16f32_x_stride(cols), avx512::bf16f32_permute_x) : x;
+    K.tokens_per_block = token_block(384 * 1024, cols * 4, 12);
+    const auto* wd = static_cast<const uint16_t*>(w.data);
+    K.run = [&K, wd, xs, permuted, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx512::bf16f32_rows(wd, K.cols, row_begin + r0, row_begin + r1, xs, permuted, t0, t1, y, y_stride, row_begin);
+    };
+    return k;
+  }
+  if (w.format == WeightFormat::Fp8Block && isa.avx512_vbmi && w.block_cols % 64 == 0 &&
+      n_tokens <= avx512::kPermutedMaxTokens) {
+    // Decode: byte-table widening (no float32 denormals, fewer instructions).
+    const float* xs = permute_into(K, x, avx512::fp8_x_stride(cols), avx512::fp8_lut_permute_x);
+    K.tokens_per_block = n_tokens;
+    const auto* wd = static_cast<const uint8_t*>(w.data);
+    K.run = [&K, wd, &w, xs, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx512::fp8_lut_rows(wd, K.cols, w.scale, w.scale_cols(), w.block_rows, w.block_cols, row_begin + r0,
+                           row_begin + r1, xs, t0, t1, y, y_stride, row_begin);
+    };
+    return k;
+  }
+  if (w.format == WeightFormat::Fp8Block && isa.avx512 && fp8_scales_foldable(w)) {
+    const bool permuted = n_tokens <= avx512::kPermutedMaxTokens && w.block_cols % 64 == 0;
+    const float* xs = permuted ? permute_into(K, x, avx512::fp8_x_stride(cols), avx512::fp8_permute_x) : x;
+    K.tokens_per_block = token_block(384 * 1024, cols * 4, 12);
+    const auto* wd = static_cast<const uint8_t*>(w.data);
+    K.run = [&K, wd, &w, xs, permuted, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx512::fp8_rows(wd, K.cols, w.scale, w.scale_cols(), w.block_rows, w.block_cols, row_begin + r0,
+                       row_begin + r1, xs, permuted, t0, t1, y, y_stride, row_begin);
+    };
+    return k;
+  }
+  return nullptr;
+}
+
+void run_row_kernel(const RowKernel& k) {
+  for_row_blocks(k.n_rows, k.n_tokens, k.tokens_per_block, k.n_rows * k.n_tokens * k.cols, k.run);
+}
+
+void linear_many(std::span<const LinearCall> calls) {
+  struct Chunk {
+    const RowKernel* k;
+    int64_t r0, r1;
+  };
+  std::vector<std::unique_ptr<RowKernel>> kernels;
+  std::vector<Chunk> chunks;
+  int64_t work = 0;
+  for (const LinearCall& c : calls) {
+    auto k = prepare_row_kernel(*c.w, 0, c.w->rows, c.x, c.n_tokens, c.y, c.w->rows);
+    if (!k) {  // panels or portable loops: their own parallel regions
+      linear(*c.w, c.x, c.n_tokens, c.y);
+      continue;
+    }
+    const int64_t step = row_chunk(k->n_rows);
+    for (int64_t r0 = 0; r0 < k->n_rows; r0 += step) chunks.push_back({k.get(), r0, std::min(k->n_rows, r0 + step)});
+    work += k->n_rows * k->n_tokens * k->cols;
+    kernels.push_back(std::move(k));
+  }
+  const auto n = static_cast<int64_t>(chunks.size());
+  // Dynamic: on a shared machine one core may be slowed by another process.
+#pragma omp parallel for schedule(dynamic, 1) if (work > 32768)
+  for (int64_t i = 0; i < n; ++i) {
+    const Chunk& c = chunks[static_cast<size_t>(i)];
+    for (int64_t t0 = 0; t0 < c.k->n_tokens; t0 += c.k->tokens_per_block)
+      c.k->run(c.r0, c.r1, t0, std::min(c.k->n_tokens, t0 + c.k->tokens_per_block));
+  }
+}
+
+}  // namespace dsinfer::cpu
