@@ -338,6 +338,10 @@ inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_
             _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(tail_mask16(cols - k), w + r * cols + k)), 16));
       }
     }
+    // GEMV: fetch the next tile's rows while this one computes (as int8_tile).
+    if constexpr (R == kGemvRows)
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (R + r) * cols + k), _MM_HINT_T0);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       if constexpr (Permuted) {

@@ -84,8 +84,7 @@ void fp8_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out);
 // one of every e4m3 subnormal, and denormal operands cost x86 cores a
 // microcode assist each), and no scale folding is needed. x is permuted by
 // fp8_lut_permute_x (rows fp8_x_stride(cols) apart); needs block_cols % 64 == 0.
-// For decode (up to kPermutedMaxTokens tokens): tiles of 1-2 tokens re-widen
-// the weights per tile.
+// Tiles of 8 rows x 1 token or 4 rows x 2 tokens (more tokens re-widen per tile).
 void fp8_lut_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols, int64_t block_rows,
                   int64_t block_cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1, float* y,
                   int64_t ldy, int64_t out_row0);
