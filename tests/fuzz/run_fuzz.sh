@@ -15,11 +15,12 @@ declare -A SOURCES=(
   [safetensors]="src/io/safetensors.cpp src/io/mapped_file.cpp src/io/dtype.cpp src/io/strict_json.cpp src/io/text_file.cpp"
   [tokenizer]="$(ls src/tokenizer/*.cpp | tr '\n' ' ') src/io/utf8.cpp src/io/strict_json.cpp src/io/text_file.cpp"
   [jsonl_dataset]="src/runtime/prompt_dataset.cpp src/io/strict_json.cpp src/io/text_file.cpp"
+  [calibration_jsonl]="src/convert/calibration_set.cpp $(ls src/tokenizer/*.cpp | tr '\n' ' ') src/io/utf8.cpp src/io/strict_json.cpp src/io/text_file.cpp"
 )
-declare -A LIBS=([run_config]="-lyaml-cpp" [tokenizer]="-lpcre2-8")
+declare -A LIBS=([run_config]="-lyaml-cpp" [tokenizer]="-lpcre2-8" [calibration_jsonl]="-lpcre2-8")
 # The tokenizer target loads the real tokenizer files once.
 export DSINFER_FUZZ_R1_TOKENIZER="$PWD/assets/deepseek-r1" DSINFER_FUZZ_K2_TOKENIZER="$PWD/tests/data/tokenizers/kimi-k2"
-ALL=(openai_request model_config run_config safetensors tokenizer jsonl_dataset)
+ALL=(openai_request model_config run_config safetensors tokenizer jsonl_dataset calibration_jsonl)
 # Optional third argument: one target (scripts/fuzz.sh runs one for long).
 if [ -n "${3:-}" ]; then names=("$3"); else names=("${ALL[@]}"); fi
 each=$(( SECONDS_TO_RUN / ${#names[@]} ))
