@@ -14,6 +14,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi")
 
+#include "kernels/cpu/fp8_block_tile.h"
+
 namespace dsinfer::cpu::avx512 {
 namespace {
 
@@ -69,37 +71,13 @@ inline __m512 group_f32(const Words& w) {
   else return _mm512_castsi512_ps(_mm512_and_si512(src, _mm512_set1_epi32(static_cast<int>(0xFFFF0000u))));
 }
 
-struct Fp8Rows {
-  const uint8_t* data;
-  int64_t cols;
-  const float* scale;
-  int64_t scale_cols, block_rows, block_cols;
-};
-
-// R rows x T tokens, dot form: per block, sums in float32 times the block
-// scale (the order of the scaled-form kernel).
+// R rows x T tokens, dot form (the skeleton's per-block sums times scale).
 template <int R, int T>
-inline void lut_tile(const Fp8Rows& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
+inline void lut_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
   const Tables& tb = tables();
-  __m512 tot[R][T];
-#pragma GCC unroll 8
-  for (int i = 0; i < R; ++i)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) tot[i][t] = _mm512_setzero_ps();
-  const uint8_t* rows[R];
-  const float* srow[R];
-  for (int i = 0; i < R; ++i) {
-    rows[i] = w.data + (r + i) * w.cols;
-    srow[i] = w.scale + ((r + i) / w.block_rows) * w.scale_cols;
-  }
   const uint8_t* next = w.data + (r + R) * w.cols;  // the following tile's rows
-  for (int64_t c0 = 0, b = 0; c0 < w.cols; c0 += w.block_cols, ++b) {
-    const int64_t c1 = c0 + w.block_cols < w.cols ? c0 + w.block_cols : w.cols;
-    __m512 blk[R][T];
-#pragma GCC unroll 8
-    for (int i = 0; i < R; ++i)
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) blk[i][t] = _mm512_setzero_ps();
+  fp8_block_scaled_tile<R, T>(w, r, 1.0f, out, [&](const uint8_t* const (&rows)[R], int64_t c0, int64_t c1,
+                                                   __m512 (&blk)[R][T]) {
     for (int64_t k = c0; k < c1; k += 64) {
       const __mmask64 m = tail_mask64(c1 - k);
       // One token: keep the next tile's rows in flight too (2R streams).
@@ -130,21 +108,11 @@ inline void lut_tile(const Fp8Rows& w, int64_t r, const float* x, int64_t ldx, f
         fma_group.template operator()<3>();
       }
     }
-#pragma GCC unroll 8
-    for (int i = 0; i < R; ++i) {
-      const __m512 s = _mm512_set1_ps(srow[i][b]);
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) tot[i][t] = _mm512_fmadd_ps(blk[i][t], s, tot[i][t]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < R; ++i)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) out[i][t] = _mm512_reduce_add_ps(tot[i][t]);
+  });
 }
 
 template <int R, int T>
-inline void lut_block(const Fp8Rows& w, int64_t r, const float* x, int64_t ldx, int64_t t, float* y, int64_t ldy,
+inline void lut_block(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, int64_t t, float* y, int64_t ldy,
                       int64_t out_row0) {
   float out[R][T];
   lut_tile<R, T>(w, r, x + t * ldx, ldx, out);
@@ -155,7 +123,7 @@ inline void lut_block(const Fp8Rows& w, int64_t r, const float* x, int64_t ldx, 
 // Tokens [t0, t1) for rows r..r+R-1 in tiles of up to 2 tokens (registers:
 // 2R words + R*T sums + tables).
 template <int R>
-inline void lut_strip(const Fp8Rows& w, int64_t r, const float* x, int64_t ldx, int64_t t0, int64_t t1, float* y,
+inline void lut_strip(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, int64_t t0, int64_t t1, float* y,
                       int64_t ldy, int64_t out_row0) {
   int64_t t = t0;
   if (t1 - t0 == 1) return lut_block<R, 1>(w, r, x, ldx, t, y, ldy, out_row0);
@@ -168,7 +136,7 @@ inline void lut_strip(const Fp8Rows& w, int64_t r, const float* x, int64_t ldx, 
 void fp8_lut_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols, int64_t block_rows,
                   int64_t block_cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1, float* y,
                   int64_t ldy, int64_t out_row0) {
-  const Fp8Rows fw{w, cols, scale, scale_cols, block_rows, block_cols};
+  const Fp8Weight fw{w, cols, scale, scale_cols, block_rows, block_cols};
   const int64_t ldx = fp8_x_stride(cols);
   int64_t r = r0;
   if (t1 - t0 == 1) {
@@ -179,16 +147,11 @@ void fp8_lut_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t sc
 }
 
 void fp8_lut_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out) {
-  const int64_t ld = fp8_x_stride(cols);
-  for (int64_t t = 0; t < n_tokens; ++t)
-    for (int64_t k = 0; k < ld; k += 64)
-      for (int lane = 0; lane < 4; ++lane)
-        for (int d = 0; d < 4; ++d) {
-          const int64_t base = k + 16 * lane + 2 * d;
-          const int64_t from[4] = {base, base + 1, base + 8, base + 9};
-          for (int g = 0; g < 4; ++g)
-            out[t * ld + k + 16 * g + 4 * lane + d] = from[g] < cols ? x[t * cols + from[g]] : 0.f;
-        }
+  // Position 16g + 4L + d (group g, 128-bit lane L) holds column 16L + 2d + {0, 1, 8, 9}[g].
+  permute_x_per_64(x, n_tokens, cols, fp8_x_stride(cols), out, [](int p) {
+    const int g = p / 16, lane = (p % 16) / 4, d = p % 4;
+    return 16 * lane + 2 * d + (g % 2) + 8 * (g / 2);
+  });
 }
 
 }  // namespace dsinfer::cpu::avx512

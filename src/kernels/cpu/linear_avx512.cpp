@@ -16,6 +16,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16")
 
+#include "kernels/cpu/fp8_block_tile.h"
+
 namespace dsinfer::cpu::avx512 {
 namespace {
 
@@ -395,13 +397,6 @@ inline __m512 fp8_to_scaled_f32(__m128i bytes) {
 }
 constexpr float kFp8Fold = 0x1p120f;
 
-struct Fp8Weight {
-  const uint8_t* data;
-  int64_t cols;
-  const float* scale;
-  int64_t scale_cols, block_rows, block_cols;
-};
-
 // The j-th byte of each dword moved to the top (shift left 24 - 8j), then an
 // arithmetic shift right by 4 puts e4m3's exponent+mantissa at the float32
 // exponent LSBs with the sign in bit 31, as fp8_to_scaled_f32 does: no
@@ -419,24 +414,8 @@ inline __m512 fp8_group_to_scaled_f32(__m512i v) {
 // bottleneck).
 template <int R, int T, bool Permuted>
 inline void fp8_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
-  __m512 tot[R][T];
-#pragma GCC unroll 8
-  for (int i = 0; i < R; ++i)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) tot[i][t] = _mm512_setzero_ps();
-  const uint8_t* rows[R];
-  const float* srow[R];
-  for (int i = 0; i < R; ++i) {
-    rows[i] = w.data + (r + i) * w.cols;
-    srow[i] = w.scale + ((r + i) / w.block_rows) * w.scale_cols;
-  }
-  for (int64_t c0 = 0, b = 0; c0 < w.cols; c0 += w.block_cols, ++b) {
-    const int64_t c1 = c0 + w.block_cols < w.cols ? c0 + w.block_cols : w.cols;
-    __m512 blk[R][T];
-#pragma GCC unroll 8
-    for (int i = 0; i < R; ++i)
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) blk[i][t] = _mm512_setzero_ps();
+  fp8_block_scaled_tile<R, T>(w, r, kFp8Fold, out, [&](const uint8_t* const (&rows)[R], int64_t c0, int64_t c1,
+                                                       __m512 (&blk)[R][T]) {
     // blk += the weights' float32 vector wf (16 columns) times x at column offset xo.
     auto fma_all = [&](const __m512 (&wf)[R], int64_t xo, __mmask16 xm) {
 #pragma GCC unroll 8
@@ -475,17 +454,7 @@ inline void fp8_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx,
         fma_all(wf, k, m);
       }
     }
-#pragma GCC unroll 8
-    for (int i = 0; i < R; ++i) {
-      const __m512 s = _mm512_set1_ps(srow[i][b] * kFp8Fold);
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) tot[i][t] = _mm512_fmadd_ps(blk[i][t], s, tot[i][t]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < R; ++i)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) out[i][t] = _mm512_reduce_add_ps(tot[i][t]);
+  });
 }
 
 template <int R, int T, bool Permuted>
@@ -666,14 +635,8 @@ void bf16f32_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* ou
 }
 
 void fp8_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out) {
-  const int64_t ld = fp8_x_stride(cols);
-  for (int64_t t = 0; t < n_tokens; ++t)
-    for (int64_t k = 0; k < ld; k += 64)
-      for (int j = 0; j < 4; ++j)
-        for (int i = 0; i < 16; ++i) {
-          const int64_t c = k + 4 * i + j;
-          out[t * ld + k + 16 * j + i] = c < cols ? x[t * cols + c] : 0.f;
-        }
+  // Position 16j + i holds column 4i + j.
+  permute_x_per_64(x, n_tokens, cols, fp8_x_stride(cols), out, [](int p) { return 4 * (p % 16) + p / 16; });
 }
 
 void to_bf16(const float* x, int64_t n, uint16_t* out) {
