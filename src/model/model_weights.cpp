@@ -39,8 +39,35 @@ class WeightBinder {
     const TensorView& t = ckpt_.get(name);
     if (t.shape != shape)
       throw Error(t.file + ": tensor '" + name + "' has shape " + shape_string(t.shape) + ", config " + cfg_.path +
-                  " implies " + shape_string(shape));
+                  " implies " + shape_string(shape) + implied_dims(shape));
     return t;
+  }
+
+  // " ([7168] = hidden_size, ...)": the config fields the implied dims come
+  // from, so a wrong field (or a checkpoint of another model) is named.
+  std::string implied_dims(const std::vector<int64_t>& shape) const {
+    const std::pair<const char*, int64_t> fields[] = {
+        {"hidden_size", cfg_.hidden_size},
+        {"intermediate_size", cfg_.intermediate_size},
+        {"moe_intermediate_size", cfg_.moe_intermediate_size},
+        {"vocab_size", cfg_.vocab_size},
+        {"q_lora_rank", cfg_.q_lora_rank.value_or(-1)},
+        {"kv_lora_rank", cfg_.kv_lora_rank},
+        {"kv_lora_rank + qk_rope_head_dim", cfg_.kv_lora_rank + cfg_.qk_rope_head_dim},
+        {"num_attention_heads x (qk_nope_head_dim + qk_rope_head_dim)", cfg_.num_attention_heads * cfg_.qk_head_dim()},
+        {"num_attention_heads x (qk_nope_head_dim + v_head_dim)",
+         cfg_.num_attention_heads * (cfg_.qk_nope_head_dim + cfg_.v_head_dim)},
+        {"num_attention_heads x v_head_dim", cfg_.num_attention_heads * cfg_.v_head_dim},
+        {"n_routed_experts", cfg_.n_routed_experts},
+        {"2 x hidden_size", 2 * cfg_.hidden_size}};
+    std::string out;
+    for (int64_t d : shape)
+      for (const auto& [field, v] : fields)
+        if (v == d) {
+          out += (out.empty() ? " (" : ", ") + std::to_string(d) + " = " + field;
+          break;
+        }
+    return out.empty() ? out : out + ")";
   }
 
   // A Linear weight [rows, cols] in any supported stored format.

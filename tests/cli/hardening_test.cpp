@@ -214,6 +214,17 @@ TEST_F(Hardening, YamlDuplicatesSecondDocumentsAndOddKeysAreRefused) {
   EXPECT_EQ(ok.output.find("document marker"), std::string::npos) << ok.output;
 }
 
+// A config field that disagrees with the checkpoint: the message names the
+// tensor, both shapes and the config fields the implied dims come from.
+TEST_F(Hardening, ShapeMismatchNamesTheConfigField) {
+  int64_t moe = 0;
+  edit_config([&](nlohmann::json& j) {
+    moe = j["moe_intermediate_size"].get<int64_t>() * 2;
+    j["moe_intermediate_size"] = moe;
+  });
+  expect_exit2(logits(), {"has shape", std::to_string(moe) + " = moe_intermediate_size", "= hidden_size"});
+}
+
 TEST_F(Hardening, PageSizesPastTheRangeAreRefused) {
   expect_exit2(test::run_dsinfer("generate --no-pin --model " + model_ + " --ids 1,2 --page-size 288230376151711744"),
                {"--page-size"});
