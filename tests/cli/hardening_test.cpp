@@ -225,6 +225,32 @@ TEST_F(Hardening, ShapeMismatchNamesTheConfigField) {
   expect_exit2(logits(), {"has shape", std::to_string(moe) + " = moe_intermediate_size", "= hidden_size"});
 }
 
+// The absurd-size findings fail fast and small: exit 2 with peak RSS under
+// 200 MB (nothing is allocated from the size before it is checked).
+TEST_F(Hardening, AbsurdSizesExitTwoInLittleMemory) {
+  const std::string base = "model_name: deepseek_r1\nmodel_path: \"" + model_ + "\"\nworld_size: 1\n";
+  auto yaml = [&](const std::string& name, const std::string& extra) {
+    const std::string path = dir_ + "/" + name + ".yaml";
+    std::ofstream(path) << base << extra;
+    return "run --quiet --no-pin --config " + path;
+  };
+  const std::string gen = "generate --no-pin --model " + model_ + " --ids 1,2,3 ";
+  const std::vector<std::string> cases = {
+      gen + "--page-size 288230376151711744",
+      gen + "--max-new-tokens 100000000",
+      yaml("batch", "data_config:\n  batch_size: 4611686018427387904\n"),
+      yaml("page", "model_config:\n  pa_block_size: 288230376151711744\n"),
+      yaml("len", "data_config:\n  input_max_len: 9223372036854775000\n  max_new_tokens: 1000\n"),
+  };
+  for (const auto& args : cases) {
+    int code = -1;
+    const long bytes = test::peak_rss_of_dsinfer(args, &code);
+    EXPECT_EQ(code, 2) << args;
+    EXPECT_GT(bytes, 0) << args;
+    EXPECT_LT(bytes, 200L << 20) << args << ": peak RSS " << (bytes >> 20) << " MiB";
+  }
+}
+
 TEST_F(Hardening, PageSizesPastTheRangeAreRefused) {
   expect_exit2(test::run_dsinfer("generate --no-pin --model " + model_ + " --ids 1,2 --page-size 288230376151711744"),
                {"--page-size"});

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 
@@ -46,11 +47,17 @@ long peak_rss_of_dsinfer(const std::string& args, int* exit_code) {
   const std::string report = dir + "/maxrss";
   const CommandResult r = run_shell("/usr/bin/time -f %M -o " + report + " " + std::string(DSINFER_BINARY) + " " + args);
   if (exit_code) *exit_code = r.exit_code;
+  // GNU time writes "Command exited with non-zero status N" first when the
+  // command failed: the figure is the last word of the report.
   std::ifstream f(report);
   long kb = -1;
-  f >> kb;
+  for (std::string word; f >> word;) {
+    char* end = nullptr;
+    const long v = std::strtol(word.c_str(), &end, 10);
+    if (end && *end == '\0' && !word.empty()) kb = v;
+  }
   std::filesystem::remove_all(dir);
-  return kb * 1024L;  // kilobytes
+  return kb < 0 ? -1 : kb * 1024L;  // the report is in kilobytes
 }
 
 }  // namespace dsinfer::test
