@@ -13,6 +13,11 @@ struct CpuFeatures {
   bool avx512_bf16 = false;  // vdpbf16ps, vcvtne2ps2bf16
   bool avx512_vbmi = false;  // vpermt2b (FP8 widening through byte tables)
   bool amx = false;          // reported only; no AMX kernels yet
+  // vdpbf16ps does fewer FLOP/s than float32 FMA on this core (measured once
+  // at start-up, ~0.2 ms): some cores issue one per two cycles against two
+  // FMAs per cycle. Then bf16 weights of decode-sized batches run on the
+  // exact float32 tiles even where bf16-rounded inputs are allowed.
+  bool bf16_dot_slower_than_fma = false;
   std::string describe() const;
 };
 
