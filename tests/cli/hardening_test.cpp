@@ -207,7 +207,9 @@ TEST_F(Hardening, YamlDuplicatesSecondDocumentsAndOddKeysAreRefused) {
   expect_exit2(run_yaml(", DeepSeek-R1\n! int1: promp\n"), {"line 1", "not a 'key:'"});
   // Found by a 10-minute run: the same after a document-end marker.
   expect_exit2(run_yaml(base + "... ,\xc8\n"), {"line 4", "document marker"});
-  expect_exit2(run_yaml("%FOO bar\n" + base), {"line 1", "directive"});
+  expect_exit2(run_yaml("%YAML 1.2\n---\n" + base), {"line 1", "directives"});
+  // Found by a 10-minute run: a %TAG line inside a document, unbounded allocation.
+  expect_exit2(run_yaml(base + "model_config:\n  next_n: 1\n%TAG en: 65536\n  x: 1\n"), {"line 6", "directives"});
   expect_exit2(run_yaml("model_name:rs tint.\n  ,x: 1\n"), {"line 1", "not a 'key:'"});
   // Markers alone (with a comment) stay legal.
   const auto ok = run_yaml("--- # the run\n" + base + "...\n");
