@@ -197,12 +197,13 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   const OfflineRunResult local = run_offline_batch(engine, prompts, ro);
   const double run_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_t0).count();
   progress.finish();
+  // This process's peak RSS, once: the report's and this rank's statistics.
+  struct rusage ru {};
+  ::getrusage(RUSAGE_SELF, &ru);
+  const uint64_t peak_rss = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
   std::vector<RankStats> rank_stats;
   if (par) {
-    struct rusage own {};
-    ::getrusage(RUSAGE_SELF, &own);
-    RankStats mine{par->counters(), run_seconds, static_cast<uint64_t>(own.ru_maxrss) * 1024, model->weights().bytes,
-                   model->routed_expert_footprint()};
+    RankStats mine{par->counters(), run_seconds, peak_rss, model->weights().bytes, model->routed_expert_footprint()};
     rank_stats = gather_rank_stats(*par, mine);
   }
   const OfflineRunResult r = par ? gather_offline_results(*par, local) : local;
@@ -220,9 +221,6 @@ nlohmann::json run_offline_job(const RunConfig& cfg, const OfflineJobOptions& op
   std::vector<double> tpot = r.decode_ms;
   if (ro.next_n > 0 && r.mtp.tokens_per_step() > 0)
     for (double& t : tpot) t /= r.mtp.tokens_per_step();
-  struct rusage ru {};
-  ::getrusage(RUSAGE_SELF, &ru);
-  const uint64_t peak_rss = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
   const double prefill_tps = prefill_total > 0 ? r.prompt_tokens * 1000.0 / prefill_total : 0.0;
   const double decode_tps = decode_total > 0 ? decode_tokens * 1000.0 / decode_total : 0.0;
   const double total_tps = prefill_total + decode_total > 0 ? gen_tokens * 1000.0 / (prefill_total + decode_total) : 0.0;
