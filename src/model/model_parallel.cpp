@@ -46,31 +46,39 @@ void ModelParallel::restore_rows(float* rows, int64_t T, int64_t width) const {
   tp.all_gather_v(mine.data(), r.size() * width * kF32, rows, bytes, CommKind::AllGather);
 }
 
+template <class In, class Fn>
+void ModelParallel::gather_and_sum(Communicator& g, const In* x, int64_t in_width, int64_t T, int64_t out_width,
+                                   float* out, Fn&& fn) const {
+  constexpr int64_t kIn = sizeof(In);
+  if (g.size() == context_->attn_tp().size()) {
+    // The same ranks as the attention TP group: the rows are already on all of them.
+    fn(x, T, out);
+    g.all_reduce_sum(out, T * out_width);
+    return;
+  }
+  const SliceRange r = my_rows(T);
+  const auto counts = gather_counts(g, r.size());
+  const int64_t N = std::accumulate(counts.begin(), counts.end(), int64_t{0});
+  std::vector<In> all(static_cast<size_t>(N * in_width));
+  std::vector<float> partial(static_cast<size_t>(N * out_width), 0.f);
+  g.all_gather_v(x + r.begin * in_width, r.size() * in_width * kIn, all.data(), scaled(counts, in_width * kIn),
+                 CommKind::AllGather);
+  fn(all.data(), N, partial.data());
+  g.all_reduce_sum(partial.data(), N * out_width);
+  const int64_t at = offset_of(counts, g.rank());
+  std::copy(partial.begin() + at * out_width, partial.begin() + (at + r.size()) * out_width, out + r.begin * out_width);
+  restore_rows(out, T, out_width);
+}
+
 void ModelParallel::tensor_parallel(Communicator& g, const float* x, int64_t T, int64_t width, float* out,
                                     const RowsFn& fn) const {
   if (g.size() == 1) {
     if (T > 0) fn(x, T, out);
     return;
   }
-  if (g.size() == context_->attn_tp().size()) {
-    // The same ranks as the attention TP group: the rows are already on all of them.
-    if (T > 0) fn(x, T, out);
-    g.all_reduce_sum(out, T * width);
-    return;
-  }
-  const SliceRange r = my_rows(T);
-  const auto counts = gather_counts(g, r.size());
-  const int64_t N = std::accumulate(counts.begin(), counts.end(), int64_t{0});
-  const auto elements = static_cast<size_t>(N * width);
-  std::vector<float> all(elements);
-  std::vector<float> partial(elements, 0.f);
-  g.all_gather_v(x + r.begin * width, r.size() * width * kF32, all.data(), scaled(counts, width * kF32),
-                 CommKind::AllGather);
-  if (N > 0) fn(all.data(), N, partial.data());
-  g.all_reduce_sum(partial.data(), N * width);
-  const int64_t at = offset_of(counts, g.rank());
-  std::copy(partial.begin() + at * width, partial.begin() + (at + r.size()) * width, out + r.begin * width);
-  restore_rows(out, T, width);
+  gather_and_sum(g, x, width, T, width, out, [&](const float* rows, int64_t n, float* y) {
+    if (n > 0) fn(rows, n, y);
+  });
 }
 
 void ModelParallel::embed(Ops& ops, const LinearWeight& table, std::span<const int32_t> ids, int64_t H,
@@ -98,22 +106,9 @@ void ModelParallel::embed(Ops& ops, const LinearWeight& table, std::span<const i
       std::copy(rows.begin() + static_cast<int64_t>(j) * H, rows.begin() + static_cast<int64_t>(j + 1) * H,
                 dst + where[j] * H);
   };
-  if (g.size() == context_->attn_tp().size()) {
-    lookup(ids, out);
-    g.all_reduce_sum(out, T * H);
-    return;
-  }
-  const SliceRange r = my_rows(T);
-  const auto counts = gather_counts(g, r.size());
-  const int64_t N = std::accumulate(counts.begin(), counts.end(), int64_t{0});
-  std::vector<int32_t> all(static_cast<size_t>(N));
-  g.all_gather_v(ids.data() + r.begin, r.size() * 4, all.data(), scaled(counts, 4), CommKind::AllGather);
-  std::vector<float> partial(static_cast<size_t>(N * H));
-  lookup(all, partial.data());
-  g.all_reduce_sum(partial.data(), N * H);
-  const int64_t at = offset_of(counts, g.rank());
-  std::copy(partial.begin() + at * H, partial.begin() + (at + r.size()) * H, out + r.begin * H);
-  restore_rows(out, T, H);
+  gather_and_sum(g, ids.data(), 1, T, H, out, [&](const int32_t* all, int64_t n, float* dst) {
+    lookup(std::span<const int32_t>(all, static_cast<size_t>(n)), dst);
+  });
 }
 
 void ModelParallel::reduce_attention(float* out, int64_t n) const { context_->attn_tp().all_reduce_sum(out, n); }

@@ -55,6 +55,12 @@ class ModelParallel {
   void restore_rows(float* rows, int64_t T, int64_t width) const;
   // out = sum over `group` of fn on the group's rows (this rank's share).
   void tensor_parallel(Communicator& group, const float* x, int64_t T, int64_t width, float* out, const RowsFn& fn) const;
+  // The same for input rows of any element type and width (float hidden
+  // states, int32 token ids): gather the group's rows, fn -> partial sums of
+  // out_width floats per row, all-reduce, keep this rank's rows.
+  template <class In, class Fn>
+  void gather_and_sum(Communicator& group, const In* x, int64_t in_width, int64_t T, int64_t out_width, float* out,
+                      Fn&& fn) const;
   void expert_parallel(Ops& ops, const ModelConfig& config, const MoeWeights& w, int64_t layer, const float* x,
                        int64_t n, float* out, const ForwardOptions& options) const;
 
