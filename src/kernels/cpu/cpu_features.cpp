@@ -13,33 +13,20 @@ namespace dsinfer::cpu {
 namespace {
 
 #if defined(__x86_64__) && defined(__GNUC__)
-// Seconds for `iters` rounds of 8 independent vdpbf16ps / vfmadd231ps (enough
-// chains to cover either's latency): the ratio says which unit does more FLOP/s.
-__attribute__((target("avx512f,avx512bf16"))) double time_bf16_dots(int iters) {
+// Seconds for `iters` rounds of 8 independent vdpbf16ps (Bf16) or
+// vfmadd231ps (enough chains to cover either's latency): the ratio says
+// which unit does more FLOP/s. Called only on CPUs with AVX512_BF16.
+template <bool Bf16>
+__attribute__((target("avx512f,avx512bf16"))) double time_dot_loop(int iters) {
   __m512 a[8];
   for (int i = 0; i < 8; ++i) a[i] = _mm512_set1_ps(static_cast<float>(i));
-  __m512bh x = (__m512bh)_mm512_set1_epi16(0x3f80), y = (__m512bh)_mm512_set1_epi16(0x3a83);
+  __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(1e-3f);
   const auto t0 = std::chrono::steady_clock::now();
   for (int it = 0; it < iters; ++it) {
-    for (int i = 0; i < 8; ++i) a[i] = _mm512_dpbf16_ps(a[i], x, y);
-    __asm__ volatile("" : "+v"(x));
-  }
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  __m512 t = a[0];
-  for (int i = 1; i < 8; ++i) t = _mm512_add_ps(t, a[i]);
-  alignas(64) float lanes[16];  // (no _mm512_reduce_*: GCC 12 warns inside it)
-  _mm512_store_ps(lanes, t);
-  volatile float sink = lanes[0];
-  (void)sink;
-  return s;
-}
-__attribute__((target("avx512f"))) double time_fmas(int iters) {
-  __m512 a[8];
-  for (int i = 0; i < 8; ++i) a[i] = _mm512_set1_ps(static_cast<float>(i));
-  __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(1e-6f);
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int it = 0; it < iters; ++it) {
-    for (int i = 0; i < 8; ++i) a[i] = _mm512_fmadd_ps(x, y, a[i]);
+    for (int i = 0; i < 8; ++i) {
+      if constexpr (Bf16) a[i] = _mm512_dpbf16_ps(a[i], (__m512bh)_mm512_castps_si512(x), (__m512bh)_mm512_castps_si512(y));
+      else a[i] = _mm512_fmadd_ps(x, y, a[i]);
+    }
     __asm__ volatile("" : "+v"(x));
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -57,8 +44,8 @@ bool bf16_dot_slower_than_fma() {
   constexpr int kIters = 20000;
   double bf = 1e30, fm = 1e30;
   for (int r = 0; r < 3; ++r) {
-    bf = std::min(bf, time_bf16_dots(kIters));
-    fm = std::min(fm, time_fmas(kIters));
+    bf = std::min(bf, time_dot_loop<true>(kIters));
+    fm = std::min(fm, time_dot_loop<false>(kIters));
   }
   return bf > 2.0 * fm;
 }
