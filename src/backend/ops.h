@@ -67,6 +67,12 @@ class Ops {
 
   // y[T, w.rows] = x[T, w.cols] W^T for any stored weight format.
   virtual void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) = 0;
+  // ys[i][T, ws[i]->rows] = x W_i^T for several weights of one input (q_a and
+  // kv_a of attention): a backend may run them as one parallel job.
+  virtual void linears_of_one_input(std::span<const LinearWeight* const> ws, const float* x, int64_t n_tokens,
+                                    std::span<float* const> ys) {
+    for (size_t i = 0; i < ws.size(); ++i) linear(*ws[i], x, n_tokens, ys[i]);
+  }
   // out[i] = row ids[i] of the embedding table as float32.
   virtual void embed(const LinearWeight& table, std::span<const int32_t> ids, float* out) = 0;
   // RMSNorm of n_rows rows of dim values, rows ld apart in x and out (may alias).

@@ -26,10 +26,14 @@ void MlaAttention::forward(const AttentionWeights& w, int64_t layer, const float
 
   // q = q_b(norm(q_a(x))) (q_proj(x) without q_lora), q_pe rotated.
   ws.q.resize(static_cast<size_t>(T * heads * qk));
+  ws.kv.resize(static_cast<size_t>(T * kv_width));
   if (w.q_a_proj) {
     const int64_t qr = w.q_a_proj->rows;
     ws.qa.resize(static_cast<size_t>(T * qr));
-    ops_.linear(*w.q_a_proj, x, T, ws.qa.data());
+    // q_a and kv_a read the same x: one job for the backend.
+    const LinearWeight* both[] = {&*w.q_a_proj, &w.kv_a_proj_with_mqa};
+    float* outs[] = {ws.qa.data(), ws.kv.data()};
+    ops_.linears_of_one_input(both, x, T, outs);
     ops_.rms_norm(ws.qa.data(), T, qr, qr, w.q_a_layernorm.data(), eps, ws.qa.data());
     ops_.linear(w.q_b_proj, ws.qa.data(), T, ws.q.data());
   } else {
@@ -38,8 +42,7 @@ void MlaAttention::forward(const AttentionWeights& w, int64_t layer, const float
   ops_.rope(rope, ws.q.data() + shape_.qk_nope, T, heads * qk, heads, qk, layout.positions.data());
 
   // kv = [norm(c_kv) | rope(k_pe)] of the new tokens, into the cache.
-  ws.kv.resize(static_cast<size_t>(T * kv_width));
-  ops_.linear(w.kv_a_proj_with_mqa, x, T, ws.kv.data());
+  if (!w.q_a_proj) ops_.linear(w.kv_a_proj_with_mqa, x, T, ws.kv.data());
   ops_.rms_norm(ws.kv.data(), T, rank, kv_width, w.kv_a_layernorm.data(), eps, ws.kv.data());
   ops_.rope(rope, ws.kv.data() + rank, T, kv_width, 1, 0, layout.positions.data());
   std::vector<AttentionSeq> all, absorbed, expanded;

@@ -19,6 +19,12 @@ class CpuBackend final : public Ops {
   void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) override {
     cpu::linear(w, x, n_tokens, y);
   }
+  void linears_of_one_input(std::span<const LinearWeight* const> ws, const float* x, int64_t n_tokens,
+                            std::span<float* const> ys) override {
+    std::vector<cpu::LinearCall> calls;
+    for (size_t i = 0; i < ws.size(); ++i) calls.push_back({ws[i], x, n_tokens, ys[i]});
+    cpu::linear_many(calls);
+  }
 
   void embed(const LinearWeight& table, std::span<const int32_t> ids, float* out) override {
     for (size_t i = 0; i < ids.size(); ++i) dequant_row(table, ids[i], out + static_cast<int64_t>(i) * table.cols);
