@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the parser, tokenizer, model and server test suites with
+# Builds the parser, tokenizer, kernel, model and server test suites with
 # AddressSanitizer + UndefinedBehaviorSanitizer (a second build tree,
 # DSINFER_SANITIZE=ON) and runs them: any report fails.
 #   tests/sanitize/run_sanitized.sh [BUILD_DIR]   (default build/sanitize)
@@ -11,7 +11,7 @@ B=${1:-build/sanitize}
 cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1" -DDSINFER_SANITIZE=ON \
   > "$B.configure.log" 2>&1 ||
   { cat "$B.configure.log"; exit 1; }
-SUITES=(io_tests tokenizer_tests model_tests server_tests dist_tests)
+SUITES=(io_tests tokenizer_tests kernels_tests model_tests server_tests dist_tests)
 ninja -C "$B" "${SUITES[@]}" dsinfer > "$B.build.log" 2>&1 || { tail -40 "$B.build.log"; exit 1; }
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
