@@ -6,11 +6,18 @@
 #include <vector>
 
 #include "kernels/cpu/aligned_buffer.h"
+#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear_avx512.h"
 #include "kernels/cpu/row_blocks.h"
 #include "kernels/cpu/row_kernel.h"
 
 namespace dsinfer::cpu {
+
+bool uses_bf16_products(const LinearWeight& w, int64_t n_tokens) {
+  const CpuFeatures& isa = cpu_features();
+  return w.format == WeightFormat::BF16 && w.bf16_inputs && isa.avx512_bf16 && n_tokens >= kBf16MinTokens &&
+         (!isa.bf16_dot_slower_than_fma || n_tokens >= kBf16PanelMinTokens);
+}
 
 void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                       float* y, int64_t y_stride) {

@@ -18,6 +18,14 @@ inline constexpr int64_t kBf16MinTokens = 8;
 // the int8 panels); below it the dot-form tiles read the weights in place.
 inline constexpr int64_t kBf16PanelMinTokens = 16;
 
+// Whether a linear runs on bf16 products (vdpbf16ps) rather than exact
+// float32 ones: bf16 weights allowed bf16-rounded inputs, on a CPU with
+// AVX512_BF16, for at least kBf16MinTokens tokens. Where vdpbf16ps is the
+// slower unit, decode-sized batches keep the float32 tiles; prefill-sized
+// ones still need the packed bf16 panels (the float32 dot-form tiles would
+// re-stream the weights per 12 tokens).
+bool uses_bf16_products(const LinearWeight& w, int64_t n_tokens);
+
 // Same contract as linear_rows; needs AVX512_BF16 (callers check).
 void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                       float* y, int64_t y_stride);

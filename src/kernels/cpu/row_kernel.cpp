@@ -73,11 +73,7 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
     };
     return k;
   }
-  // Where vdpbf16ps is the slower unit, decode-sized batches keep the exact
-  // float32 tiles; prefill-sized ones still need the packed bf16 panels
-  // (the float32 dot-form tiles would re-stream the weights per 12 tokens).
-  const bool bf16_dots = !isa.bf16_dot_slower_than_fma || n_tokens >= kBf16PanelMinTokens;
-  if (w.format == WeightFormat::BF16 && w.bf16_inputs && isa.avx512_bf16 && bf16_dots && n_tokens >= kBf16MinTokens) {
+  if (uses_bf16_products(w, n_tokens)) {
     // The panel kernel reads x in pairs: odd widths stay on the dot form.
     if (n_tokens >= kBf16PanelMinTokens && cols % 2 == 0) return nullptr;
     return prepare_bf16_rounded_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride);
