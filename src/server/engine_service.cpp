@@ -135,12 +135,20 @@ void EngineService::run() {
   for (;;) {
     std::deque<std::pair<RequestId, SchedulerRequest>> inbox;
     std::vector<RequestId> cancels;
-    // Going idle after work: hand the heap's free memory back. Steps keep
-    // freed scratch for reuse (keep_scratch_in_heap), so without this every
-    // burst would leave its high-water mark in the malloc arenas for good.
+    // Idle for a quiet second after work: hand the heap's free memory back.
+    // Steps keep freed scratch for reuse (keep_scratch_in_heap), so without
+    // this every burst would leave its high-water mark in the malloc arenas
+    // for good. The quiet second lets the HTTP threads free their last
+    // responses first; a trim right at the last token would miss those.
     if (scheduler.idle() && worked) {
-      malloc_trim(0);
-      worked = false;
+      std::unique_lock<std::mutex> lock(mu_);
+      const bool more = cv_.wait_for(lock, std::chrono::seconds(1),
+                                     [&] { return stopping_ || !inbox_.empty() || !cancels_.empty(); });
+      if (!more) {
+        lock.unlock();
+        malloc_trim(0);
+        worked = false;
+      }
     }
     {
       std::unique_lock<std::mutex> lock(mu_);
