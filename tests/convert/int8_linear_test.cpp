@@ -134,5 +134,18 @@ TEST(Int8Linear, AppliesScalesAfterIntegerAccumulation) {
   check_linear_int8(100, 37, 130);
 }
 
+// The AMX tiles (on CPUs with AMX; the VNNI tiles elsewhere, same outputs):
+// K a multiple of 64, 16-row weight tiles with VNNI row tails (83 = 5 x 16
+// + 3), partial and odd token tiles (4, 17, 33), the prefill token blocks
+// (300 tokens at K = 8192: blocks of 128, 128 and 44).
+TEST(Int8Linear, AmxTilesMatchTheIntegerReference) {
+  check_linear_int8(4, 48, 128);
+  check_linear_int8(8, 83, 512);
+  check_linear_int8(17, 32, 192);
+  check_linear_int8(33, 50, 256);
+  check_linear_int8(100, 37, 128);
+  check_linear_int8(300, 20, 8192);
+}
+
 }  // namespace
 }  // namespace dsinfer

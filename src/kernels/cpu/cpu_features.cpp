@@ -1,5 +1,7 @@
 #include "kernels/cpu/cpu_features.h"
 
+#include "kernels/cpu/int8_amx.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -62,7 +64,10 @@ CpuFeatures detect() {
   f.avx512_bf16 = f.avx512 && __builtin_cpu_supports("avx512bf16");
   f.avx512_vbmi = f.avx512 && __builtin_cpu_supports("avx512vbmi");
 #if defined(__GNUC__) && __GNUC__ >= 11
-  f.amx = __builtin_cpu_supports("amx-int8");
+  // The tiles' state is granted per process by Linux; without it the first
+  // tile instruction would fault.
+  f.amx = f.avx512 && __builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-int8") &&
+          amx::request_tile_permission();
 #endif
 #endif
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -71,6 +76,7 @@ CpuFeatures detect() {
   if (const char* cap = std::getenv("DSINFER_ISA")) {
     if (std::strcmp(cap, "scalar") == 0) f = CpuFeatures{};
     else if (std::strcmp(cap, "avx2") == 0) f = CpuFeatures{.avx2 = f.avx2};
+    else if (std::strcmp(cap, "avx512") == 0) f.amx = false;
   }
   return f;
 }

@@ -22,6 +22,7 @@ struct RowKernel {
   std::function<void(int64_t r0, int64_t r1, int64_t t0, int64_t t1)> run;
   // The activations as the tiles read them (run points into these).
   std::vector<int8_t> xq;
+  std::vector<uint8_t> x_tiles;  // AMX activation tiles
   std::vector<int32_t> sums;
   std::vector<float> scales, xf;
   std::vector<uint16_t> xb;
