@@ -10,7 +10,7 @@
 
 #include "bench/peak_loops.h"
 #include "kernels/cpu/cpu_features.h"
-#include "kernels/cpu/int8_amx.h"
+#include "kernels/cpu/amx_linear.h"
 
 namespace dsinfer::bench {
 namespace {

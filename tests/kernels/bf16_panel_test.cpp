@@ -1,7 +1,9 @@
-// The bf16 (vdpbf16ps) GEMM paths against a float64 loop over the same
-// bf16-rounded operands: linears (packed panels from >= kBf16MinTokens tokens,
-// dot-form tiles below and for odd widths) and the k-major packing used for
-// attention values, with ragged panels and accumulation.
+// The bf16 GEMM paths (vdpbf16ps; AMX tdpbf16ps on CPUs with AMX-BF16, for
+// widths that are a multiple of 32) against a float64 loop over the same
+// bf16-rounded operands: linears (AMX tiles with dot-form row tails; else
+// packed panels from kBf16PanelMinTokens tokens, dot-form tiles below and
+// for odd widths) and the k-major packing used for attention values, with
+// ragged panels and accumulation.
 #include <gtest/gtest.h>
 
 #include <cmath>

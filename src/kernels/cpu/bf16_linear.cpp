@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/cpu/aligned_buffer.h"
+#include "kernels/cpu/amx_linear.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear_avx512.h"
 #include "kernels/cpu/row_blocks.h"
@@ -16,7 +17,11 @@ namespace dsinfer::cpu {
 bool uses_bf16_products(const LinearWeight& w, int64_t n_tokens) {
   const CpuFeatures& isa = cpu_features();
   return w.format == WeightFormat::BF16 && w.bf16_inputs && isa.avx512_bf16 && n_tokens >= kBf16MinTokens &&
-         (!isa.bf16_dot_slower_than_fma || n_tokens >= kBf16PanelMinTokens);
+         (bf16_tiles_apply(w) || !isa.bf16_dot_slower_than_fma || n_tokens >= kBf16PanelMinTokens);
+}
+
+bool bf16_tiles_apply(const LinearWeight& w) {
+  return cpu_features().amx_bf16 && w.cols % (amx::kTileBytes / 2) == 0;
 }
 
 void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
@@ -24,6 +29,10 @@ void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, 
   // Few tokens (or odd widths, no model has them: the panel kernel reads x
   // in pairs): the dot-form tiles.
   const int64_t cols = w.cols;
+  if (bf16_tiles_apply(w)) {
+    run_row_kernel(*prepare_bf16_tiles_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride));
+    return;
+  }
   if (n_tokens < kBf16PanelMinTokens || cols % 2) {
     run_row_kernel(*prepare_bf16_rounded_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride));
     return;

@@ -1,6 +1,6 @@
 #include "kernels/cpu/cpu_features.h"
 
-#include "kernels/cpu/int8_amx.h"
+#include "kernels/cpu/amx_linear.h"
 
 #include <algorithm>
 #include <chrono>
@@ -68,6 +68,7 @@ CpuFeatures detect() {
   // tile instruction would fault.
   f.amx = f.avx512 && __builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-int8") &&
           amx::request_tile_permission();
+  f.amx_bf16 = f.amx && f.avx512_bf16 && __builtin_cpu_supports("amx-bf16");
 #endif
 #endif
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -76,7 +77,7 @@ CpuFeatures detect() {
   if (const char* cap = std::getenv("DSINFER_ISA")) {
     if (std::strcmp(cap, "scalar") == 0) f = CpuFeatures{};
     else if (std::strcmp(cap, "avx2") == 0) f = CpuFeatures{.avx2 = f.avx2};
-    else if (std::strcmp(cap, "avx512") == 0) f.amx = false;
+    else if (std::strcmp(cap, "avx512") == 0) f.amx = f.amx_bf16 = false;
   }
   return f;
 }
@@ -97,6 +98,7 @@ std::string CpuFeatures::describe() const {
   add(avx512_vbmi, "avx512_vbmi");
   add(bf16_dot_slower_than_fma, "(vdpbf16ps slower than fma)");
   add(amx, "amx");
+  add(amx_bf16, "amx_bf16");
   return s.empty() ? "scalar" : s;
 }
 

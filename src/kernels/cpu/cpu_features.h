@@ -12,7 +12,8 @@ struct CpuFeatures {
   bool avx512_vnni = false;  // vpdpbusd
   bool avx512_bf16 = false;  // vdpbf16ps, vcvtne2ps2bf16
   bool avx512_vbmi = false;  // vpermt2b (FP8 widening through byte tables)
-  bool amx = false;          // AMX-INT8 tiles, permission granted (W8A8 linears of 2+ tokens)
+  bool amx = false;          // AMX-INT8 tiles, permission granted (W8A8 linears of 4+ tokens)
+  bool amx_bf16 = false;     // AMX-BF16 too (bf16 products of 8+ tokens)
   // vdpbf16ps does fewer FLOP/s than float32 FMA on this core (measured once
   // at start-up, ~0.2 ms): some cores issue one per two cycles against two
   // FMAs per cycle. Then bf16 weights of decode-sized batches run on the

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/amx_linear.h"
 #include "kernels/cpu/bf16_linear.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
-#include "kernels/cpu/int8_amx.h"
 #include "kernels/cpu/int8_linear.h"
 #include "kernels/cpu/linear_avx512.h"
 #include "kernels/cpu/row_blocks.h"
@@ -31,7 +31,45 @@ const float* permute_into(RowKernel& k, const float* x, int64_t stride,
   return k.xf.data();
 }
 
+// k.x_tiles = the activations x (rows row_bytes long) as AMX tiles, one
+// 16-token tile per task when `team`.
+void pack_tiles(RowKernel& k, const void* x, int64_t row_bytes, bool team) {
+  k.x_tiles.resize(static_cast<size_t>(amx::x_tiles_bytes(k.n_tokens, row_bytes)));
+  const auto* xb = static_cast<const uint8_t*>(x);
+  const int64_t n_tiles = (k.n_tokens + amx::kTileTokens - 1) / amx::kTileTokens;
+#pragma omp parallel for schedule(static) if (team && n_tiles > 1)
+  for (int64_t i = 0; i < n_tiles; ++i) {
+    const int64_t t = i * amx::kTileTokens;
+    amx::pack_x_tiles(xb + t * row_bytes, std::min(amx::kTileTokens, k.n_tokens - t), row_bytes,
+                      k.x_tiles.data() + t * row_bytes);
+  }
+}
+
 }  // namespace
+
+std::unique_ptr<RowKernel> prepare_bf16_tiles_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
+                                                     const float* x, int64_t n_tokens, float* y, int64_t y_stride) {
+  auto k = std::make_unique<RowKernel>();
+  k->n_rows = n_rows;
+  k->n_tokens = n_tokens;
+  k->cols = w.cols;
+  RowKernel& K = *k;
+  K.xb.resize(static_cast<size_t>(n_tokens * w.cols));
+  avx512::to_bf16(x, n_tokens * w.cols, K.xb.data());
+  pack_tiles(K, K.xb.data(), w.cols * 2, n_tokens * w.cols >= (1 << 16));
+  // Decode batches in one token block; prefill in blocks whose tiles stay in L2.
+  K.tokens_per_block = n_tokens <= 2 * kInt8PanelMinTokens ? n_tokens : amx_token_block(w.cols * 2);
+  const auto* wd = static_cast<const uint16_t*>(w.data);
+  K.run = [&K, wd, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+    // Whole 16-row tiles on AMX, a ragged tail (rows % 16) on the dot form.
+    const int64_t mid = r0 + (r1 - r0) / amx::kTileRows * amx::kTileRows;
+    if (mid > r0)
+      amx::bf16_rows(wd, K.cols, row_begin + r0, row_begin + mid, K.x_tiles.data(), t0, t1, y, y_stride, row_begin);
+    if (mid < r1)
+      avx512::bf16_rows(wd, K.cols, row_begin + mid, row_begin + r1, K.xb.data(), t0, t1, y, y_stride, row_begin);
+  };
+  return k;
+}
 
 std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
                                                        const float* x, int64_t n_tokens, float* y, int64_t y_stride) {
@@ -60,7 +98,7 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
   k->cols = cols;
   RowKernel& K = *k;
   if (w.format == WeightFormat::Int8Channel) {
-    const bool tiles = isa.amx && n_tokens >= kInt8AmxMinTokens && cols % amx::kTileCols == 0;
+    const bool tiles = isa.amx && n_tokens >= kInt8AmxMinTokens && cols % amx::kTileBytes == 0;
     if (!isa.avx512_vnni || (n_tokens >= kInt8PanelMinTokens && !tiles)) return nullptr;
     // Quantize once; int32 dot products with the scale epilogue fused.
     K.xq.resize(static_cast<size_t>(n_tokens * cols));
@@ -75,14 +113,7 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
     K.tokens_per_block = int8_token_block(cols);
     const auto* wd = static_cast<const int8_t*>(w.data);
     if (tiles) {
-      K.x_tiles.resize(static_cast<size_t>(amx::x_tiles_bytes(n_tokens, cols)));
-      const int64_t n_tiles = (n_tokens + amx::kTileTokens - 1) / amx::kTileTokens;
-#pragma omp parallel for schedule(static) if (team && n_tiles > 1)
-      for (int64_t i = 0; i < n_tiles; ++i) {
-        const int64_t t = i * amx::kTileTokens;
-        amx::pack_x_tiles(K.xq.data() + t * cols, std::min(amx::kTileTokens, n_tokens - t), cols,
-                          K.x_tiles.data() + t * cols);
-      }
+      pack_tiles(K, K.xq.data(), cols, team);
       // Decode batches in one token block (each weight byte read once);
       // prefill in blocks of 128 whose tiles stay in L2 (~1 MB at K = 7168).
       K.tokens_per_block = n_tokens <= 2 * kInt8PanelMinTokens ? n_tokens : amx_token_block(cols);
@@ -105,6 +136,7 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
     return k;
   }
   if (uses_bf16_products(w, n_tokens)) {
+    if (bf16_tiles_apply(w)) return prepare_bf16_tiles_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride);
     // The panel kernel reads x in pairs: odd widths stay on the dot form.
     if (n_tokens >= kBf16PanelMinTokens && cols % 2 == 0) return nullptr;
     return prepare_bf16_rounded_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride);

@@ -1,0 +1,49 @@
+#pragma once
+// Linears on Intel AMX (TMUL) tiles: a 16 x 64-byte tile of weight rows,
+// read in place from the row-major checkpoint (no repacked copy), times a
+// tile of 16 tokens' activations (repacked per call: per 64 bytes of a row,
+// tile row g holds bytes 4g..4g+3 of each token). W8A8: tdpbssd, 16 x 16 x 64
+// exact int32 products per instruction (16 times a vpdpbusd); signed x
+// signed, so the sums equal avx512::int8_rows' bit for bit, and the epilogue
+// is the same expression: identical outputs. BF16 weights x bf16-rounded
+// activations (bf16 compute): tdpbf16ps, float32 sums of bf16 pairs as
+// vdpbf16ps does. Call only when cpu_features() has amx / amx_bf16 (the CPU
+// has it and Linux granted the tile state).
+#include <cstdint>
+
+namespace dsinfer::cpu::amx {
+
+// Asks Linux once for this process's permission to use the tile data state
+// (arch_prctl ARCH_REQ_XCOMP_PERM); false where it is refused or absent.
+bool request_tile_permission();
+
+constexpr int64_t kTileTokens = 16;  // tokens per activation tile
+constexpr int64_t kTileRows = 16;    // weight rows per weight tile
+constexpr int64_t kTileBytes = 64;   // bytes of a row per tile (rows: a multiple)
+
+// Size of pack_x_tiles' output: tokens rounded up to 16.
+inline int64_t x_tiles_bytes(int64_t n_tokens, int64_t row_bytes) {
+  return (n_tokens + kTileTokens - 1) / kTileTokens * kTileTokens * row_bytes;
+}
+// x [n_tokens][row_bytes] (int8 or bf16; row_bytes % 64 == 0) as activation
+// tiles, one 1 KB tile per 16 tokens and 64 bytes ([token tile][row_bytes /
+// 64][16][64]); padding tokens 0.
+void pack_x_tiles(const void* x, int64_t n_tokens, int64_t row_bytes, uint8_t* out);
+
+// As avx512::int8_rows for rows [r0, r1) ((r1 - r0) % 16 == 0) and tokens
+// [t0, t1) (t0 % 16 == 0), the activations as pack_x_tiles wrote them:
+// y[t*ldy + r - out_row0] = float(acc) * xs[t] * ws[r], or acc32 without y.
+void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles, int64_t t0, int64_t t1,
+               const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy, int64_t out_row0);
+// y[t*ldy + r - out_row0] = sum_k x[t][k] * w[r][k] (bf16 pairs, float32
+// sums) for rows [r0, r1) ((r1 - r0) % 16 == 0, cols % 32 == 0), tokens
+// [t0, t1) (t0 % 16 == 0), x the bf16 activations as pack_x_tiles wrote them.
+void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles, int64_t t0,
+               int64_t t1, float* y, int64_t ldy, int64_t out_row0);
+
+// The int8 peak: iters x 4 independent tdpbssd (16 x 16 x 64 MACs each) on
+// the calling thread, no memory operands; returns a value of the sums.
+int32_t peak_loop(int64_t iters);
+inline constexpr double kOpsPerTdpbssd = 2.0 * 16 * 16 * 64;
+
+}  // namespace dsinfer::cpu::amx
