@@ -123,16 +123,20 @@ Ceilings measure_ceilings(const ReadProbe& probe, bool quick) {
   }
   if (cpu::cpu_features().avx512_vnni)
     c.int8_tops = ops * 128 / best_parallel_seconds(3, [&](int, int) { g_sink = vnni_loop(iters); }) / 1e12;
-  if (cpu::cpu_features().amx) {  // the W8A8 linears of 4+ tokens run on the tiles: their peak counts
-    const int64_t tile_iters = iters / 32;
-    const double tile_ops = static_cast<double>(tile_iters) * 4 * cpu::amx::kOpsPerTdpbssd * nthreads;
-    c.int8_tops = std::max(c.int8_tops, tile_ops / best_parallel_seconds(3, [&](int, int) {
-                                          g_sink = static_cast<float>(cpu::amx::peak_loop(tile_iters));
-                                        }) / 1e12);
-  }
   if (cpu::cpu_features().avx512_bf16)
     c.bf16_tflops = ops * 64 / best_parallel_seconds(3, [&](int, int) { g_sink = bf16_dot_loop(iters); }) / 1e12;
   c.fp32_tflops = ops * 32 / best_parallel_seconds(3, [&](int, int) { g_sink = fma_loop(iters); }) / 1e12;
+  // The linears of 4+ (int8) / 8+ (bf16) tokens run on AMX tiles where the
+  // CPU has them: the tiles' peak is then the one that counts.
+  const int64_t tile_iters = iters / 32;
+  auto tile_peak = [&](double ops_per_instruction, float (*loop)(int64_t)) {
+    const double total = static_cast<double>(tile_iters) * 4 * ops_per_instruction * nthreads;
+    return total / best_parallel_seconds(3, [&](int, int) { g_sink = loop(tile_iters); }) / 1e12;
+  };
+  if (cpu::cpu_features().amx)
+    c.int8_tops = std::max(c.int8_tops, tile_peak(cpu::amx::kOpsPerTdpbssd, cpu::amx::int8_peak_loop));
+  if (cpu::cpu_features().amx_bf16)
+    c.bf16_tflops = std::max(c.bf16_tflops, tile_peak(cpu::amx::kFlopsPerTdpbf16ps, cpu::amx::bf16_peak_loop));
   return c;
 }
 

@@ -159,10 +159,14 @@ void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const ui
   });
 }
 
-int32_t peak_loop(int64_t iters) {
+namespace {
+// iters x 4 independent tile products (tmm0-3 += tmm4/5 x tmm6/7) on
+// operands loaded once; returns one lane of each sum.
+template <bool Bf16>
+float peak_tiles(int64_t iters) {
   configure_this_thread();
-  alignas(64) int8_t operand[1024];
-  for (int i = 0; i < 1024; ++i) operand[i] = static_cast<int8_t>(i % 7 - 3);
+  alignas(64) uint8_t operand[1024];
+  for (int i = 0; i < 1024; ++i) operand[i] = static_cast<uint8_t>(Bf16 ? (i % 2 ? 0x3f : 0x80) : i % 7);
   _tile_loadd(4, operand, 64);
   _tile_loadd(5, operand, 64);
   _tile_loadd(6, operand, 64);
@@ -172,18 +176,29 @@ int32_t peak_loop(int64_t iters) {
   _tile_zero(2);
   _tile_zero(3);
   for (int64_t i = 0; i < iters; ++i) {
-    _tile_dpbssd(0, 4, 6);
-    _tile_dpbssd(1, 5, 6);
-    _tile_dpbssd(2, 4, 7);
-    _tile_dpbssd(3, 5, 7);
+    if constexpr (Bf16) {
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 5, 6);
+      _tile_dpbf16ps(2, 4, 7);
+      _tile_dpbf16ps(3, 5, 7);
+    } else {
+      _tile_dpbssd(0, 4, 6);
+      _tile_dpbssd(1, 5, 6);
+      _tile_dpbssd(2, 4, 7);
+      _tile_dpbssd(3, 5, 7);
+    }
   }
-  alignas(64) int32_t out[4][256];
+  alignas(64) float out[4][256];
   _tile_stored(0, out[0], 64);
   _tile_stored(1, out[1], 64);
   _tile_stored(2, out[2], 64);
   _tile_stored(3, out[3], 64);
   return out[0][0] + out[1][17] + out[2][34] + out[3][255];
 }
+}  // namespace
+
+float int8_peak_loop(int64_t iters) { return peak_tiles<false>(iters); }
+float bf16_peak_loop(int64_t iters) { return peak_tiles<true>(iters); }
 
 }  // namespace dsinfer::cpu::amx
 

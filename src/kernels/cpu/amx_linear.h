@@ -41,9 +41,12 @@ void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const uint
 void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles, int64_t t0,
                int64_t t1, float* y, int64_t ldy, int64_t out_row0);
 
-// The int8 peak: iters x 4 independent tdpbssd (16 x 16 x 64 MACs each) on
-// the calling thread, no memory operands; returns a value of the sums.
-int32_t peak_loop(int64_t iters);
+// The peaks: iters x 4 independent tdpbssd (16 x 16 x 64 int8 MACs each) /
+// tdpbf16ps (16 x 16 x 32 bf16 MACs) on the calling thread, no memory
+// operands; return a value of the sums.
+float int8_peak_loop(int64_t iters);
+float bf16_peak_loop(int64_t iters);
 inline constexpr double kOpsPerTdpbssd = 2.0 * 16 * 16 * 64;
+inline constexpr double kFlopsPerTdpbf16ps = 2.0 * 16 * 16 * 32;
 
 }  // namespace dsinfer::cpu::amx
