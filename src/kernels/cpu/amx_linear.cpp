@@ -159,6 +159,42 @@ void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const ui
   });
 }
 
+void pack_pairs(const uint16_t* v, int64_t ldv, int64_t k, int64_t n, uint16_t* out) {
+  // Word i of the first output: row 2g's column i/2 (even i) or row 2g+1's.
+  alignas(64) uint16_t lo[32], hi[32];
+  for (int i = 0; i < 32; ++i) {
+    lo[i] = static_cast<uint16_t>((i % 2 ? 32 : 0) + i / 2);
+    hi[i] = static_cast<uint16_t>(lo[i] + 16);
+  }
+  const __m512i ilo = _mm512_load_si512(lo), ihi = _mm512_load_si512(hi);
+  for (int64_t g = 0; g < k / 2; ++g) {
+    const uint16_t* r0 = v + 2 * g * ldv;
+    uint16_t* dst = out + g * 2 * n;
+    for (int64_t c = 0; c < n; c += 32) {
+      const __m512i a = _mm512_loadu_si512(r0 + c), b = _mm512_loadu_si512(r0 + ldv + c);
+      _mm512_storeu_si512(dst + 2 * c, _mm512_permutex2var_epi16(a, ilo, b));
+      _mm512_storeu_si512(dst + 2 * c + 32, _mm512_permutex2var_epi16(a, ihi, b));
+    }
+  }
+}
+
+void bf16_gemm_pairs(const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
+                     int64_t n, int64_t k, bool accumulate) {
+  configure_this_thread();
+  for (int64_t i = 0; i < m; i += kTileRows)
+    for (int64_t j = 0; j < n; j += 16) {
+      float* cij = c + i * ldc + j;
+      if (accumulate) _tile_loadd(0, cij, ldc * 4);
+      else _tile_zero(0);
+      for (int64_t kk = 0; kk < k; kk += 32) {
+        _tile_loadd(4, a + i * lda + kk, lda * 2);
+        _tile_loadd(6, b + kk / 2 * ldb + 2 * j, ldb * 2);
+        _tile_dpbf16ps(0, 4, 6);
+      }
+      _tile_stored(0, cij, ldc * 4);
+    }
+}
+
 namespace {
 // iters x 4 independent tile products (tmm0-3 += tmm4/5 x tmm6/7) on
 // operands loaded once; returns one lane of each sum.

@@ -41,6 +41,16 @@ void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const uint
 void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles, int64_t t0,
                int64_t t1, float* y, int64_t ldy, int64_t out_row0);
 
+// Pair layout of a bf16 matrix v [k][n] (rows ldv apart; k even, n % 32
+// == 0), the form tdpbf16ps takes its second operand in: row g of out (2n
+// values) holds (v[2g][j], v[2g+1][j]) for each column j.
+void pack_pairs(const uint16_t* v, int64_t ldv, int64_t k, int64_t n, uint16_t* out);
+// c[i][j] (+)= sum_kk a[i][kk] * b[kk][j] in float32 (bf16 pairs), a bf16
+// row-major (lda), b as pack_pairs wrote it (ldb values per row: 2n for a
+// whole matrix), c row-major (ldc); m % 16 == 0, n % 16 == 0, k % 32 == 0.
+void bf16_gemm_pairs(const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
+                     int64_t n, int64_t k, bool accumulate);
+
 // The peaks: iters x 4 independent tdpbssd (16 x 16 x 64 int8 MACs each) /
 // tdpbf16ps (16 x 16 x 32 bf16 MACs) on the calling thread, no memory
 // operands; return a value of the sums.

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "kernels/cpu/aligned_buffer.h"
+#include "kernels/cpu/amx_linear.h"
+#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear_avx512.h"
 #include "backend/latent_pages.h"
 #include "kernels/cpu/online_softmax.h"
@@ -17,6 +19,10 @@ namespace dsinfer::cpu {
 // positions, scores = packed query panels (32 heads each) x the block's bf16
 // latents, values = the block packed k-major (32 latent dims per panel) x the
 // transposed bf16 probabilities, into a[h][d]; float32 softmax and sums.
+// With AMX-BF16 both products run on tiles (the same bf16 operands and
+// float32 sums): scores = the query rows (heads padded to 16, width to 32)
+// x the block's latents as position tiles, values = the probabilities
+// [head][position] x the block's latents in pair layout.
 class LatentBlocksBf16 {
  public:
   static constexpr int64_t kBlock = 64;
@@ -36,6 +42,15 @@ class LatentBlocksBf16 {
     alpha_.resize(static_cast<size_t>(hp_));
     block_max_.resize(static_cast<size_t>(hp_));
     ahd_.resize(static_cast<size_t>(hp_ * rank));
+    tiles_ = cpu_features().amx_bf16 && rank % 32 == 0;
+    if (tiles_) {
+      kwp_ = (kw + 31) / 32 * 32;
+      qp_.assign(static_cast<size_t>(hp_ * kwp_), 0);  // padding rows and columns stay 0
+      blkp_.assign(static_cast<size_t>(kBlock * kwp_), 0);
+      ptp_.assign(static_cast<size_t>(hp_ * kBlock), 0);
+      vpair_.resize(static_cast<size_t>(kBlock * rank));
+      xt_.resize(static_cast<size_t>(amx::x_tiles_bytes(kBlock, kwp_ * 2)));
+    }
   }
 
   // q_lat: head h's absorbed latent query at q_lat + h * q_lat_head_stride;
@@ -45,6 +60,10 @@ class LatentBlocksBf16 {
   void attend(const float* q_lat, int64_t q_lat_head_stride, const float* q_pe, int64_t q_pe_head_stride,
               const LatentPageTable& cache, int64_t p0, int64_t p1, float scale,
               float* a, float* m, float* l) {
+    if (tiles_) {
+      attend_tiles(q_lat, q_lat_head_stride, q_pe, q_pe_head_stride, cache, p0, p1, scale, a, m, l);
+      return;
+    }
     const int64_t rope_dim = kw_ - rank_;
     for (int64_t h = 0; h < heads_; ++h) {
       avx512::to_bf16(q_lat + h * q_lat_head_stride, rank_, qrows_.data() + h * kw_);
@@ -96,6 +115,55 @@ class LatentBlocksBf16 {
   }
 
  private:
+  void attend_tiles(const float* q_lat, int64_t q_lat_head_stride, const float* q_pe, int64_t q_pe_head_stride,
+                    const LatentPageTable& cache, int64_t p0, int64_t p1, float scale, float* a, float* m,
+                    float* l) {
+    const int64_t rope_dim = kw_ - rank_;
+    for (int64_t h = 0; h < heads_; ++h) {
+      avx512::to_bf16(q_lat + h * q_lat_head_stride, rank_, qp_.data() + h * kwp_);
+      avx512::to_bf16(q_pe + h * q_pe_head_stride, rope_dim, qp_.data() + h * kwp_ + rank_);
+    }
+    std::fill(ahd_.begin(), ahd_.end(), 0.f);
+    bool first = true;
+    for (int64_t b0 = p0; b0 < p1; b0 += kBlock) {
+      const int64_t n = std::min(kBlock, p1 - b0), kp = (n + 31) / 32 * 32;
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t* dst = blkp_.data() + i * kwp_;
+        if (!cache.layout.latent_int8) {
+          avx512::to_bf16(cache.float_row(b0 + i), kw_, dst);
+          continue;
+        }
+        cache.load_latent(b0 + i, lat_.data());
+        const float* kpe = cache.k_pe(b0 + i);
+        std::copy(kpe, kpe + rope_dim, lat_.data() + rank_);
+        avx512::to_bf16(lat_.data(), kw_, dst);
+      }
+      // Rows past n meet zero probabilities below; they must only be finite.
+      if (n < kp) std::fill(blkp_.begin() + n * kwp_, blkp_.begin() + kp * kwp_, uint16_t{0});
+      // sc[p][h] = blk[p] . q_h (positions as the tiles' tokens)
+      amx::pack_x_tiles(blkp_.data(), n, kwp_ * 2, xt_.data());
+      amx::bf16_rows(qp_.data(), kwp_, 0, hp_, xt_.data(), 0, n, sc_.data(), hp_, 0);
+      online_softmax_block(sc_.data(), n, hp_, scale, first, m, l, alpha_.data(), block_max_.data());
+      if (!first)
+        for (int64_t h = 0; h < heads_; ++h)
+          if (alpha_[h] != 1.f)
+            for (int64_t d = 0; d < rank_; ++d) ahd_[h * rank_ + d] *= alpha_[h];
+      // ptp[h][p] = bf16(sc[p][h]), zero from n to kp.
+      avx512::to_bf16(sc_.data(), n * hp_, scb_.data());
+      for (int64_t h = 0; h < hp_; ++h) {
+        uint16_t* row = ptp_.data() + h * kBlock;
+        for (int64_t p = 0; p < n; ++p) row[p] = scb_[p * hp_ + h];
+        std::fill(row + n, row + kp, uint16_t{0});
+      }
+      // a[h][d] += sum_p ptp[h][p] blk[p][d]
+      amx::pack_pairs(blkp_.data(), kwp_, kp, rank_, vpair_.data());
+      amx::bf16_gemm_pairs(ptp_.data(), kBlock, vpair_.data(), 2 * rank_, ahd_.data(), rank_, hp_, rank_, kp, true);
+      first = false;
+    }
+    for (int64_t d = 0; d < rank_; ++d)
+      for (int64_t h = 0; h < heads_; ++h) a[d * hp_ + h] = ahd_[h * rank_ + d];
+  }
+
   uint16_t* q_pack(int64_t i) { return packs_.data() + i * q_panel_; }
   uint16_t* v_pack(int64_t j) { return packs_.data() + hpan_ * q_panel_ + j * v_panel_; }
 
@@ -103,6 +171,10 @@ class LatentBlocksBf16 {
   cpu::Aligned64<uint16_t> packs_;
   std::vector<uint16_t> qrows_, blk_, pt_, scb_;
   std::vector<float> lat_, sc_, alpha_, block_max_, ahd_;
+  bool tiles_ = false;  // AMX-BF16 (attend_tiles)
+  int64_t kwp_ = 0;     // kw rounded up to 32 (tile width)
+  std::vector<uint16_t> qp_, blkp_, ptp_, vpair_;
+  std::vector<uint8_t> xt_;
 };
 
 }  // namespace dsinfer::cpu

@@ -1,0 +1,118 @@
+// Absorbed MLA decode under bf16 compute against float64 loops: the query
+// absorption (AMX tiles on CPUs with AMX-BF16: bf16-rounded q_nope, exact
+// float32 products elsewhere) and the flash-decoding core over several
+// 64-position blocks (the running max moves between blocks, the last block
+// is partial), on a float32 cache.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "backend/latent_pages.h"
+#include "backend/ops.h"
+#include "io/numeric_formats.h"
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/mla_attention_cpu.h"
+
+namespace dsinfer {
+namespace {
+
+float round_bf16(float x) { return bf16_to_float(float_to_bf16(x)); }
+
+std::vector<float> random_floats(size_t n, unsigned seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+MlaShape shape() {
+  MlaShape s;
+  s.heads = 20, s.qk_nope = 64, s.qk_rope = 16, s.v_head = 32, s.rank = 128;  // heads pad to 32, kw = 144 to 160
+  s.softmax_scale = 0.6f;
+  s.bf16 = true;
+  return s;
+}
+
+TEST(MlaBf16, AbsorbedQueryMatchesFloat64) {
+  const MlaShape s = shape();
+  const bool tiles = cpu::cpu_features().amx_bf16;
+  for (int64_t T : {8, 21}) {
+    const auto wf = random_floats(static_cast<size_t>(s.heads * s.kv_rows() * s.rank), 3);
+    std::vector<uint16_t> wb(wf.size());
+    for (size_t i = 0; i < wf.size(); ++i) wb[i] = float_to_bf16(wf[i]);
+    LinearWeight kv_b;
+    kv_b.format = WeightFormat::BF16, kv_b.rows = s.heads * s.kv_rows(), kv_b.cols = s.rank, kv_b.data = wb.data();
+    kv_b.bf16_inputs = true;
+    const auto q = random_floats(static_cast<size_t>(T * s.heads * s.qk()), 5);
+    std::vector<float> q_lat(static_cast<size_t>(s.heads * T * s.rank), 42.f);
+    cpu::mla_absorb_query(s, kv_b, q.data(), T, q_lat.data());
+    for (int64_t h = 0; h < s.heads; ++h)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t r = 0; r < s.rank; ++r) {
+          double ref = 0.0, mag = 0.0;
+          for (int64_t d = 0; d < s.qk_nope; ++d) {
+            const float x = q[t * s.heads * s.qk() + h * s.qk() + d];
+            const double p = double(tiles ? round_bf16(x) : x) * bf16_to_float(wb[(h * s.kv_rows() + d) * s.rank + r]);
+            ref += p, mag += std::fabs(p);
+          }
+          ASSERT_NEAR(q_lat[(h * T + t) * s.rank + r], ref, 1e-6 * mag + 1e-7) << "T" << T << " h" << h << " t" << t;
+        }
+  }
+}
+
+TEST(MlaBf16, DecodeCoreMatchesFloat64OverBlocks) {
+  if (!cpu::cpu_features().avx512_bf16) GTEST_SKIP() << "no AVX512_BF16: bf16 attention runs the float32 kernel";
+  const MlaShape s = shape();
+  const int64_t kw = s.rank + s.qk_rope, page = 16, T = 3, L = 200;  // 4 blocks: 64, 64, 64, 8
+  LatentRowLayout layout;
+  layout.page_size = page, layout.latent_dim = s.rank, layout.rope_dim = s.qk_rope;
+  layout.latent_bytes = static_cast<size_t>(s.rank) * 4, layout.row_bytes = static_cast<size_t>(kw) * 4;
+  const int64_t n_pages = (L + page - 1) / page;
+  std::vector<float> storage(static_cast<size_t>(n_pages * page * kw));
+  std::vector<int32_t> pages(static_cast<size_t>(n_pages));
+  for (int64_t i = 0; i < n_pages; ++i) pages[static_cast<size_t>(i)] = static_cast<int32_t>(n_pages - 1 - i);
+  LatentPageTable cache{layout, reinterpret_cast<uint8_t*>(storage.data()), layout.layer_bytes(), 0, pages.data(),
+                        n_pages, 0.f};
+  const auto rows = random_floats(static_cast<size_t>(L * kw), 9);
+  for (int64_t p = 0; p < L; ++p) {
+    cache.store_latent(p, rows.data() + p * kw);
+    std::copy(rows.data() + p * kw + s.rank, rows.data() + (p + 1) * kw, cache.k_pe(p));
+  }
+  // A slope over positions moves each head's running max from block to block.
+  const auto q_lat = random_floats(static_cast<size_t>(s.heads * T * s.rank), 11);
+  const auto q = random_floats(static_cast<size_t>(T * s.heads * s.qk()), 13, -2.f, 2.f);
+  const AttentionSeq seq{cache, 0, T, L - T};
+  std::vector<float> out(static_cast<size_t>(s.heads * T * s.rank));
+  cpu::mla_decode_attention(s, std::span<const AttentionSeq>(&seq, 1), q_lat.data(), q.data(), T, out.data());
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t h = 0; h < s.heads; ++h) {
+      const int64_t len = L - T + t + 1;
+      std::vector<double> sc(static_cast<size_t>(len));
+      double mx = -INFINITY;
+      for (int64_t p = 0; p < len; ++p) {
+        double v = 0.0;
+        for (int64_t k = 0; k < s.rank; ++k)
+          v += double(round_bf16(q_lat[(h * T + t) * s.rank + k])) * round_bf16(rows[p * kw + k]);
+        for (int64_t k = 0; k < s.qk_rope; ++k)
+          v += double(round_bf16(q[t * s.heads * s.qk() + h * s.qk() + s.qk_nope + k])) * round_bf16(rows[p * kw + s.rank + k]);
+        sc[static_cast<size_t>(p)] = v * s.softmax_scale;
+        mx = std::max(mx, sc[static_cast<size_t>(p)]);
+      }
+      double den = 0.0;
+      for (auto& v : sc) den += (v = std::exp(v - mx));
+      for (int64_t d = 0; d < s.rank; ++d) {
+        double ref = 0.0;
+        for (int64_t p = 0; p < len; ++p) ref += sc[static_cast<size_t>(p)] * round_bf16(rows[p * kw + d]);
+        ref /= den;
+        // Probabilities meet the values rounded to bf16 (2^-9 relative each).
+        ASSERT_NEAR(out[(h * T + t) * s.rank + d], ref, 4e-3) << "t" << t << " h" << h << " d" << d;
+      }
+    }
+}
+
+}  // namespace
+}  // namespace dsinfer
