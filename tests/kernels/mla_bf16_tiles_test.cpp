@@ -1,8 +1,9 @@
 // Absorbed MLA decode under bf16 compute against float64 loops: the query
-// absorption (AMX tiles on CPUs with AMX-BF16: bf16-rounded q_nope, exact
-// float32 products elsewhere) and the flash-decoding core over several
+// absorption (exact float32 products: kv_b stays exact under bf16 compute)
+// and the flash-decoding core (AMX tiles on CPUs with AMX-BF16) over several
 // 64-position blocks (the running max moves between blocks, the last block
-// is partial), on a float32 cache.
+// is partial), on a float32 cache; a token's result is the same alone as
+// among others (MTP verify steps must reproduce plain decode).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -39,14 +40,13 @@ MlaShape shape() {
 
 TEST(MlaBf16, AbsorbedQueryMatchesFloat64) {
   const MlaShape s = shape();
-  const bool tiles = cpu::cpu_features().amx_bf16;
-  for (int64_t T : {8, 21}) {
+  for (int64_t T : {1, 8, 21}) {
     const auto wf = random_floats(static_cast<size_t>(s.heads * s.kv_rows() * s.rank), 3);
     std::vector<uint16_t> wb(wf.size());
     for (size_t i = 0; i < wf.size(); ++i) wb[i] = float_to_bf16(wf[i]);
     LinearWeight kv_b;
     kv_b.format = WeightFormat::BF16, kv_b.rows = s.heads * s.kv_rows(), kv_b.cols = s.rank, kv_b.data = wb.data();
-    kv_b.bf16_inputs = true;
+    kv_b.bf16_inputs = false;  // as apply_compute_precision leaves it
     const auto q = random_floats(static_cast<size_t>(T * s.heads * s.qk()), 5);
     std::vector<float> q_lat(static_cast<size_t>(s.heads * T * s.rank), 42.f);
     cpu::mla_absorb_query(s, kv_b, q.data(), T, q_lat.data());
@@ -56,7 +56,7 @@ TEST(MlaBf16, AbsorbedQueryMatchesFloat64) {
           double ref = 0.0, mag = 0.0;
           for (int64_t d = 0; d < s.qk_nope; ++d) {
             const float x = q[t * s.heads * s.qk() + h * s.qk() + d];
-            const double p = double(tiles ? round_bf16(x) : x) * bf16_to_float(wb[(h * s.kv_rows() + d) * s.rank + r]);
+            const double p = double(x) * bf16_to_float(wb[(h * s.kv_rows() + d) * s.rank + r]);
             ref += p, mag += std::fabs(p);
           }
           ASSERT_NEAR(q_lat[(h * T + t) * s.rank + r], ref, 1e-6 * mag + 1e-7) << "T" << T << " h" << h << " t" << t;
@@ -88,6 +88,18 @@ TEST(MlaBf16, DecodeCoreMatchesFloat64OverBlocks) {
   const AttentionSeq seq{cache, 0, T, L - T};
   std::vector<float> out(static_cast<size_t>(s.heads * T * s.rank));
   cpu::mla_decode_attention(s, std::span<const AttentionSeq>(&seq, 1), q_lat.data(), q.data(), T, out.data());
+  // The last token alone: bit for bit what it got among the three.
+  {
+    const AttentionSeq last{cache, 0, 1, L - 1};
+    std::vector<float> q_lat1(static_cast<size_t>(s.heads * s.rank)), q1(q.end() - s.heads * s.qk(), q.end());
+    for (int64_t h = 0; h < s.heads; ++h)
+      std::copy(q_lat.begin() + (h * T + T - 1) * s.rank, q_lat.begin() + (h * T + T) * s.rank, q_lat1.begin() + h * s.rank);
+    std::vector<float> out1(q_lat1.size());
+    cpu::mla_decode_attention(s, std::span<const AttentionSeq>(&last, 1), q_lat1.data(), q1.data(), 1, out1.data());
+    for (int64_t h = 0; h < s.heads; ++h)
+      for (int64_t d = 0; d < s.rank; ++d)
+        ASSERT_EQ(out1[h * s.rank + d], out[(h * T + T - 1) * s.rank + d]) << "h" << h << " d" << d;
+  }
   for (int64_t t = 0; t < T; ++t)
     for (int64_t h = 0; h < s.heads; ++h) {
       const int64_t len = L - T + t + 1;

@@ -16,8 +16,12 @@ namespace dsinfer::cpu {
 
 bool uses_bf16_products(const LinearWeight& w, int64_t n_tokens) {
   const CpuFeatures& isa = cpu_features();
-  return w.format == WeightFormat::BF16 && w.bf16_inputs && isa.avx512_bf16 && n_tokens >= kBf16MinTokens &&
-         (bf16_tiles_apply(w) || !isa.bf16_dot_slower_than_fma || n_tokens >= kBf16PanelMinTokens);
+  if (w.format != WeightFormat::BF16 || !w.bf16_inputs || !isa.avx512_bf16) return false;
+  // On tiles every token count takes the same kernel: a token's result does
+  // not depend on how many others share its step (MTP verify steps give the
+  // greedy tokens of plain decode).
+  if (bf16_tiles_apply(w)) return true;
+  return n_tokens >= kBf16MinTokens && (!isa.bf16_dot_slower_than_fma || n_tokens >= kBf16PanelMinTokens);
 }
 
 bool bf16_tiles_apply(const LinearWeight& w) {
@@ -26,14 +30,10 @@ bool bf16_tiles_apply(const LinearWeight& w) {
 
 void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                       float* y, int64_t y_stride) {
-  // Few tokens (or odd widths, no model has them: the panel kernel reads x
-  // in pairs): the dot-form tiles.
+  // AMX tiles; or for few tokens (or odd widths, no model has them: the
+  // panel kernel reads x in pairs) the dot-form tiles.
   const int64_t cols = w.cols;
-  if (bf16_tiles_apply(w)) {
-    run_row_kernel(*prepare_bf16_tiles_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride));
-    return;
-  }
-  if (n_tokens < kBf16PanelMinTokens || cols % 2) {
+  if (bf16_tiles_apply(w) || n_tokens < kBf16PanelMinTokens || cols % 2) {
     run_row_kernel(*prepare_bf16_rounded_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride));
     return;
   }

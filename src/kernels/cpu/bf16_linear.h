@@ -27,8 +27,8 @@ inline constexpr int64_t kBf16PanelMinTokens = 16;
 bool uses_bf16_products(const LinearWeight& w, int64_t n_tokens);
 
 // Whether bf16 products of w run on AMX tiles (AMX-BF16, cols % 32 == 0):
-// then for every token count from kBf16MinTokens on, whatever the vector
-// units' speed.
+// then for every token count (one kernel, so results are batch-invariant),
+// whatever the vector units' speed.
 bool bf16_tiles_apply(const LinearWeight& w);
 
 // Same contract as linear_rows; needs AVX512_BF16 (callers check).

@@ -76,16 +76,7 @@ class LatentBlocksBf16 {
     bool first = true;
     for (int64_t b0 = p0; b0 < p1; b0 += kBlock) {
       const int64_t n = std::min(kBlock, p1 - b0), n2 = (n + 1) / 2 * 2;
-      for (int64_t i = 0; i < n; ++i) {
-        if (!cache.layout.latent_int8) {  // converted in place
-          avx512::to_bf16(cache.float_row(b0 + i), kw_, blk_.data() + i * kw_);
-          continue;
-        }
-        cache.load_latent(b0 + i, lat_.data());  // C8: dequantize first
-        const float* kpe = cache.k_pe(b0 + i);
-        std::copy(kpe, kpe + rope_dim, lat_.data() + rank_);
-        avx512::to_bf16(lat_.data(), kw_, blk_.data() + i * kw_);
-      }
+      load_block(cache, b0, n, blk_.data(), kw_);
       // sc[p][h] = blk[p] . q_h
       for (int64_t i = 0; i < hpan_; ++i)
         avx512::bf16_panel_rows(q_pack(i), kw_, std::min<int64_t>(32, heads_ - 32 * i), blk_.data(), kw_, n,
@@ -115,6 +106,21 @@ class LatentBlocksBf16 {
   }
 
  private:
+  // Positions [b0, b0 + n) as bf16 [latent | k_pe] rows, ld apart.
+  void load_block(const LatentPageTable& cache, int64_t b0, int64_t n, uint16_t* out, int64_t ld) {
+    const int64_t rope_dim = kw_ - rank_;
+    for (int64_t i = 0; i < n; ++i) {
+      if (!cache.layout.latent_int8) {  // converted in place
+        avx512::to_bf16(cache.float_row(b0 + i), kw_, out + i * ld);
+        continue;
+      }
+      cache.load_latent(b0 + i, lat_.data());  // C8: dequantize first
+      const float* kpe = cache.k_pe(b0 + i);
+      std::copy(kpe, kpe + rope_dim, lat_.data() + rank_);
+      avx512::to_bf16(lat_.data(), kw_, out + i * ld);
+    }
+  }
+
   void attend_tiles(const float* q_lat, int64_t q_lat_head_stride, const float* q_pe, int64_t q_pe_head_stride,
                     const LatentPageTable& cache, int64_t p0, int64_t p1, float scale, float* a, float* m,
                     float* l) {
@@ -127,17 +133,7 @@ class LatentBlocksBf16 {
     bool first = true;
     for (int64_t b0 = p0; b0 < p1; b0 += kBlock) {
       const int64_t n = std::min(kBlock, p1 - b0), kp = (n + 31) / 32 * 32;
-      for (int64_t i = 0; i < n; ++i) {
-        uint16_t* dst = blkp_.data() + i * kwp_;
-        if (!cache.layout.latent_int8) {
-          avx512::to_bf16(cache.float_row(b0 + i), kw_, dst);
-          continue;
-        }
-        cache.load_latent(b0 + i, lat_.data());
-        const float* kpe = cache.k_pe(b0 + i);
-        std::copy(kpe, kpe + rope_dim, lat_.data() + rank_);
-        avx512::to_bf16(lat_.data(), kw_, dst);
-      }
+      load_block(cache, b0, n, blkp_.data(), kwp_);
       // Rows past n meet zero probabilities below; they must only be finite.
       if (n < kp) std::fill(blkp_.begin() + n * kwp_, blkp_.begin() + kp * kwp_, uint16_t{0});
       // sc[p][h] = blk[p] . q_h (positions as the tiles' tokens)

@@ -35,12 +35,10 @@ void int8_panel_rows(const uint8_t* pack, int64_t cols, int64_t r0, int64_t nr, 
 
 // BF16 weights x float32 activations, exact products, float32 sums (default).
 // permuted_x: x was permuted by bf16f32_permute_x (rows bf16f32_x_stride(cols)
-// apart) and the tiles widen the weights without cross-lane shuffles (for
-// few tokens, where that is the bottleneck); else x is plain [t][cols].
+// apart) and the tiles widen the weights without cross-lane shuffles (the
+// row kernels use it for every token count); else x is plain [t][cols].
 void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, bool permuted_x,
                   int64_t t0, int64_t t1, float* y, int64_t ldy, int64_t out_row0);
-// Up to this many tokens the permuted form pays for its copy of x.
-constexpr int64_t kPermutedMaxTokens = 8;
 inline int64_t bf16f32_x_stride(int64_t cols) { return (cols + 31) / 32 * 32; }
 // Per 32 columns: the 16 even-indexed values, then the 16 odd ones (zero pad).
 void bf16f32_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out);

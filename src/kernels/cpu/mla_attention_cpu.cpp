@@ -7,8 +7,6 @@
 #include <memory>
 #include <vector>
 
-#include "kernels/cpu/amx_linear.h"
-#include "kernels/cpu/bf16_linear.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/expanded_head_operands.h"
@@ -31,41 +29,7 @@ void mla_write_cache(std::span<const AttentionSeq> seqs, const float* kv, int64_
   }
 }
 
-namespace {
-
-// Under bf16 compute with AMX-BF16: q_lat[h] = bf16(q_nope[h]) x W_UK_h on
-// tiles (W_UK_h: head h's 128 x 512 bf16 rows of kv_b in pair layout, packed
-// per call), float32 sums. The scores round q_lat to bf16 anyway; the
-// dequantize-and-axpy form below re-reads T x 2 KB of output per weight row.
-bool absorb_on_tiles(const MlaShape& s, const LinearWeight& kv_b, int64_t T) {
-  return kv_b.format == WeightFormat::BF16 && kv_b.bf16_inputs && cpu_features().amx_bf16 && T >= kBf16MinTokens &&
-         s.qk_nope % 32 == 0 && s.rank % 32 == 0 && kv_b.cols == s.rank;
-}
-
-void absorb_query_tiles(const MlaShape& s, const LinearWeight& kv_b, const float* q, int64_t T, float* q_lat) {
-  const int64_t qk = s.qk(), nope = s.qk_nope, rank = s.rank, tp = (T + 15) / 16 * 16;
-  const auto* w = static_cast<const uint16_t*>(kv_b.data);
-#pragma omp parallel
-  {
-    std::vector<float> qn(static_cast<size_t>(nope)), out(static_cast<size_t>(tp * rank));
-    std::vector<uint16_t> xb(static_cast<size_t>(tp * nope), 0), pairs(static_cast<size_t>(nope * rank));
-#pragma omp for schedule(static)
-    for (int64_t h = 0; h < s.heads; ++h) {
-      for (int64_t t = 0; t < T; ++t) avx512::to_bf16(q + t * s.heads * qk + h * qk, nope, xb.data() + t * nope);
-      amx::pack_pairs(w + h * s.kv_rows() * rank, rank, nope, rank, pairs.data());
-      amx::bf16_gemm_pairs(xb.data(), nope, pairs.data(), 2 * rank, out.data(), rank, tp, rank, nope, false);
-      std::copy(out.begin(), out.begin() + T * rank, q_lat + h * T * rank);
-    }
-  }
-}
-
-}  // namespace
-
 void mla_absorb_query(const MlaShape& s, const LinearWeight& kv_b, const float* q, int64_t T, float* q_lat) {
-  if (absorb_on_tiles(s, kv_b, T)) {
-    absorb_query_tiles(s, kv_b, q, T, q_lat);
-    return;
-  }
   const int64_t qk = s.qk(), nope = s.qk_nope, rank = s.rank;
 #pragma omp parallel for schedule(static)
   for (int64_t h = 0; h < s.heads; ++h) {

@@ -31,6 +31,14 @@ const float* permute_into(RowKernel& k, const float* x, int64_t stride,
   return k.xf.data();
 }
 
+std::unique_ptr<RowKernel> new_kernel(const LinearWeight& w, int64_t n_rows, int64_t n_tokens) {
+  auto k = std::make_unique<RowKernel>();
+  k->n_rows = n_rows;
+  k->n_tokens = n_tokens;
+  k->cols = w.cols;
+  return k;
+}
+
 // k.x_tiles = the activations x (rows row_bytes long) as AMX tiles, one
 // 16-token tile per task when `team`.
 void pack_tiles(RowKernel& k, const void* x, int64_t row_bytes, bool team) {
@@ -47,19 +55,23 @@ void pack_tiles(RowKernel& k, const void* x, int64_t row_bytes, bool team) {
 
 }  // namespace
 
-std::unique_ptr<RowKernel> prepare_bf16_tiles_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
-                                                     const float* x, int64_t n_tokens, float* y, int64_t y_stride) {
-  auto k = std::make_unique<RowKernel>();
-  k->n_rows = n_rows;
-  k->n_tokens = n_tokens;
-  k->cols = w.cols;
+std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
+                                                       const float* x, int64_t n_tokens, float* y, int64_t y_stride) {
+  auto k = new_kernel(w, n_rows, n_tokens);
   RowKernel& K = *k;
   K.xb.resize(static_cast<size_t>(n_tokens * w.cols));
   avx512::to_bf16(x, n_tokens * w.cols, K.xb.data());
+  const auto* wd = static_cast<const uint16_t*>(w.data);
+  if (!bf16_tiles_apply(w)) {
+    K.tokens_per_block = token_block(384 * 1024, w.cols * 2, 12);
+    K.run = [&K, wd, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx512::bf16_rows(wd, K.cols, row_begin + r0, row_begin + r1, K.xb.data(), t0, t1, y, y_stride, row_begin);
+    };
+    return k;
+  }
   pack_tiles(K, K.xb.data(), w.cols * 2, n_tokens * w.cols >= (1 << 16));
   // Decode batches in one token block; prefill in blocks whose tiles stay in L2.
   K.tokens_per_block = n_tokens <= 2 * kInt8PanelMinTokens ? n_tokens : amx_token_block(w.cols * 2);
-  const auto* wd = static_cast<const uint16_t*>(w.data);
   K.run = [&K, wd, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
     // Whole 16-row tiles on AMX, a ragged tail (rows % 16) on the dot form.
     const int64_t mid = r0 + (r1 - r0) / amx::kTileRows * amx::kTileRows;
@@ -71,31 +83,11 @@ std::unique_ptr<RowKernel> prepare_bf16_tiles_kernel(const LinearWeight& w, int6
   return k;
 }
 
-std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
-                                                       const float* x, int64_t n_tokens, float* y, int64_t y_stride) {
-  auto k = std::make_unique<RowKernel>();
-  k->n_rows = n_rows;
-  k->n_tokens = n_tokens;
-  k->cols = w.cols;
-  RowKernel& K = *k;
-  K.xb.resize(static_cast<size_t>(n_tokens * w.cols));
-  avx512::to_bf16(x, n_tokens * w.cols, K.xb.data());
-  K.tokens_per_block = token_block(384 * 1024, w.cols * 2, 12);
-  const auto* wd = static_cast<const uint16_t*>(w.data);
-  K.run = [&K, wd, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-    avx512::bf16_rows(wd, K.cols, row_begin + r0, row_begin + r1, K.xb.data(), t0, t1, y, y_stride, row_begin);
-  };
-  return k;
-}
-
 std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
                                               const float* x, int64_t n_tokens, float* y, int64_t y_stride) {
   const CpuFeatures& isa = cpu_features();
   const int64_t cols = w.cols;
-  auto k = std::make_unique<RowKernel>();
-  k->n_rows = n_rows;
-  k->n_tokens = n_tokens;
-  k->cols = cols;
+  auto k = new_kernel(w, n_rows, n_tokens);
   RowKernel& K = *k;
   if (w.format == WeightFormat::Int8Channel) {
     const bool tiles = isa.amx && n_tokens >= kInt8AmxMinTokens && cols % amx::kTileBytes == 0;
@@ -136,14 +128,17 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
     return k;
   }
   if (uses_bf16_products(w, n_tokens)) {
-    if (bf16_tiles_apply(w)) return prepare_bf16_tiles_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride);
     // The panel kernel reads x in pairs: odd widths stay on the dot form.
-    if (n_tokens >= kBf16PanelMinTokens && cols % 2 == 0) return nullptr;
+    if (!bf16_tiles_apply(w) && n_tokens >= kBf16PanelMinTokens && cols % 2 == 0) return nullptr;
     return prepare_bf16_rounded_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride);
   }
   if (w.format == WeightFormat::BF16 && isa.avx512) {
-    const bool permuted = n_tokens <= avx512::kPermutedMaxTokens;
-    const float* xs = permuted ? permute_into(K, x, avx512::bf16f32_x_stride(cols), avx512::bf16f32_permute_x) : x;
+    // Permuted x for every token count: one summation order, so a token's
+    // result does not depend on how many share its step (an MTP verify step
+    // reproduces plain decode), and the permuted tiles widen with fewer
+    // instructions; the copy of x is one pass over the activations.
+    const bool permuted = true;
+    const float* xs = permute_into(K, x, avx512::bf16f32_x_stride(cols), avx512::bf16f32_permute_x);
     K.tokens_per_block = token_block(384 * 1024, cols * 4, 12);
     const auto* wd = static_cast<const uint16_t*>(w.data);
     K.run = [&K, wd, xs, permuted, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
@@ -165,7 +160,7 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
     return k;
   }
   if (w.format == WeightFormat::Fp8Block && isa.avx512 && fp8_scales_foldable(w)) {
-    const bool permuted = n_tokens <= avx512::kPermutedMaxTokens && w.block_cols % 64 == 0;
+    const bool permuted = w.block_cols % 64 == 0;  // every token count, as for bf16 above
     const float* xs = permuted ? permute_into(K, x, avx512::fp8_x_stride(cols), avx512::fp8_permute_x) : x;
     K.tokens_per_block = token_block(384 * 1024, cols * 4, 12);
     const auto* wd = static_cast<const uint8_t*>(w.data);

@@ -33,14 +33,11 @@ struct RowKernel {
 // loops without AVX-512, FP8 scales too large to fold).
 std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
                                               const float* x, int64_t n_tokens, float* y, int64_t y_stride);
-// BF16 weights x bf16-rounded activations on the dot-form tiles for any
-// token count (needs AVX512_BF16; linear_bf16_rows' few-token path).
+// BF16 weights x bf16-rounded activations for any token count (needs
+// AVX512_BF16): on AMX tiles where bf16_tiles_apply, else on the dot-form
+// tiles (linear_bf16_rows' few-token path).
 std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
                                                        const float* x, int64_t n_tokens, float* y, int64_t y_stride);
-// BF16 weights x bf16-rounded activations on AMX tiles (needs amx_bf16 and
-// cols % 32 == 0: bf16_tiles_apply), any token count.
-std::unique_ptr<RowKernel> prepare_bf16_tiles_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
-                                                     const float* x, int64_t n_tokens, float* y, int64_t y_stride);
 // All rows and tokens of k, over the OpenMP team (for_row_blocks).
 void run_row_kernel(const RowKernel& k);
 
