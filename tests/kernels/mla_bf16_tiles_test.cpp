@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -124,6 +125,78 @@ TEST(MlaBf16, DecodeCoreMatchesFloat64OverBlocks) {
         ASSERT_NEAR(out[(h * T + t) * s.rank + d], ref, 4e-3) << "t" << t << " h" << h << " d" << d;
       }
     }
+}
+
+// Expanded (prefill) attention under bf16 compute: 70 new tokens after 30
+// cached (two query blocks, a partial key tile) against float64 over the
+// same bf16-rounded queries, keys, values (kv_b exact, as under bf16
+// compute), probabilities rounded as the kernel rounds them (2^-9 each).
+TEST(MlaBf16, PrefillMatchesFloat64) {
+  if (!cpu::cpu_features().avx512_bf16) GTEST_SKIP() << "no AVX512_BF16: bf16 attention runs the float32 kernel";
+  MlaShape s = shape();
+  s.qk_rope = 32, s.v_head = 64;  // qk = 96 and v = 64: multiples of 32 (the AMX tiles' widths)
+  const int64_t kw = s.rank + s.qk_rope, page = 16, start = 30, n = 70, L = start + n;
+  LatentRowLayout layout;
+  layout.page_size = page, layout.latent_dim = s.rank, layout.rope_dim = s.qk_rope;
+  layout.latent_bytes = static_cast<size_t>(s.rank) * 4, layout.row_bytes = static_cast<size_t>(kw) * 4;
+  const int64_t n_pages = (L + page - 1) / page;
+  std::vector<float> storage(static_cast<size_t>(n_pages * page * kw));
+  std::vector<int32_t> pages(static_cast<size_t>(n_pages));
+  for (int64_t i = 0; i < n_pages; ++i) pages[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+  LatentPageTable cache{layout, reinterpret_cast<uint8_t*>(storage.data()), layout.layer_bytes(), 0, pages.data(),
+                        n_pages, 0.f};
+  const auto rows = random_floats(static_cast<size_t>(L * kw), 17);
+  for (int64_t p = 0; p < L; ++p) {
+    cache.store_latent(p, rows.data() + p * kw);
+    std::copy(rows.data() + p * kw + s.rank, rows.data() + (p + 1) * kw, cache.k_pe(p));
+  }
+  const auto wf = random_floats(static_cast<size_t>(s.heads * s.kv_rows() * s.rank), 19, -0.2f, 0.2f);
+  LinearWeight kv_b;
+  kv_b.format = WeightFormat::F32, kv_b.rows = s.heads * s.kv_rows(), kv_b.cols = s.rank, kv_b.data = wf.data();
+  const auto q = random_floats(static_cast<size_t>(n * s.heads * s.qk()), 23);
+  const AttentionSeq seq{cache, 0, n, start};
+  std::vector<float> o(static_cast<size_t>(n * s.heads * s.v_head));
+  cpu::MlaScratch ws;
+  cpu::mla_prefill_attention(s, kv_b, std::span<const AttentionSeq>(&seq, 1), q.data(), o.data(), ws);
+  // kv[p][h][j] = W_h[j] . latent[p], in float32 as the kernel's linear, then bf16.
+  std::vector<float> kv(static_cast<size_t>(L * s.heads * s.kv_rows()));
+  for (int64_t p = 0; p < L; ++p)
+    for (int64_t j = 0; j < s.heads * s.kv_rows(); ++j) {
+      double v = 0.0;
+      for (int64_t k = 0; k < s.rank; ++k) v += double(wf[j * s.rank + k]) * rows[p * kw + k];
+      kv[p * s.heads * s.kv_rows() + j] = round_bf16(static_cast<float>(v));
+    }
+  double worst = 0.0;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t h = 0; h < s.heads; ++h) {
+      const int64_t len = start + i + 1;
+      std::vector<double> sc(static_cast<size_t>(len));
+      double mx = -INFINITY;
+      for (int64_t p = 0; p < len; ++p) {
+        const float* qh = q.data() + (i * s.heads + h) * s.qk();
+        const float* kh = kv.data() + (p * s.heads + h) * s.kv_rows();
+        double v = 0.0;
+        for (int64_t d = 0; d < s.qk_nope; ++d) v += double(round_bf16(qh[d])) * kh[d];
+        for (int64_t d = 0; d < s.qk_rope; ++d) v += double(round_bf16(qh[s.qk_nope + d])) * round_bf16(rows[p * kw + s.rank + d]);
+        sc[static_cast<size_t>(p)] = v * s.softmax_scale;
+        mx = std::max(mx, sc[static_cast<size_t>(p)]);
+      }
+      double den = 0.0;
+      for (auto& v : sc) den += (v = std::exp(v - mx));
+      for (int64_t d = 0; d < s.v_head; ++d) {
+        double ref = 0.0, mag = 0.0;
+        for (int64_t p = 0; p < len; ++p) {
+          const double v = kv[(p * s.heads + h) * s.kv_rows() + s.qk_nope + d];
+          ref += sc[static_cast<size_t>(p)] * v, mag += sc[static_cast<size_t>(p)] * std::fabs(v);
+        }
+        ref /= den, mag /= den;
+        // bf16 probabilities (2^-9 each) and scores (through exp): 2^-7 of the magnitude.
+        const double err = std::fabs(o[(i * s.heads + h) * s.v_head + d] - ref) / (mag + 1e-6);
+        worst = std::max(worst, err);
+        ASSERT_LT(err, 0x1p-7) << "i" << i << " h" << h << " d" << d;
+      }
+    }
+  std::printf("[mla bf16 prefill] worst error %.2e of the magnitude\n", worst);
 }
 
 }  // namespace
