@@ -137,7 +137,8 @@ TEST(Int8Linear, AppliesScalesAfterIntegerAccumulation) {
 // The AMX tiles (on CPUs with AMX; the VNNI tiles elsewhere, same outputs):
 // K a multiple of 64, 16-row weight tiles with VNNI row tails (83 = 5 x 16
 // + 3), partial and odd token tiles (4, 17, 33), the prefill token blocks
-// (300 tokens at K = 8192: blocks of 128, 128 and 44).
+// (300 tokens at K = 8192: blocks of 128, 128 and 44), and (1040 rows: row
+// chunks of 32) the 2 x 2 blocks of many tokens.
 TEST(Int8Linear, AmxTilesMatchTheIntegerReference) {
   check_linear_int8(4, 48, 128);
   check_linear_int8(8, 83, 512);
@@ -145,6 +146,7 @@ TEST(Int8Linear, AmxTilesMatchTheIntegerReference) {
   check_linear_int8(33, 50, 256);
   check_linear_int8(100, 37, 128);
   check_linear_int8(300, 20, 8192);
+  check_linear_int8(100, 1040, 128);  // 32-row chunks: the 2 x 2 prefill blocks, a 4-token tail tile
 }
 
 }  // namespace

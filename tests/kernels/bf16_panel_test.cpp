@@ -37,7 +37,7 @@ class Bf16Panels : public ::testing::Test {
 
 TEST_F(Bf16Panels, LinearMatchesFloat64OverRoundedOperands) {
   for (int64_t tokens : {1, 5, 47, 48, 130})
-    for (int64_t rows : {1, 33, 70})
+    for (int64_t rows : {1, 33, 70, 1041})  // 1041: 32-row chunks (the AMX 2 x 2 blocks of many tokens)
       for (int64_t cols : {64, 200, 201}) {
         const auto wf = random_floats(static_cast<size_t>(rows * cols), 7);
         std::vector<uint16_t> wb(wf.size());

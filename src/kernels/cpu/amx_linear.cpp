@@ -95,6 +95,43 @@ inline void tile_block(const void* weights, int64_t row_bytes, const uint8_t* b,
   if constexpr (NB > 1) _tile_stored(1, o + 1024, 64);
 }
 
+// Two 16-row weight tiles (tmm4/5) x two 16-token tiles (tmm6/7), sums in
+// tmm0-3 as [i + 2j][16 rows][16 tokens]: four products per four loads, for
+// many tokens (prefill), where the weights come from L2 and one weight tile
+// per two products would make L2 the limit.
+template <bool Bf16>
+inline void tile_block_2x2(const uint8_t* w, int64_t row_bytes, const uint8_t* b, void* out) {
+  auto* o = static_cast<uint8_t*>(out);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  const uint8_t* w1 = w + kTileRows * row_bytes;
+  const uint8_t* b1 = b + kTileTokens * row_bytes;
+  for (int64_t k = 0; k < row_bytes; k += kTileBytes) {
+    const int64_t kb = k / kTileBytes * 1024;
+    _tile_loadd(4, w + k, row_bytes);
+    _tile_loadd(5, w1 + k, row_bytes);
+    _tile_loadd(6, b + kb, 64);
+    _tile_loadd(7, b1 + kb, 64);
+    if constexpr (Bf16) {
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 5, 6);
+      _tile_dpbf16ps(2, 4, 7);
+      _tile_dpbf16ps(3, 5, 7);
+    } else {
+      _tile_dpbssd(0, 4, 6);
+      _tile_dpbssd(1, 5, 6);
+      _tile_dpbssd(2, 4, 7);
+      _tile_dpbssd(3, 5, 7);
+    }
+  }
+  _tile_stored(0, o, 64);
+  _tile_stored(1, o + 1024, 64);
+  _tile_stored(2, o + 2048, 64);
+  _tile_stored(3, o + 3072, 64);
+}
+
 // Rows [r0, r1) x tokens [t0, t1) through tile_block; write(sums, r, t)
 // takes one 16 x 16 tile of sums. Per 16-row weight tile two token tiles at
 // a time: the weights are read once from memory for up to 32 tokens (decode
@@ -103,9 +140,26 @@ template <bool Bf16, class Sum, class Write>
 inline void tile_rows(const void* weights, int64_t row_bytes, int64_t r0, int64_t r1, const uint8_t* x_tiles,
                       int64_t t0, int64_t t1, Write&& write) {
   configure_this_thread();
-  alignas(64) Sum sums[512];
+  alignas(64) Sum sums[1024];
   const auto* w = static_cast<const uint8_t*>(weights);
-  for (int64_t r = r0; r < r1; r += kTileRows) {
+  int64_t r = r0;
+  if (t1 - t0 > 2 * kTileTokens)  // prefill: 32 x 32 blocks, then the 16-row path for a row tail
+    for (; r + 2 * kTileRows <= r1; r += 2 * kTileRows) {
+      int64_t t = t0;
+      for (; t + kTileTokens < t1; t += 2 * kTileTokens) {
+        tile_block_2x2<Bf16>(w + r * row_bytes, row_bytes, x_tiles + t * row_bytes, sums);
+        write(sums, r, t);
+        write(sums + 256, r + kTileRows, t);
+        write(sums + 512, r, t + kTileTokens);
+        write(sums + 768, r + kTileRows, t + kTileTokens);
+      }
+      if (t < t1)
+        for (int i = 0; i < 2; ++i) {
+          tile_block<Bf16, 1>(w + (r + i * kTileRows) * row_bytes, row_bytes, x_tiles + t * row_bytes, sums);
+          write(sums, r + i * kTileRows, t);
+        }
+    }
+  for (; r < r1; r += kTileRows) {
     int64_t t = t0;
     for (; t + kTileTokens < t1; t += 2 * kTileTokens) {
       tile_block<Bf16, 2>(w + r * row_bytes, row_bytes, x_tiles + t * row_bytes, sums);
