@@ -39,6 +39,28 @@ MlaShape shape() {
   return s;
 }
 
+// A float32 latent cache of L positions holding rows [L][rank + rope], in
+// pages of 16 (in reverse order when `shuffled`: the page table is honoured).
+struct FloatCache {
+  std::vector<float> storage;
+  std::vector<int32_t> pages;
+  LatentPageTable table;
+  FloatCache(const MlaShape& s, const std::vector<float>& rows, int64_t L, bool shuffled) {
+    const int64_t kw = s.rank + s.qk_rope, page = 16, n_pages = (L + page - 1) / page;
+    LatentRowLayout layout;
+    layout.page_size = page, layout.latent_dim = s.rank, layout.rope_dim = s.qk_rope;
+    layout.latent_bytes = static_cast<size_t>(s.rank) * 4, layout.row_bytes = static_cast<size_t>(kw) * 4;
+    storage.resize(static_cast<size_t>(n_pages * page * kw));
+    for (int64_t i = 0; i < n_pages; ++i) pages.push_back(static_cast<int32_t>(shuffled ? n_pages - 1 - i : i));
+    table = LatentPageTable{layout, reinterpret_cast<uint8_t*>(storage.data()), layout.layer_bytes(), 0, pages.data(),
+                            n_pages, 0.f};
+    for (int64_t p = 0; p < L; ++p) {
+      table.store_latent(p, rows.data() + p * kw);
+      std::copy(rows.data() + p * kw + s.rank, rows.data() + (p + 1) * kw, table.k_pe(p));
+    }
+  }
+};
+
 TEST(MlaBf16, AbsorbedQueryMatchesFloat64) {
   const MlaShape s = shape();
   for (int64_t T : {1, 8, 21}) {
@@ -68,21 +90,10 @@ TEST(MlaBf16, AbsorbedQueryMatchesFloat64) {
 TEST(MlaBf16, DecodeCoreMatchesFloat64OverBlocks) {
   if (!cpu::cpu_features().avx512_bf16) GTEST_SKIP() << "no AVX512_BF16: bf16 attention runs the float32 kernel";
   const MlaShape s = shape();
-  const int64_t kw = s.rank + s.qk_rope, page = 16, T = 3, L = 200;  // 4 blocks: 64, 64, 64, 8
-  LatentRowLayout layout;
-  layout.page_size = page, layout.latent_dim = s.rank, layout.rope_dim = s.qk_rope;
-  layout.latent_bytes = static_cast<size_t>(s.rank) * 4, layout.row_bytes = static_cast<size_t>(kw) * 4;
-  const int64_t n_pages = (L + page - 1) / page;
-  std::vector<float> storage(static_cast<size_t>(n_pages * page * kw));
-  std::vector<int32_t> pages(static_cast<size_t>(n_pages));
-  for (int64_t i = 0; i < n_pages; ++i) pages[static_cast<size_t>(i)] = static_cast<int32_t>(n_pages - 1 - i);
-  LatentPageTable cache{layout, reinterpret_cast<uint8_t*>(storage.data()), layout.layer_bytes(), 0, pages.data(),
-                        n_pages, 0.f};
+  const int64_t kw = s.rank + s.qk_rope, T = 3, L = 200;  // 4 blocks: 64, 64, 64, 8
   const auto rows = random_floats(static_cast<size_t>(L * kw), 9);
-  for (int64_t p = 0; p < L; ++p) {
-    cache.store_latent(p, rows.data() + p * kw);
-    std::copy(rows.data() + p * kw + s.rank, rows.data() + (p + 1) * kw, cache.k_pe(p));
-  }
+  FloatCache fc(s, rows, L, true);
+  const LatentPageTable& cache = fc.table;
   // A slope over positions moves each head's running max from block to block.
   const auto q_lat = random_floats(static_cast<size_t>(s.heads * T * s.rank), 11);
   const auto q = random_floats(static_cast<size_t>(T * s.heads * s.qk()), 13, -2.f, 2.f);
@@ -135,21 +146,10 @@ TEST(MlaBf16, PrefillMatchesFloat64) {
   if (!cpu::cpu_features().avx512_bf16) GTEST_SKIP() << "no AVX512_BF16: bf16 attention runs the float32 kernel";
   MlaShape s = shape();
   s.qk_rope = 32, s.v_head = 64;  // qk = 96 and v = 64: multiples of 32 (the AMX tiles' widths)
-  const int64_t kw = s.rank + s.qk_rope, page = 16, start = 30, n = 70, L = start + n;
-  LatentRowLayout layout;
-  layout.page_size = page, layout.latent_dim = s.rank, layout.rope_dim = s.qk_rope;
-  layout.latent_bytes = static_cast<size_t>(s.rank) * 4, layout.row_bytes = static_cast<size_t>(kw) * 4;
-  const int64_t n_pages = (L + page - 1) / page;
-  std::vector<float> storage(static_cast<size_t>(n_pages * page * kw));
-  std::vector<int32_t> pages(static_cast<size_t>(n_pages));
-  for (int64_t i = 0; i < n_pages; ++i) pages[static_cast<size_t>(i)] = static_cast<int32_t>(i);
-  LatentPageTable cache{layout, reinterpret_cast<uint8_t*>(storage.data()), layout.layer_bytes(), 0, pages.data(),
-                        n_pages, 0.f};
+  const int64_t kw = s.rank + s.qk_rope, start = 30, n = 70, L = start + n;
   const auto rows = random_floats(static_cast<size_t>(L * kw), 17);
-  for (int64_t p = 0; p < L; ++p) {
-    cache.store_latent(p, rows.data() + p * kw);
-    std::copy(rows.data() + p * kw + s.rank, rows.data() + (p + 1) * kw, cache.k_pe(p));
-  }
+  FloatCache fc(s, rows, L, false);
+  const LatentPageTable& cache = fc.table;
   const auto wf = random_floats(static_cast<size_t>(s.heads * s.kv_rows() * s.rank), 19, -0.2f, 0.2f);
   LinearWeight kv_b;
   kv_b.format = WeightFormat::F32, kv_b.rows = s.heads * s.kv_rows(), kv_b.cols = s.rank, kv_b.data = wf.data();

@@ -95,6 +95,22 @@ inline void tile_block(const void* weights, int64_t row_bytes, const uint8_t* b,
   if constexpr (NB > 1) _tile_stored(1, o + 1024, 64);
 }
 
+// tmm0-3 += tmm4/5 x tmm6/7 (sum i + 2j = weight tile 4+i x token tile 6+j).
+template <bool Bf16>
+inline void products_2x2() {
+  if constexpr (Bf16) {
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 5, 6);
+    _tile_dpbf16ps(2, 4, 7);
+    _tile_dpbf16ps(3, 5, 7);
+  } else {
+    _tile_dpbssd(0, 4, 6);
+    _tile_dpbssd(1, 5, 6);
+    _tile_dpbssd(2, 4, 7);
+    _tile_dpbssd(3, 5, 7);
+  }
+}
+
 // Two 16-row weight tiles (tmm4/5) x two 16-token tiles (tmm6/7), sums in
 // tmm0-3 as [i + 2j][16 rows][16 tokens]: four products per four loads, for
 // many tokens (prefill), where the weights come from L2 and one weight tile
@@ -114,17 +130,7 @@ inline void tile_block_2x2(const uint8_t* w, int64_t row_bytes, const uint8_t* b
     _tile_loadd(5, w1 + k, row_bytes);
     _tile_loadd(6, b + kb, 64);
     _tile_loadd(7, b1 + kb, 64);
-    if constexpr (Bf16) {
-      _tile_dpbf16ps(0, 4, 6);
-      _tile_dpbf16ps(1, 5, 6);
-      _tile_dpbf16ps(2, 4, 7);
-      _tile_dpbf16ps(3, 5, 7);
-    } else {
-      _tile_dpbssd(0, 4, 6);
-      _tile_dpbssd(1, 5, 6);
-      _tile_dpbssd(2, 4, 7);
-      _tile_dpbssd(3, 5, 7);
-    }
+    products_2x2<Bf16>();
   }
   _tile_stored(0, o, 64);
   _tile_stored(1, o + 1024, 64);
@@ -266,17 +272,7 @@ float peak_tiles(int64_t iters) {
   _tile_zero(2);
   _tile_zero(3);
   for (int64_t i = 0; i < iters; ++i) {
-    if constexpr (Bf16) {
-      _tile_dpbf16ps(0, 4, 6);
-      _tile_dpbf16ps(1, 5, 6);
-      _tile_dpbf16ps(2, 4, 7);
-      _tile_dpbf16ps(3, 5, 7);
-    } else {
-      _tile_dpbssd(0, 4, 6);
-      _tile_dpbssd(1, 5, 6);
-      _tile_dpbssd(2, 4, 7);
-      _tile_dpbssd(3, 5, 7);
-    }
+    products_2x2<Bf16>();
   }
   alignas(64) float out[4][256];
   _tile_stored(0, out[0], 64);

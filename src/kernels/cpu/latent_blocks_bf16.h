@@ -81,14 +81,8 @@ class LatentBlocksBf16 {
       for (int64_t i = 0; i < hpan_; ++i)
         avx512::bf16_panel_rows(q_pack(i), kw_, std::min<int64_t>(32, heads_ - 32 * i), blk_.data(), kw_, n,
                                      sc_.data() + 32 * i, hp_, false);
-      online_softmax_block(sc_.data(), n, hp_, scale, first, m, l, alpha_.data(), block_max_.data());
-      // Rescale what was accumulated when a head's max moved.
-      if (!first)
-        for (int64_t h = 0; h < heads_; ++h)
-          if (alpha_[h] != 1.f)
-            for (int64_t d = 0; d < rank_; ++d) ahd_[h * rank_ + d] *= alpha_[h];
-      // pt[h][p] = bf16(sc[p][h]), zero past n (pairs): convert, then transpose.
-      avx512::to_bf16(sc_.data(), n * hp_, scb_.data());
+      softmax_block(n, scale, first, m, l);
+      // pt[h][p] = bf16(sc[p][h]), zero past n (pairs): transposed.
       for (int64_t h = 0; h < heads_; ++h) {
         for (int64_t p = 0; p < n; ++p) pt_[h * n2 + p] = scb_[p * hp_ + h];
         if (n2 > n) pt_[h * n2 + n] = 0;
@@ -106,6 +100,18 @@ class LatentBlocksBf16 {
   }
 
  private:
+  // The block's scores sc[p][h] (n rows) into probabilities (online softmax,
+  // running m, l), what was accumulated rescaled where a head's max moved,
+  // and the probabilities as bf16 in scb.
+  void softmax_block(int64_t n, float scale, bool first, float* m, float* l) {
+    online_softmax_block(sc_.data(), n, hp_, scale, first, m, l, alpha_.data(), block_max_.data());
+    if (!first)
+      for (int64_t h = 0; h < heads_; ++h)
+        if (alpha_[h] != 1.f)
+          for (int64_t d = 0; d < rank_; ++d) ahd_[h * rank_ + d] *= alpha_[h];
+    avx512::to_bf16(sc_.data(), n * hp_, scb_.data());
+  }
+
   // Positions [b0, b0 + n) as bf16 [latent | k_pe] rows, ld apart.
   void load_block(const LatentPageTable& cache, int64_t b0, int64_t n, uint16_t* out, int64_t ld) {
     const int64_t rope_dim = kw_ - rank_;
@@ -139,13 +145,8 @@ class LatentBlocksBf16 {
       // sc[p][h] = blk[p] . q_h (positions as the tiles' tokens)
       amx::pack_x_tiles(blkp_.data(), n, kwp_ * 2, xt_.data());
       amx::bf16_rows(qp_.data(), kwp_, 0, hp_, xt_.data(), 0, n, sc_.data(), hp_, 0);
-      online_softmax_block(sc_.data(), n, hp_, scale, first, m, l, alpha_.data(), block_max_.data());
-      if (!first)
-        for (int64_t h = 0; h < heads_; ++h)
-          if (alpha_[h] != 1.f)
-            for (int64_t d = 0; d < rank_; ++d) ahd_[h * rank_ + d] *= alpha_[h];
+      softmax_block(n, scale, first, m, l);
       // ptp[h][p] = bf16(sc[p][h]), zero from n to kp.
-      avx512::to_bf16(sc_.data(), n * hp_, scb_.data());
       for (int64_t h = 0; h < hp_; ++h) {
         uint16_t* row = ptp_.data() + h * kBlock;
         for (int64_t p = 0; p < n; ++p) row[p] = scb_[p * hp_ + h];
