@@ -73,6 +73,11 @@ TEST(MlaBf16, AbsorbedQueryMatchesFloat64) {
     const auto q = random_floats(static_cast<size_t>(T * s.heads * s.qk()), 5);
     std::vector<float> q_lat(static_cast<size_t>(s.heads * T * s.rank), 42.f);
     cpu::mla_absorb_query(s, kv_b, q.data(), T, q_lat.data());
+    // The last token alone: bit for bit what it got among the others.
+    std::vector<float> one(static_cast<size_t>(s.heads * s.rank));
+    cpu::mla_absorb_query(s, kv_b, q.data() + (T - 1) * s.heads * s.qk(), 1, one.data());
+    for (int64_t h = 0; h < s.heads; ++h)
+      for (int64_t r = 0; r < s.rank; ++r) ASSERT_EQ(one[h * s.rank + r], q_lat[(h * T + T - 1) * s.rank + r]);
     for (int64_t h = 0; h < s.heads; ++h)
       for (int64_t t = 0; t < T; ++t)
         for (int64_t r = 0; r < s.rank; ++r) {
