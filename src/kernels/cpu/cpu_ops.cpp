@@ -89,17 +89,6 @@ void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) {
   linear_rows(w, 0, w.rows, x, n_tokens, y, w.rows);
 }
 
-void linear_transposed_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x,
-                            int64_t n_tokens, float* y) {
-  const int64_t cols = w.cols;
-  std::fill(y, y + n_tokens * cols, 0.f);
-  std::vector<float> row(static_cast<size_t>(cols));
-  for (int64_t r = 0; r < n_rows; ++r) {
-    dequant_row(w, row_begin + r, row.data());
-    for (int64_t t = 0; t < n_tokens; ++t) axpy(x[t * n_rows + r], row.data(), y + t * cols, cols);
-  }
-}
-
 DSINFER_MULTIVERSION void rms_norm(const float* x, const float* weight, int64_t n_tokens, int64_t dim, double eps, float* out) {
   for (int64_t t = 0; t < n_tokens; ++t) {
     const float* xi = x + t * dim;

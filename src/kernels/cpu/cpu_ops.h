@@ -15,10 +15,6 @@ void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const
 void dequant_row(const LinearWeight& w, int64_t r, float* out);
 // y = x W^T over all rows: y [n_tokens, W.rows].
 void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y);
-// y[t, c] = sum_r x[t, r] * W[row_begin + r, c]   (x W for a block of rows).
-// x: [n_tokens, n_rows]; y: [n_tokens, W.cols]. Used for the absorbed W_UK.
-void linear_transposed_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x,
-                            int64_t n_tokens, float* y);
 
 // out[t] = x[t] / rms(x[t]) * weight (weight given as bf16 or f32 via LinearWeight-like row).
 void rms_norm(const float* x, const float* weight, int64_t n_tokens, int64_t dim, double eps, float* out);

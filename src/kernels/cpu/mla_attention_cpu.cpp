@@ -29,14 +29,23 @@ void mla_write_cache(std::span<const AttentionSeq> seqs, const float* kv, int64_
   }
 }
 
+// q_lat[h][t] = q_nope[t][h] x W_UK_h, exact float32: head h's 128 x 512
+// block of kv_b dequantized once into L2, then a GEMM (each output an FMA
+// chain over d in order: the same sums for any token count, so a token's
+// result does not depend on its step's other tokens). The per-row
+// dequantize-and-axpy form re-read T x 2 KB of outputs per weight row.
 void mla_absorb_query(const MlaShape& s, const LinearWeight& kv_b, const float* q, int64_t T, float* q_lat) {
   const int64_t qk = s.qk(), nope = s.qk_nope, rank = s.rank;
-#pragma omp parallel for schedule(static)
-  for (int64_t h = 0; h < s.heads; ++h) {
-    std::vector<float> qn(static_cast<size_t>(T * nope));
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t d = 0; d < nope; ++d) qn[t * nope + d] = q[t * s.heads * qk + h * qk + d];
-    linear_transposed_rows(kv_b, h * s.kv_rows(), nope, qn.data(), T, q_lat + h * T * rank);
+#pragma omp parallel
+  {
+    std::vector<float> qn(static_cast<size_t>(T * nope)), w_uk(static_cast<size_t>(nope * rank));
+#pragma omp for schedule(static)
+    for (int64_t h = 0; h < s.heads; ++h) {
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t d = 0; d < nope; ++d) qn[t * nope + d] = q[t * s.heads * qk + h * qk + d];
+      for (int64_t d = 0; d < nope; ++d) dequant_row(kv_b, h * s.kv_rows() + d, w_uk.data() + d * rank);
+      gemm_f32(T, rank, nope, qn.data(), nope, 1, w_uk.data(), rank, q_lat + h * T * rank, rank, false);
+    }
   }
 }
 
