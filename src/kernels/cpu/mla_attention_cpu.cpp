@@ -30,10 +30,12 @@ void mla_write_cache(std::span<const AttentionSeq> seqs, const float* kv, int64_
 }
 
 // q_lat[h][t] = q_nope[t][h] x W_UK_h, exact float32: head h's 128 x 512
-// block of kv_b dequantized once into L2, then a GEMM (each output an FMA
-// chain over d in order: the same sums for any token count, so a token's
-// result does not depend on its step's other tokens). The per-row
-// dequantize-and-axpy form re-read T x 2 KB of outputs per weight row.
+// block of kv_b dequantized once into L2, then one GEMM for every token
+// count (one kernel: a token's result does not depend on its step's other
+// tokens, tested). The former per-row dequantize-and-axpy form re-read
+// T x 2 KB of outputs per weight row: measured in one process, the GEMM is
+// 3.5x faster at 32 tokens, 2.4x at 8, 1.2x slower at 1, same bits on
+// AVX-512 (both are FMA chains over d in order).
 void mla_absorb_query(const MlaShape& s, const LinearWeight& kv_b, const float* q, int64_t T, float* q_lat) {
   const int64_t qk = s.qk(), nope = s.qk_nope, rank = s.rank;
 #pragma omp parallel
