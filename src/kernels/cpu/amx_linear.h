@@ -21,6 +21,10 @@ constexpr int64_t kTileTokens = 16;  // tokens per activation tile
 constexpr int64_t kTileRows = 16;    // weight rows per weight tile
 constexpr int64_t kTileBytes = 64;   // bytes of a row per tile (rows: a multiple)
 
+// The end of the whole 16-row weight tiles in rows [r0, r1): callers run
+// [r0, end) on tiles and a ragged tail on vector kernels.
+inline int64_t whole_tiles_end(int64_t r0, int64_t r1) { return r0 + (r1 - r0) / kTileRows * kTileRows; }
+
 // Size of pack_x_tiles' output: tokens rounded up to 16.
 inline int64_t x_tiles_bytes(int64_t n_tokens, int64_t row_bytes) {
   return (n_tokens + kTileTokens - 1) / kTileTokens * kTileTokens * row_bytes;

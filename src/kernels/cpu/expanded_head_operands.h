@@ -31,14 +31,14 @@ class HeadOperands {
     tiles_ = cpu_features().amx_bf16 && qk % 32 == 0 && vdim % 32 == 0;
     if (tiles_) {
       cp_ = (C + 31) / 32 * 32;
-      mp_ = (max_queries + 15) / 16 * 16;
+      const int64_t mp = (max_queries + 15) / 16 * 16;  // queries to whole token tiles
       kb_.resize(static_cast<size_t>(C * qk));
       vb_.assign(static_cast<size_t>(cp_ * vdim), 0);  // rows past C stay 0
       vpairs_.resize(static_cast<size_t>(cp_ * vdim));
       qb_.resize(static_cast<size_t>(max_queries * qk));
       qt_.resize(static_cast<size_t>(amx::x_tiles_bytes(max_queries, qk * 2)));
-      pb_.assign(static_cast<size_t>(mp_ * cp_), 0);
-      tmp_.resize(static_cast<size_t>(mp_ * vdim));
+      pb_.assign(static_cast<size_t>(mp * cp_), 0);
+      tmp_.resize(static_cast<size_t>(mp * vdim));
       return;
     }
     k_panel_ = avx512::bf16_panel_elems(qk);
@@ -97,7 +97,7 @@ class HeadOperands {
     for (int64_t i = 0; i < bm; ++i) avx512::to_bf16(q + i * ldq, qk_, qb_.data() + i * qk_);
     if (tiles_) {  // keys as 16-row weight tiles, the queries as token tiles; a key tail on the dot form
       amx::pack_x_tiles(qb_.data(), bm, qk_ * 2, qt_.data());
-      const int64_t whole = visible / amx::kTileRows * amx::kTileRows;
+      const int64_t whole = amx::whole_tiles_end(0, visible);
       if (whole > 0) amx::bf16_rows(kb_.data(), qk_, 0, whole, qt_.data(), 0, bm, scores, C_, 0);
       if (whole < visible) avx512::bf16_rows(kb_.data(), qk_, whole, visible, qb_.data(), 0, bm, scores, C_, 0);
       return;
@@ -149,7 +149,7 @@ class HeadOperands {
   uint16_t* v_pack(int64_t i) { return packs_.data() + ceil32(C_) * k_panel_ + i * v_panel_; }
 
   bool bf16_, tiles_ = false;
-  int64_t C_, qk_, vdim_, k_panel_ = 0, v_panel_ = 0, cp_ = 0, mp_ = 0;  // cp_, mp_: C to 32s, queries to 16s
+  int64_t C_, qk_, vdim_, k_panel_ = 0, v_panel_ = 0, cp_ = 0;  // cp_: C rounded up to 32 (tiles' k)
   std::vector<uint16_t> kb_, vb_, vpairs_;
   std::vector<uint8_t> qt_;
   std::vector<float> tmp_;

@@ -18,11 +18,6 @@ inline constexpr int64_t kInt8PanelMinTokens = 72;
 // them (a token tile holds 16: below this its padding costs more than the
 // VNNI tiles' reuse gains; see gemv_bench).
 inline constexpr int64_t kInt8AmxMinTokens = 4;
-// AMX token blocks for many tokens: a multiple of 32 (two token tiles per
-// pass) whose activation tiles (cols bytes per token) stay in L2.
-inline int64_t amx_token_block(int64_t cols) {
-  return std::max<int64_t>(32, 1024 * 1024 / std::max<int64_t>(1, cols) / 32 * 32);
-}
 // Int8 activations: ~256 KB per token block, but at least 36 tokens so that
 // long-K projections (o_proj, K = 16384) do not re-stream their weights for
 // every dozen tokens.

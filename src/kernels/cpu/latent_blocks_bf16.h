@@ -30,27 +30,28 @@ class LatentBlocksBf16 {
   LatentBlocksBf16(int64_t heads, int64_t kw, int64_t rank)
       : heads_(heads), kw_(kw), rank_(rank), hp_((heads + 15) / 16 * 16), hpan_((heads + 31) / 32),
         dpan_((rank + 31) / 32) {
-    q_panel_ = avx512::bf16_panel_elems(kw);
-    v_panel_ = avx512::bf16_panel_elems(kBlock);
-    packs_.resize(static_cast<size_t>(hpan_ * q_panel_ + dpan_ * v_panel_));
-    qrows_.resize(static_cast<size_t>(heads * kw));
     lat_.resize(static_cast<size_t>(kw));
     scb_.resize(static_cast<size_t>(kBlock * hp_));
-    blk_.resize(static_cast<size_t>(kBlock * kw));
-    pt_.resize(static_cast<size_t>(hp_ * kBlock));
     sc_.resize(static_cast<size_t>(kBlock * hp_));
     alpha_.resize(static_cast<size_t>(hp_));
     block_max_.resize(static_cast<size_t>(hp_));
     ahd_.resize(static_cast<size_t>(hp_ * rank));
     tiles_ = cpu_features().amx_bf16 && rank % 32 == 0;
-    if (tiles_) {
+    if (tiles_) {  // only the tiles' operands
       kwp_ = (kw + 31) / 32 * 32;
       qp_.assign(static_cast<size_t>(hp_ * kwp_), 0);  // padding rows and columns stay 0
       blkp_.assign(static_cast<size_t>(kBlock * kwp_), 0);
       ptp_.assign(static_cast<size_t>(hp_ * kBlock), 0);
       vpair_.resize(static_cast<size_t>(kBlock * rank));
       xt_.resize(static_cast<size_t>(amx::x_tiles_bytes(kBlock, kwp_ * 2)));
+      return;
     }
+    q_panel_ = avx512::bf16_panel_elems(kw);
+    v_panel_ = avx512::bf16_panel_elems(kBlock);
+    packs_.resize(static_cast<size_t>(hpan_ * q_panel_ + dpan_ * v_panel_));
+    qrows_.resize(static_cast<size_t>(heads * kw));
+    blk_.resize(static_cast<size_t>(kBlock * kw));
+    pt_.resize(static_cast<size_t>(hp_ * kBlock));
   }
 
   // q_lat: head h's absorbed latent query at q_lat + h * q_lat_head_stride;

@@ -284,12 +284,11 @@ inline void bf16_strip(const uint16_t* w, int64_t cols, int64_t r, const uint16_
 // ---- bf16 weights x float32 activations (exact products) --------------------
 // bf16 -> f32 is a 16-bit shift; products and sums in float32 as the
 // reference does, so bf16 checkpoints (and FP8 checkpoints' bf16 lm_head) keep
-// their accuracy. Half the peak rate of vdpbf16ps. Plain x: 16 columns at a
-// time, widened across lanes. Permuted x (bf16f32_permute_x, for few tokens,
-// where the widening is the bottleneck): a 64-byte load of 32 bf16 gives the
-// even elements as float32 by a 16-bit left shift and the odd ones by
-// masking the low halves, no cross-lane shuffle.
-template <int R, int T, bool Permuted>
+// their accuracy. Half the peak rate of vdpbf16ps. x is permuted
+// (bf16f32_permute_x): a 64-byte load of 32 bf16 gives the even elements as
+// float32 by a 16-bit left shift and the odd ones by masking the low halves,
+// no cross-lane shuffle.
+template <int R, int T>
 inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_t ldx, float out[R][T]) {
   __m512 acc[R][T];
 #pragma GCC unroll 8
@@ -297,19 +296,13 @@ inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   const __m512i hi_mask = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
-  constexpr int64_t kStep = Permuted ? 32 : 16;
-  for (int64_t k = 0; k < cols; k += kStep) {
-    __m512 w0[R], w1[R];  // permuted: even / odd elements; plain: w0 only
+  for (int64_t k = 0; k < cols; k += 32) {
+    __m512 w0[R], w1[R];  // even / odd elements
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      if constexpr (Permuted) {
-        const __m512i v = _mm512_maskz_loadu_epi16(tail_mask32(cols - k), w + r * cols + k);
-        w0[r] = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-        w1[r] = _mm512_castsi512_ps(_mm512_and_si512(v, hi_mask));
-      } else {
-        w0[r] = _mm512_castsi512_ps(_mm512_slli_epi32(
-            _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(tail_mask16(cols - k), w + r * cols + k)), 16));
-      }
+      const __m512i v = _mm512_maskz_loadu_epi16(tail_mask32(cols - k), w + r * cols + k);
+      w0[r] = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+      w1[r] = _mm512_castsi512_ps(_mm512_and_si512(v, hi_mask));
     }
     // GEMV: fetch the next tile's rows while this one computes (as int8_tile).
     if constexpr (R == kGemvRows)
@@ -317,15 +310,9 @@ inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_
       for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (R + r) * cols + k), _MM_HINT_T0);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      if constexpr (Permuted) {
-        const __m512 xe = _mm512_loadu_ps(x + t * ldx + k), xo = _mm512_loadu_ps(x + t * ldx + k + 16);
+      const __m512 xe = _mm512_loadu_ps(x + t * ldx + k), xo = _mm512_loadu_ps(x + t * ldx + k + 16);
 #pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w1[r], xo, _mm512_fmadd_ps(w0[r], xe, acc[r][t]));
-      } else {
-        const __m512 xv = _mm512_maskz_loadu_ps(tail_mask16(cols - k), x + t * ldx + k);
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w0[r], xv, acc[r][t]);
-      }
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w1[r], xo, _mm512_fmadd_ps(w0[r], xe, acc[r][t]));
     }
   }
 #pragma GCC unroll 8
@@ -334,27 +321,27 @@ inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_
     for (int t = 0; t < T; ++t) out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
-template <int R, int T, bool Permuted>
+template <int R, int T>
 inline void bf16f32_block(const uint16_t* w, int64_t cols, int64_t r, const float* x, int64_t t, float* y,
                           int64_t ldy, int64_t out_row0) {
   float out[R][T];
-  const int64_t ldx = Permuted ? bf16f32_x_stride(cols) : cols;
-  bf16f32_tile<R, T, Permuted>(w + r * cols, cols, x + t * ldx, ldx, out);
+  const int64_t ldx = bf16f32_x_stride(cols);
+  bf16f32_tile<R, T>(w + r * cols, cols, x + t * ldx, ldx, out);
   for (int rr = 0; rr < R; ++rr)
     for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + rr - out_row0)] = out[rr][tt];
 }
 
-template <int R, bool P>
+template <int R>
 inline void bf16f32_strip(const uint16_t* w, int64_t cols, int64_t r, const float* x, int64_t t0, int64_t t1,
                           float* y, int64_t ldy, int64_t out_row0) {
   int64_t t = t0;
-  for (; t + 6 <= t1; t += 6) bf16f32_block<R, 6, P>(w, cols, r, x, t, y, ldy, out_row0);
+  for (; t + 6 <= t1; t += 6) bf16f32_block<R, 6>(w, cols, r, x, t, y, ldy, out_row0);
   switch (t1 - t) {
-    case 5: bf16f32_block<R, 5, P>(w, cols, r, x, t, y, ldy, out_row0); break;
-    case 4: bf16f32_block<R, 4, P>(w, cols, r, x, t, y, ldy, out_row0); break;
-    case 3: bf16f32_block<R, 3, P>(w, cols, r, x, t, y, ldy, out_row0); break;
-    case 2: bf16f32_block<R, 2, P>(w, cols, r, x, t, y, ldy, out_row0); break;
-    case 1: bf16f32_block<R, 1, P>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 5: bf16f32_block<R, 5>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 4: bf16f32_block<R, 4>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 3: bf16f32_block<R, 3>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 2: bf16f32_block<R, 2>(w, cols, r, x, t, y, ldy, out_row0); break;
+    case 1: bf16f32_block<R, 1>(w, cols, r, x, t, y, ldy, out_row0); break;
     default: break;
   }
 }
@@ -499,10 +486,10 @@ void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const ui
   for (; r < r1; ++r) bf16_strip<1>(w, cols, r, xb, t0, t1, y, ldy, out_row0);
 }
 
-void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, bool permuted_x,
-                  int64_t t0, int64_t t1, float* y, int64_t ldy, int64_t out_row0) {
-  float_row_tiles(r0, r1, permuted_x, t1 - t0, [&]<int R, bool P>(int64_t r) {
-    bf16f32_strip<R, P>(w, cols, r, x, t0, t1, y, ldy, out_row0);
+void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1,
+                  float* y, int64_t ldy, int64_t out_row0) {
+  float_row_tiles(r0, r1, true, t1 - t0, [&]<int R, bool>(int64_t r) {
+    bf16f32_strip<R>(w, cols, r, x, t0, t1, y, ldy, out_row0);
   });
 }
 

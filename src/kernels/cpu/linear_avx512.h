@@ -34,11 +34,11 @@ void int8_panel_rows(const uint8_t* pack, int64_t cols, int64_t r0, int64_t nr, 
                      int32_t* acc32, int64_t ldy, int64_t out_row0);
 
 // BF16 weights x float32 activations, exact products, float32 sums (default).
-// permuted_x: x was permuted by bf16f32_permute_x (rows bf16f32_x_stride(cols)
-// apart) and the tiles widen the weights without cross-lane shuffles (the
-// row kernels use it for every token count); else x is plain [t][cols].
-void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, bool permuted_x,
-                  int64_t t0, int64_t t1, float* y, int64_t ldy, int64_t out_row0);
+// x was permuted by bf16f32_permute_x (rows bf16f32_x_stride(cols) apart), so
+// the tiles widen the weights without cross-lane shuffles; one summation
+// order for every token count.
+void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1,
+                  float* y, int64_t ldy, int64_t out_row0);
 inline int64_t bf16f32_x_stride(int64_t cols) { return (cols + 31) / 32 * 32; }
 // Per 32 columns: the 16 even-indexed values, then the 16 odd ones (zero pad).
 void bf16f32_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out);
@@ -67,7 +67,8 @@ void bf16_panel_rows(const uint16_t* pack, int64_t k, int64_t nr, const uint16_t
 // FP8 e4m3 block-scaled weights x float32 activations. The e4m3 bits are placed
 // into a float32 (value * 2^-120, exact incl. subnormals) and 2^120 is folded
 // into the block scale; scale * 2^120 must be finite (see fp8_scales_foldable).
-// permuted_x as for bf16f32_rows (fp8_permute_x; needs block_cols % 64 == 0).
+// permuted_x: x was permuted by fp8_permute_x (needs block_cols % 64 == 0;
+// the tiles widen without cross-lane shuffles), else x is plain [t][cols].
 void fp8_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols, int64_t block_rows,
               int64_t block_cols, int64_t r0, int64_t r1, const float* x, bool permuted_x, int64_t t0, int64_t t1,
               float* y, int64_t ldy, int64_t out_row0);

@@ -39,6 +39,19 @@ std::unique_ptr<RowKernel> new_kernel(const LinearWeight& w, int64_t n_rows, int
   return k;
 }
 
+// Preparing a batch's activations (quantize, pack) over the team pays from
+// ~8 tokens and 64K values: a division per element is ~20 % of a 32-token
+// AMX linear on one thread.
+bool prepare_on_team(int64_t n_tokens, int64_t cols) { return n_tokens >= 8 && n_tokens * cols >= (1 << 16); }
+
+// AMX token blocks: decode batches in one block (each weight byte read
+// once); prefill in blocks of a multiple of 32 (two token tiles per pass)
+// whose activation tiles stay in L2 (~1 MB: 128 tokens at K = 7168 int8).
+int64_t amx_tokens_per_block(int64_t n_tokens, int64_t row_bytes) {
+  if (n_tokens <= 2 * kInt8PanelMinTokens) return n_tokens;
+  return std::max<int64_t>(32, 1024 * 1024 / std::max<int64_t>(1, row_bytes) / 32 * 32);
+}
+
 // k.x_tiles = the activations x (rows row_bytes long) as AMX tiles, one
 // 16-token tile per task when `team`.
 void pack_tiles(RowKernel& k, const void* x, int64_t row_bytes, bool team) {
@@ -69,12 +82,11 @@ std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, in
     };
     return k;
   }
-  pack_tiles(K, K.xb.data(), w.cols * 2, n_tokens * w.cols >= (1 << 16));
-  // Decode batches in one token block; prefill in blocks whose tiles stay in L2.
-  K.tokens_per_block = n_tokens <= 2 * kInt8PanelMinTokens ? n_tokens : amx_token_block(w.cols * 2);
+  pack_tiles(K, K.xb.data(), w.cols * 2, prepare_on_team(n_tokens, w.cols));
+  K.tokens_per_block = amx_tokens_per_block(n_tokens, w.cols * 2);
   K.run = [&K, wd, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
     // Whole 16-row tiles on AMX, a ragged tail (rows % 16) on the dot form.
-    const int64_t mid = r0 + (r1 - r0) / amx::kTileRows * amx::kTileRows;
+    const int64_t mid = amx::whole_tiles_end(r0, r1);
     if (mid > r0)
       amx::bf16_rows(wd, K.cols, row_begin + r0, row_begin + mid, K.x_tiles.data(), t0, t1, y, y_stride, row_begin);
     if (mid < r1)
@@ -96,22 +108,17 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
     K.xq.resize(static_cast<size_t>(n_tokens * cols));
     K.scales.resize(static_cast<size_t>(n_tokens));
     K.sums.resize(static_cast<size_t>(n_tokens));
-    // Batches over the team: a division per element, ~20% of a 32-token
-    // AMX linear's time on one thread.
-    const bool team = n_tokens >= 8 && n_tokens * cols >= (1 << 16);
+    const bool team = prepare_on_team(n_tokens, cols);
 #pragma omp parallel for schedule(static) if (team)
     for (int64_t t = 0; t < n_tokens; ++t)
       avx512::quantize_int8(x + t * cols, 1, cols, K.xq.data() + t * cols, K.scales.data() + t, K.sums.data() + t);
-    K.tokens_per_block = int8_token_block(cols);
     const auto* wd = static_cast<const int8_t*>(w.data);
     if (tiles) {
       pack_tiles(K, K.xq.data(), cols, team);
-      // Decode batches in one token block (each weight byte read once);
-      // prefill in blocks of 128 whose tiles stay in L2 (~1 MB at K = 7168).
-      K.tokens_per_block = n_tokens <= 2 * kInt8PanelMinTokens ? n_tokens : amx_token_block(cols);
+      K.tokens_per_block = amx_tokens_per_block(n_tokens, cols);
       K.run = [&K, wd, &w, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
         // Whole 16-row tiles on AMX, a ragged tail (rows % 16) on VNNI.
-        const int64_t mid = r0 + (r1 - r0) / amx::kTileRows * amx::kTileRows;
+        const int64_t mid = amx::whole_tiles_end(r0, r1);
         if (mid > r0)
           amx::int8_rows(wd, K.cols, row_begin + r0, row_begin + mid, K.x_tiles.data(), t0, t1, K.scales.data(),
                          w.scale, y, nullptr, y_stride, row_begin);
@@ -121,6 +128,7 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
       };
       return k;
     }
+    K.tokens_per_block = int8_token_block(cols);
     K.run = [&K, wd, &w, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx512::int8_rows(wd, K.cols, row_begin + r0, row_begin + r1, K.xq.data(), K.sums.data(), t0, t1,
                         K.scales.data(), w.scale, y, nullptr, y_stride, row_begin);
@@ -137,12 +145,11 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
     // result does not depend on how many share its step (an MTP verify step
     // reproduces plain decode), and the permuted tiles widen with fewer
     // instructions; the copy of x is one pass over the activations.
-    const bool permuted = true;
     const float* xs = permute_into(K, x, avx512::bf16f32_x_stride(cols), avx512::bf16f32_permute_x);
     K.tokens_per_block = token_block(384 * 1024, cols * 4, 12);
     const auto* wd = static_cast<const uint16_t*>(w.data);
-    K.run = [&K, wd, xs, permuted, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-      avx512::bf16f32_rows(wd, K.cols, row_begin + r0, row_begin + r1, xs, permuted, t0, t1, y, y_stride, row_begin);
+    K.run = [&K, wd, xs, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx512::bf16f32_rows(wd, K.cols, row_begin + r0, row_begin + r1, xs, t0, t1, y, y_stride, row_begin);
     };
     return k;
   }
