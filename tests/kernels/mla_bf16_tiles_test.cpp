@@ -16,6 +16,7 @@
 #include "backend/ops.h"
 #include "io/numeric_formats.h"
 #include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/mla_attention_cpu.h"
 
 namespace dsinfer {
@@ -61,34 +62,77 @@ struct FloatCache {
   }
 };
 
+// kv_b as bf16 (a converted checkpoint) or FP8 with 128 x 128 block scales
+// (the release format; heads straddle scale blocks; every e4m3 code,
+// subnormals included). Token counts on both sides of the fused kernel's
+// limit: a token alone (fused) gets the bits it gets among 17 or 21 (GEMM).
+struct KvB {
+  std::vector<uint16_t> bf16;
+  std::vector<uint8_t> fp8;
+  std::vector<float> scale;
+  LinearWeight w;
+  float at(int64_t r, int64_t c) const {
+    if (w.format == WeightFormat::BF16) return bf16_to_float(bf16[static_cast<size_t>(r * w.cols + c)]);
+    return fp8_table().value[fp8[static_cast<size_t>(r * w.cols + c)]] *
+           scale[static_cast<size_t>(r / w.block_rows * w.scale_cols() + c / w.block_cols)];
+  }
+};
+KvB make_kv_b(const MlaShape& s, WeightFormat format) {
+  KvB k;
+  k.w.format = format, k.w.rows = s.heads * s.kv_rows(), k.w.cols = s.rank;
+  k.w.bf16_inputs = false;  // as apply_compute_precision leaves it
+  const auto wf = random_floats(static_cast<size_t>(k.w.rows * k.w.cols), 3);
+  if (format == WeightFormat::BF16) {
+    for (float v : wf) k.bf16.push_back(float_to_bf16(v));
+    k.w.data = k.bf16.data();
+    return k;
+  }
+  std::mt19937 rng(11);
+  for (size_t i = 0; i < wf.size(); ++i) {
+    auto code = static_cast<uint8_t>(rng() & 0xff);
+    if ((code & 0x7f) == 0x7f) code = 0x08;  // no NaN
+    k.fp8.push_back(code);
+  }
+  k.w.block_rows = 128, k.w.block_cols = 64;
+  const int64_t n_scales = (k.w.rows + 127) / 128 * k.w.scale_cols();
+  k.scale = random_floats(static_cast<size_t>(n_scales), 9, 0.001f, 0.01f);
+  k.w.data = k.fp8.data(), k.w.scale = k.scale.data();
+  return k;
+}
+
 TEST(MlaBf16, AbsorbedQueryMatchesFloat64) {
   const MlaShape s = shape();
-  for (int64_t T : {1, 8, 21}) {
-    const auto wf = random_floats(static_cast<size_t>(s.heads * s.kv_rows() * s.rank), 3);
-    std::vector<uint16_t> wb(wf.size());
-    for (size_t i = 0; i < wf.size(); ++i) wb[i] = float_to_bf16(wf[i]);
-    LinearWeight kv_b;
-    kv_b.format = WeightFormat::BF16, kv_b.rows = s.heads * s.kv_rows(), kv_b.cols = s.rank, kv_b.data = wb.data();
-    kv_b.bf16_inputs = false;  // as apply_compute_precision leaves it
-    const auto q = random_floats(static_cast<size_t>(T * s.heads * s.qk()), 5);
-    std::vector<float> q_lat(static_cast<size_t>(s.heads * T * s.rank), 42.f);
-    cpu::mla_absorb_query(s, kv_b, q.data(), T, q_lat.data());
-    // The last token alone: bit for bit what it got among the others.
-    std::vector<float> one(static_cast<size_t>(s.heads * s.rank));
-    cpu::mla_absorb_query(s, kv_b, q.data() + (T - 1) * s.heads * s.qk(), 1, one.data());
-    for (int64_t h = 0; h < s.heads; ++h)
-      for (int64_t r = 0; r < s.rank; ++r) ASSERT_EQ(one[h * s.rank + r], q_lat[(h * T + T - 1) * s.rank + r]);
-    for (int64_t h = 0; h < s.heads; ++h)
-      for (int64_t t = 0; t < T; ++t)
-        for (int64_t r = 0; r < s.rank; ++r) {
-          double ref = 0.0, mag = 0.0;
-          for (int64_t d = 0; d < s.qk_nope; ++d) {
-            const float x = q[t * s.heads * s.qk() + h * s.qk() + d];
-            const double p = double(x) * bf16_to_float(wb[(h * s.kv_rows() + d) * s.rank + r]);
-            ref += p, mag += std::fabs(p);
+  for (WeightFormat format : {WeightFormat::BF16, WeightFormat::Fp8Block}) {
+    const KvB kv_b = make_kv_b(s, format);
+    // dequant_row (the GEMM form's copy) is exact.
+    std::vector<float> row(static_cast<size_t>(s.rank));
+    for (int64_t r : {int64_t{0}, int64_t{127}, int64_t{128}, kv_b.w.rows - 1}) {
+      cpu::dequant_row(kv_b.w, r, row.data());
+      for (int64_t c = 0; c < s.rank; ++c) ASSERT_EQ(row[static_cast<size_t>(c)], kv_b.at(r, c)) << r << " " << c;
+    }
+    for (int64_t T : {1, 2, 3, 4, 5, 8, 16, 17, 21}) {
+      const auto q = random_floats(static_cast<size_t>(T * s.heads * s.qk()), 5 + static_cast<unsigned>(T));
+      std::vector<float> q_lat(static_cast<size_t>(s.heads * T * s.rank), 42.f);
+      cpu::mla_absorb_query(s, kv_b.w, q.data(), T, q_lat.data());
+      // The last token alone: bit for bit what it got among the others.
+      std::vector<float> one(static_cast<size_t>(s.heads * s.rank));
+      cpu::mla_absorb_query(s, kv_b.w, q.data() + (T - 1) * s.heads * s.qk(), 1, one.data());
+      for (int64_t h = 0; h < s.heads; ++h)
+        for (int64_t r = 0; r < s.rank; ++r)
+          ASSERT_EQ(one[h * s.rank + r], q_lat[(h * T + T - 1) * s.rank + r]) << "T" << T << " h" << h << " r" << r;
+      for (int64_t h = 0; h < s.heads; ++h)
+        for (int64_t t = 0; t < T; ++t)
+          for (int64_t r = 0; r < s.rank; ++r) {
+            double ref = 0.0, mag = 0.0;
+            for (int64_t d = 0; d < s.qk_nope; ++d) {
+              const float x = q[t * s.heads * s.qk() + h * s.qk() + d];
+              const double p = double(x) * kv_b.at(h * s.kv_rows() + d, r);
+              ref += p, mag += std::fabs(p);
+            }
+            ASSERT_NEAR(q_lat[(h * T + t) * s.rank + r], ref, 1e-6 * mag + 1e-9)
+                << "T" << T << " h" << h << " t" << t << " r" << r;
           }
-          ASSERT_NEAR(q_lat[(h * T + t) * s.rank + r], ref, 1e-6 * mag + 1e-7) << "T" << T << " h" << h << " t" << t;
-        }
+    }
   }
 }
 

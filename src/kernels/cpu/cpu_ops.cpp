@@ -73,6 +73,11 @@ void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const
 
 void dequant_row(const LinearWeight& w, int64_t r, float* out) {
   const CpuFeatures& isa = cpu_features();
+  if (isa.avx512_vbmi && w.format == WeightFormat::Fp8Block && w.block_cols % 64 == 0) {
+    avx512::fp8_lut_dequant_row(static_cast<const uint8_t*>(w.data) + r * w.cols,
+                                w.scale + (r / w.block_rows) * w.scale_cols(), w.cols, w.block_cols, out);
+    return;
+  }
   if (isa.avx512 && w.format == WeightFormat::Fp8Block) {
     avx512::dequant_fp8_row(static_cast<const uint8_t*>(w.data) + r * w.cols,
                             w.scale + (r / w.block_rows) * w.scale_cols(), w.cols, w.block_cols, out);
@@ -83,6 +88,22 @@ void dequant_row(const LinearWeight& w, int64_t r, float* out) {
     return;
   }
   w.dequant_row(r, out);
+}
+
+bool left_multiply_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t ldx,
+                        int64_t n_tokens, float* y, int64_t ldy) {
+  const CpuFeatures& isa = cpu_features();
+  if (isa.avx512_vbmi && w.format == WeightFormat::Fp8Block && w.cols % 64 == 0 && w.block_cols % 64 == 0) {
+    avx512::fp8_lut_left_multiply(static_cast<const uint8_t*>(w.data), w.cols, w.scale, w.scale_cols(), w.block_rows,
+                                  w.block_cols, row_begin, n_rows, x, ldx, n_tokens, y, ldy);
+    return true;
+  }
+  if (isa.avx512 && w.format == WeightFormat::BF16 && w.cols % 32 == 0) {
+    avx512::bf16_left_multiply(static_cast<const uint16_t*>(w.data), w.cols, row_begin, n_rows, x, ldx, n_tokens, y,
+                               ldy);
+    return true;
+  }
+  return false;
 }
 
 void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) {

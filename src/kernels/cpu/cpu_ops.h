@@ -13,6 +13,12 @@ void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const
                  float* y, int64_t y_stride);
 // Row r of W as float32, bit-identical to LinearWeight::dequant_row (vectorized).
 void dequant_row(const LinearWeight& w, int64_t r, float* out);
+// y[t * ldy + c] = sum_d x[t * ldx + d] * W[row_begin + d, c] for d < n_rows,
+// c < W.cols, reading W once and bit-identical to dequant_row + gemm_f32
+// (one FMA chain over d from 0), on the calling thread. False (nothing
+// written) where no such kernel exists for W's format or this CPU.
+bool left_multiply_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t ldx,
+                        int64_t n_tokens, float* y, int64_t ldy);
 // y = x W^T over all rows: y [n_tokens, W.rows].
 void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y);
 

@@ -15,6 +15,7 @@
 #pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi")
 
 #include "kernels/cpu/fp8_block_tile.h"
+#include "kernels/cpu/left_multiply_tile.h"
 
 namespace dsinfer::cpu::avx512 {
 namespace {
@@ -131,6 +132,39 @@ inline void lut_strip(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx
   if (t < t1) lut_block<R, 1>(w, r, x, ldx, t, y, ldy, out_row0);
 }
 
+// ---- y = x W over a range of W's rows (the MLA query absorption) ----------
+// Column of lane p (= 16G + 4L + d) of the four group vectors of 64 codes.
+inline int lut_column(int p) {
+  const int g = p / 16, lane = (p % 16) / 4, d = p % 4;
+  return 16 * lane + 2 * d + (g % 2) + 8 * (g / 2);
+}
+
+// The weight's rows from r0, dequantized 64 codes at a time.
+struct Fp8LutSource {
+  static constexpr int kCols = 64, kVectors = 4;
+  static int column(int p) { return lut_column(p); }
+  struct Row {
+    const uint8_t* codes;
+    const float* scales;  // the row's block scales
+    int64_t block_cols;
+    const Tables& tb;
+    FloatVectors<4> load(int64_t c) const {
+      const __m512 s = _mm512_set1_ps(scales[c / block_cols]);
+      const Words wd = widen_words(_mm512_loadu_si512(codes + c), tb);
+      // Rounded as dequant_row rounds: the exact value times the block scale.
+      return {{_mm512_mul_ps(group_f32<0>(wd), s), _mm512_mul_ps(group_f32<1>(wd), s),
+               _mm512_mul_ps(group_f32<2>(wd), s), _mm512_mul_ps(group_f32<3>(wd), s)}};
+    }
+  };
+  const Fp8Weight& w;
+  int64_t r0;
+  const Tables& tb;
+  Row row(int64_t d) const {
+    const int64_t r = r0 + d;
+    return {w.data + r * w.cols, w.scale + (r / w.block_rows) * w.scale_cols, w.block_cols, tb};
+  }
+};
+
 }  // namespace
 
 void fp8_lut_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols, int64_t block_rows,
@@ -146,12 +180,31 @@ void fp8_lut_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t sc
   for (; r < r1; ++r) lut_strip<1>(fw, r, x, ldx, t0, t1, y, ldy, out_row0);
 }
 
+void fp8_lut_left_multiply(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols,
+                           int64_t block_rows, int64_t block_cols, int64_t r0, int64_t n_rows, const float* x,
+                           int64_t ldx, int64_t n_tokens, float* y, int64_t ldy) {
+  const Fp8Weight fw{w, cols, scale, scale_cols, block_rows, block_cols};
+  left_multiply(Fp8LutSource{fw, r0, tables()}, cols, n_rows, x, ldx, n_tokens, y, ldy);
+}
+
+void fp8_lut_dequant_row(const uint8_t* src, const float* scale_row, int64_t cols, int64_t block_cols, float* out) {
+  const Tables& tb = tables();
+  alignas(64) float lanes[64];
+  for (int64_t c = 0; c < cols; c += 64) {
+    const __m512 s = _mm512_set1_ps(scale_row[c / block_cols]);
+    const Words wd = widen_words(_mm512_maskz_loadu_epi8(tail_mask64(cols - c), src + c), tb);
+    _mm512_store_ps(lanes, _mm512_mul_ps(group_f32<0>(wd), s));
+    _mm512_store_ps(lanes + 16, _mm512_mul_ps(group_f32<1>(wd), s));
+    _mm512_store_ps(lanes + 32, _mm512_mul_ps(group_f32<2>(wd), s));
+    _mm512_store_ps(lanes + 48, _mm512_mul_ps(group_f32<3>(wd), s));
+    for (int p = 0; p < 64; ++p)
+      if (c + lut_column(p) < cols) out[c + lut_column(p)] = lanes[p];
+  }
+}
+
 void fp8_lut_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out) {
   // Position 16g + 4L + d (group g, 128-bit lane L) holds column 16L + 2d + {0, 1, 8, 9}[g].
-  permute_x_per_64(x, n_tokens, cols, fp8_x_stride(cols), out, [](int p) {
-    const int g = p / 16, lane = (p % 16) / 4, d = p % 4;
-    return 16 * lane + 2 * d + (g % 2) + 8 * (g / 2);
-  });
+  permute_x_per_64(x, n_tokens, cols, fp8_x_stride(cols), out, lut_column);
 }
 
 }  // namespace dsinfer::cpu::avx512

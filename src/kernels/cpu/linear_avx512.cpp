@@ -17,6 +17,7 @@
 #pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16")
 
 #include "kernels/cpu/fp8_block_tile.h"
+#include "kernels/cpu/left_multiply_tile.h"
 #include "kernels/cpu/transpose16_avx512.h"
 
 namespace dsinfer::cpu::avx512 {
@@ -438,6 +439,23 @@ inline void fp8_strip(const Fp8Weight& w, int64_t r, const float* x, int64_t t0,
   }
 }
 
+// bf16 weight rows from r0, 32 columns at a time: the even columns, then the odd.
+struct Bf16Source {
+  static constexpr int kCols = 32, kVectors = 2;
+  static int column(int p) { return p < 16 ? 2 * p : 2 * (p - 16) + 1; }
+  struct Row {
+    const uint16_t* w;
+    FloatVectors<2> load(int64_t c) const {
+      const __m512i v = _mm512_loadu_si512(w + c);
+      return {{_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)),
+               _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(static_cast<int>(0xFFFF0000u))))}};
+    }
+  };
+  const uint16_t* w;
+  int64_t cols, r0;
+  Row row(int64_t d) const { return {w + (r0 + d) * cols}; }
+};
+
 }  // namespace
 
 void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const int8_t* xq, const int32_t* xsum,
@@ -625,6 +643,11 @@ void dequant_fp8_row(const uint8_t* src, const float* scale_row, int64_t cols, i
       _mm512_mask_storeu_ps(out + c, m, _mm512_mul_ps(fp8_to_scaled_f32(_mm_maskz_loadu_epi8(m, src + c)), vs));
     }
   }
+}
+
+void bf16_left_multiply(const uint16_t* w, int64_t cols, int64_t r0, int64_t n_rows, const float* x, int64_t ldx,
+                        int64_t n_tokens, float* y, int64_t ldy) {
+  left_multiply(Bf16Source{w, cols, r0}, cols, n_rows, x, ldx, n_tokens, y, ldy);
 }
 
 void dequant_bf16_row(const uint16_t* src, int64_t cols, float* out) {

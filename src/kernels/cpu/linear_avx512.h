@@ -91,6 +91,17 @@ void fp8_lut_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t sc
 // holds column c0 + 16L + 2d, group 1 that + 1, group 2 that + 8, group 3 + 9.
 void fp8_lut_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out);
 
+// y[t * ldy + c] = sum_{d < n_rows} x[t * ldx + d] * W[r0 + d][c] for every
+// column c (x indexes the weight's rows: the MLA query absorption), each
+// weight byte read once, bit-identical to dequant_*_row + gemm_f32 (see
+// left_multiply_tile.h). FP8 needs AVX512_VBMI and cols, block_cols % 64 ==
+// 0; bf16 cols % 32 == 0.
+void fp8_lut_left_multiply(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols,
+                           int64_t block_rows, int64_t block_cols, int64_t r0, int64_t n_rows, const float* x,
+                           int64_t ldx, int64_t n_tokens, float* y, int64_t ldy);
+void bf16_left_multiply(const uint16_t* w, int64_t cols, int64_t r0, int64_t n_rows, const float* x, int64_t ldx,
+                        int64_t n_tokens, float* y, int64_t ldy);
+
 // Per-token symmetric int8 quantization, bit-identical to the scalar
 // quantize_per_token_int8; also returns each token's sum of q.
 void quantize_int8(const float* x, int64_t n_tokens, int64_t cols, int8_t* q, float* scales, int32_t* sums);
@@ -99,6 +110,9 @@ void to_bf16(const float* x, int64_t n, uint16_t* out);
 
 // One weight row as float32, bit-identical to LinearWeight::dequant_row.
 void dequant_fp8_row(const uint8_t* src, const float* scale_row, int64_t cols, int64_t block_cols, float* out);
+// The same through the byte tables (AVX512_VBMI, block_cols % 64 == 0): no
+// float32 denormal operand (each costs a microcode assist).
+void fp8_lut_dequant_row(const uint8_t* src, const float* scale_row, int64_t cols, int64_t block_cols, float* out);
 void dequant_bf16_row(const uint16_t* src, int64_t cols, float* out);
 
 }  // namespace dsinfer::cpu::avx512
