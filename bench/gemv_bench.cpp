@@ -5,8 +5,11 @@
 //  - from L2, one thread: one ~1 MB matrix re-read, GB/s over the one-thread
 //    read ceiling. A ratio well above 1 means the kernel's own instruction
 //    stream is not what limits it on a core whose memory is faster.
-// Usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x]
+// Usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x] [--absorb]
 //   bf16x: bf16 weights with bf16-rounded inputs (ComputePrecision::BF16).
+//   --absorb: instead, the MLA query absorption (q_nope x W_UK per head, R1's
+//   kv_b) both ways, interleaved in this run: W_UK read once into register
+//   accumulators (cpu::left_multiply_rows) vs dequantized + gemm_f32.
 #include <omp.h>
 
 #include <algorithm>
@@ -22,6 +25,7 @@
 #include "bench/machine_ceilings.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/gemm_f32.h"
 
 using namespace dsinfer;
 
@@ -141,21 +145,65 @@ std::vector<std::string> split(const std::string& s) {
 
 }  // namespace
 
+// The absorption of R1 (128 heads, kv_b rows 256 per head, W_UK = the first
+// 128, rank 512), all heads over the team, both forms, best of `reps` each.
+void absorb_ab(const std::vector<int64_t>& tokens, int reps) {
+  const int64_t heads = 128, nope = 128, kv_rows = 256, rank = 512, qk = 192;
+  std::printf("absorption (R1 kv_b, W_UK %lld x %lld per head)\n%-6s %6s | %10s %14s %7s | %9s\n",
+              static_cast<long long>(nope), static_cast<long long>(rank), "format", "tokens", "fused ms",
+              "dequant+gemm ms", "ratio", "fused GB/s");
+  for (const char* f : {"fp8", "bf16"}) {
+    const Matrix m = make_matrix(f, heads * kv_rows, rank, 7);
+    for (int64_t t : tokens) {
+      std::vector<float> q(static_cast<size_t>(t * heads * qk), 0.01f), out(static_cast<size_t>(heads * t * rank));
+      double best[2] = {1e30, 1e30};
+      for (int r = 0; r < reps; ++r)
+        for (int form = 0; form < 2; ++form) {
+          const double t0 = now_s();
+#pragma omp parallel
+          {
+            std::vector<float> qn(static_cast<size_t>(t * nope)), w_uk(static_cast<size_t>(nope * rank));
+#pragma omp for schedule(static)
+            for (int64_t h = 0; h < heads; ++h) {
+              if (form == 0 && cpu::left_multiply_rows(m.w, h * kv_rows, nope, q.data() + h * qk, heads * qk, t,
+                                                       out.data() + h * t * rank, rank))
+                continue;
+              for (int64_t i = 0; i < t; ++i)
+                for (int64_t d = 0; d < nope; ++d) qn[i * nope + d] = q[(i * heads + h) * qk + d];
+              for (int64_t d = 0; d < nope; ++d) cpu::dequant_row(m.w, h * kv_rows + d, w_uk.data() + d * rank);
+              cpu::gemm_f32(t, rank, nope, qn.data(), nope, 1, w_uk.data(), rank, out.data() + h * t * rank, rank,
+                            false);
+            }
+          }
+          best[form] = std::min(best[form], now_s() - t0);
+        }
+      const double bytes = static_cast<double>(m.w.bytes()) / 2;  // W_UK: half of kv_b
+      std::printf("%-6s %6lld | %10.3f %14.3f %6.2fx | %9.1f\n", f, static_cast<long long>(t), best[0] * 1e3,
+                  best[1] * 1e3, best[1] / best[0], bytes / best[0] / 1e9);
+    }
+  }
+}
+
 int main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, absorb = false;
   std::vector<int64_t> tokens = {1, 8, 32};
   std::vector<std::string> formats = {"int8", "fp8", "bf16", "bf16x"};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
+    else if (a == "--absorb") absorb = true;
     else if (a == "--tokens" && i + 1 < argc) {
       tokens.clear();
       for (const auto& t : split(argv[++i])) tokens.push_back(std::atoll(t.c_str()));
     } else if (a == "--formats" && i + 1 < argc) formats = split(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x]\n");
+      std::fprintf(stderr, "usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x] [--absorb]\n");
       return 2;
     }
+  }
+  if (absorb) {
+    absorb_ab(tokens, quick ? 5 : 15);
+    return 0;
   }
   const bench::ReadProbe probe(1024);
   const bench::Ceilings c = bench::measure_ceilings(probe, quick);
