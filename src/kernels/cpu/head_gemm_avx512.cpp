@@ -26,7 +26,7 @@ inline void tile(int64_t k, const float* a, int64_t a_row, int64_t a_col, const 
 #pragma GCC unroll 8
   for (int v = 0; v < NV; ++v) {
     const __m512 al = alpha ? _mm512_loadu_ps(alpha + v * 16) : _mm512_set1_ps(1.f);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
       acc[i][v] = accumulate ? _mm512_mul_ps(_mm512_loadu_ps(out + i * hp + v * 16), al) : _mm512_setzero_ps();
   }
@@ -34,25 +34,30 @@ inline void tile(int64_t k, const float* a, int64_t a_row, int64_t a_col, const 
     __m512 bv[NV];
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + j * hp + v * 16);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
       const __m512 av = _mm512_set1_ps(a[i * a_row + j * a_col]);
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
     }
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) _mm512_storeu_ps(out + i * hp + v * 16, acc[i][v]);
 }
 
+// Six rows x up to 4 vectors: 24 accumulators + 4 B vectors + the broadcast
+// fit the 32 registers, so each B vector is loaded once per k for six rows
+// (3 x 8 needed 33: GCC then re-read B from memory for every row, which made
+// the scores GEMM, whose B is ~300 KB in L2, L2-bound at ~35 % of the fp32
+// peak). Every output is the same FMA chain over k whatever the tiling.
 template <int NV>
 void rows(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_col, const float* b, int64_t hp, float* out,
           const float* alpha, bool accumulate) {
-  constexpr int MR = NV <= 4 ? 4 : 3;  // MR * NV accumulators + NV B vectors <= 32 registers
   int64_t i = 0;
-  for (; i + MR <= m; i += MR) tile<MR, NV>(k, a + i * a_row, a_row, a_col, b, hp, out + i * hp, alpha, accumulate);
+  for (; i + 6 <= m; i += 6) tile<6, NV>(k, a + i * a_row, a_row, a_col, b, hp, out + i * hp, alpha, accumulate);
+  for (; i + 2 <= m; i += 2) tile<2, NV>(k, a + i * a_row, a_row, a_col, b, hp, out + i * hp, alpha, accumulate);
   for (; i < m; ++i) tile<1, NV>(k, a + i * a_row, a_row, a_col, b, hp, out + i * hp, alpha, accumulate);
 }
 
@@ -60,17 +65,13 @@ void rows(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_col, co
 
 void head_gemm(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_col, const float* b, int64_t hp,
                float* out, const float* alpha, bool accumulate) {
-  // Column panels of at most 8 vectors (128 heads).
-  for (int64_t h0 = 0; h0 < hp; h0 += 128) {
-    const int nv = static_cast<int>((hp - h0 < 128 ? hp - h0 : 128) / 16);
+  // Column panels of at most 4 vectors (64 heads).
+  for (int64_t h0 = 0; h0 < hp; h0 += 64) {
+    const int nv = static_cast<int>((hp - h0 < 64 ? hp - h0 : 64) / 16);
     const float* bp = b + h0;
     float* op = out + h0;
     const float* al = alpha ? alpha + h0 : nullptr;
     switch (nv) {
-      case 8: rows<8>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
-      case 7: rows<7>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
-      case 6: rows<6>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
-      case 5: rows<5>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
       case 4: rows<4>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
       case 3: rows<3>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
       case 2: rows<2>(m, k, a, a_row, a_col, bp, hp, op, al, accumulate); break;
