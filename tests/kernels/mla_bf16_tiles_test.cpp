@@ -15,6 +15,7 @@
 #include "backend/latent_pages.h"
 #include "backend/ops.h"
 #include "io/numeric_formats.h"
+#include "kernels/cpu/amx_linear.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/mla_attention_cpu.h"
@@ -246,6 +247,37 @@ TEST(MlaBf16, PrefillMatchesFloat64) {
       }
     }
   std::printf("[mla bf16 prefill] worst error %.2e of the magnitude\n", worst);
+}
+
+}  // namespace
+}  // namespace dsinfer
+
+namespace dsinfer {
+namespace {
+
+// The value GEMM's k = 64 form (B tiles kept across row tiles) sums each
+// output in the order of the general form: same bits, and near float64.
+TEST(AmxGemmPairs, PositionBlockFormEqualsTheGeneralForm) {
+  if (!cpu::cpu_features().amx_bf16) GTEST_SKIP() << "no AMX-BF16";
+  const int64_t m = 48, k = 64, n = 96;
+  const auto af = random_floats(static_cast<size_t>(m * k), 21), bf = random_floats(static_cast<size_t>(k * n), 22);
+  std::vector<uint16_t> a(af.size()), b(bf.size()), pairs(bf.size());
+  for (size_t i = 0; i < af.size(); ++i) a[i] = float_to_bf16(af[i]);
+  for (size_t i = 0; i < bf.size(); ++i) b[i] = float_to_bf16(bf[i]);
+  cpu::amx::pack_pairs(b.data(), n, k, n, pairs.data());
+  const auto c0 = random_floats(static_cast<size_t>(m * n), 23);
+  std::vector<float> fast = c0, general = c0;
+  cpu::amx::bf16_gemm_pairs(a.data(), k, pairs.data(), 2 * n, fast.data(), n, m, n, k, true);
+  // n = 80 (not a multiple of 32) takes the general form over the same operands.
+  cpu::amx::bf16_gemm_pairs(a.data(), k, pairs.data(), 2 * n, general.data(), n, m, 80, k, true);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      if (j < 80) ASSERT_EQ(fast[i * n + j], general[i * n + j]) << i << "," << j;
+      else ASSERT_EQ(general[i * n + j], c0[i * n + j]) << "wrote past n";
+      double ref = c0[i * n + j];
+      for (int64_t kk = 0; kk < k; ++kk) ref += double(bf16_to_float(a[i * k + kk])) * bf16_to_float(b[kk * n + j]);
+      ASSERT_NEAR(fast[i * n + j], ref, 1e-4) << i << "," << j;
+    }
 }
 
 }  // namespace

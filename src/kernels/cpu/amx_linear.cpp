@@ -241,15 +241,21 @@ void pack_pairs(const uint16_t* v, int64_t ldv, int64_t k, int64_t n, uint16_t* 
 void bf16_gemm_pairs(const uint16_t* a, int64_t lda, const uint16_t* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
                      int64_t n, int64_t k, bool accumulate) {
   configure_this_thread();
-  // k = 64 (the attention's position blocks): the two A tiles of a row tile
-  // stay in tmm4/5 for all its column tiles, two column tiles at a time in
-  // tmm0/1 (independent chains), their B tiles in tmm6/7 and tmm2/3.
+  // k = 64 (the attention's position blocks): per pair of column tiles,
+  // their four B tiles stay in tmm6/7 and tmm2/3 while every row tile's two
+  // A tiles (tmm4/5, from L1: A is the small [heads][64] operand) pass by,
+  // two independent chains in tmm0/1; B is read once per call, not once per
+  // row tile. Each sum: A's first 32 k, then the second, as before.
   if (k == 64 && n % 32 == 0) {
-    for (int64_t i = 0; i < m; i += kTileRows) {
-      _tile_loadd(4, a + i * lda, lda * 2);
-      _tile_loadd(5, a + i * lda + 32, lda * 2);
-      for (int64_t j = 0; j < n; j += 32) {
+    for (int64_t j = 0; j < n; j += 32) {
+      _tile_loadd(6, b + 2 * j, ldb * 2);
+      _tile_loadd(7, b + 16 * ldb + 2 * j, ldb * 2);
+      _tile_loadd(2, b + 2 * (j + 16), ldb * 2);
+      _tile_loadd(3, b + 16 * ldb + 2 * (j + 16), ldb * 2);
+      for (int64_t i = 0; i < m; i += kTileRows) {
         float* c0 = c + i * ldc + j;
+        _tile_loadd(4, a + i * lda, lda * 2);
+        _tile_loadd(5, a + i * lda + 32, lda * 2);
         if (accumulate) {
           _tile_loadd(0, c0, ldc * 4);
           _tile_loadd(1, c0 + 16, ldc * 4);
@@ -257,10 +263,6 @@ void bf16_gemm_pairs(const uint16_t* a, int64_t lda, const uint16_t* b, int64_t 
           _tile_zero(0);
           _tile_zero(1);
         }
-        _tile_loadd(6, b + 2 * j, ldb * 2);
-        _tile_loadd(7, b + 16 * ldb + 2 * j, ldb * 2);
-        _tile_loadd(2, b + 2 * (j + 16), ldb * 2);
-        _tile_loadd(3, b + 16 * ldb + 2 * (j + 16), ldb * 2);
         _tile_dpbf16ps(0, 4, 6);
         _tile_dpbf16ps(1, 4, 2);
         _tile_dpbf16ps(0, 5, 7);
