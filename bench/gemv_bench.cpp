@@ -5,11 +5,15 @@
 //  - from L2, one thread: one ~1 MB matrix re-read, GB/s over the one-thread
 //    read ceiling. A ratio well above 1 means the kernel's own instruction
 //    stream is not what limits it on a core whose memory is faster.
-// Usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x] [--absorb]
+// Usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x] [--absorb] [--attention]
 //   bf16x: bf16 weights with bf16-rounded inputs (ComputePrecision::BF16).
 //   --absorb: instead, the MLA query absorption (q_nope x W_UK per head, R1's
 //   kv_b) both ways, interleaved in this run: W_UK read once into register
 //   accumulators (cpu::left_multiply_rows) vs dequantized + gemm_f32.
+//   --attention: instead, the absorbed decode attention core
+//   (cpu::mla_decode_attention, R1 heads/rank, a float32 cache of 8K
+//   positions, one sequence per token) under float32 and bf16 compute,
+//   FLOP/s over the peak measured in this run.
 #include <omp.h>
 
 #include <algorithm>
@@ -26,6 +30,9 @@
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/gemm_f32.h"
+#include "kernels/cpu/mla_attention_cpu.h"
+#include "backend/latent_pages.h"
+#include "backend/ops.h"
 
 using namespace dsinfer;
 
@@ -184,20 +191,65 @@ void absorb_ab(const std::vector<int64_t>& tokens, int reps) {
   }
 }
 
+// The decode core over L cached positions per token (tokens of different
+// sequences sharing one cache here: the work is the same), best of `reps`.
+void attention_core(const std::vector<int64_t>& tokens, int reps, const bench::Ceilings& c) {
+  MlaShape s;
+  s.heads = 128, s.qk_nope = 128, s.qk_rope = 64, s.v_head = 128, s.rank = 512;
+  s.softmax_scale = 0.07f;
+  const int64_t L = 8192, kw = s.rank + s.qk_rope, page = 64, n_pages = L / page;
+  LatentRowLayout layout;
+  layout.page_size = page, layout.latent_dim = s.rank, layout.rope_dim = s.qk_rope;
+  layout.latent_bytes = static_cast<size_t>(s.rank) * 4, layout.row_bytes = static_cast<size_t>(kw) * 4;
+  std::vector<float> storage(static_cast<size_t>(n_pages * page * kw));
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (auto& v : storage) v = u(rng);
+  std::vector<int32_t> pages(static_cast<size_t>(n_pages));
+  for (int64_t i = 0; i < n_pages; ++i) pages[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+  const LatentPageTable table{layout, reinterpret_cast<uint8_t*>(storage.data()), layout.layer_bytes(), 0,
+                              pages.data(), n_pages, 0.f};
+  std::printf("decode attention core (R1: 128 heads, rank 512 + rope 64; context %lld, float32 cache)\n%-8s %6s | "
+              "%9s %9s %7s\n",
+              static_cast<long long>(L), "compute", "tokens", "ms", "GFLOP/s", "peak%");
+  for (bool bf16 : {false, true}) {
+    s.bf16 = bf16;
+    for (int64_t t : tokens) {
+      std::vector<AttentionSeq> seqs;
+      for (int64_t i = 0; i < t; ++i) seqs.push_back(AttentionSeq{table, i, 1, L - 1});
+      std::vector<float> q_lat(static_cast<size_t>(s.heads * t * s.rank)), q(static_cast<size_t>(t * s.heads * s.qk()));
+      for (auto& v : q_lat) v = 0.05f * u(rng);
+      for (auto& v : q) v = 0.05f * u(rng);
+      std::vector<float> out(static_cast<size_t>(s.heads * t * s.rank));
+      double best = 1e30;
+      for (int r = 0; r < reps; ++r) {
+        const double t0 = now_s();
+        cpu::mla_decode_attention(s, seqs, q_lat.data(), q.data(), t, out.data());
+        best = std::min(best, now_s() - t0);
+      }
+      const double flops = 2.0 * static_cast<double>(t * s.heads * L * (kw + s.rank)) / best;
+      const double peak = (bf16 ? c.bf16_tflops : c.fp32_tflops) * 1e12;
+      std::printf("%-8s %6lld | %9.2f %9.1f %6.1f%%\n", bf16 ? "bf16" : "fp32", static_cast<long long>(t), best * 1e3,
+                  flops / 1e9, 100 * flops / peak);
+    }
+  }
+}
+
 int main(int argc, char** argv) {
-  bool quick = false, absorb = false;
+  bool quick = false, absorb = false, attention = false;
   std::vector<int64_t> tokens = {1, 8, 32};
   std::vector<std::string> formats = {"int8", "fp8", "bf16", "bf16x"};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
     else if (a == "--absorb") absorb = true;
+    else if (a == "--attention") attention = true;
     else if (a == "--tokens" && i + 1 < argc) {
       tokens.clear();
       for (const auto& t : split(argv[++i])) tokens.push_back(std::atoll(t.c_str()));
     } else if (a == "--formats" && i + 1 < argc) formats = split(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x] [--absorb]\n");
+      std::fprintf(stderr, "usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x] [--absorb] [--attention]\n");
       return 2;
     }
   }
@@ -207,6 +259,12 @@ int main(int argc, char** argv) {
   }
   const bench::ReadProbe probe(1024);
   const bench::Ceilings c = bench::measure_ceilings(probe, quick);
+  if (attention) {
+    std::printf("peaks: fp32 %.3f TFLOPS, bf16 %.3f TFLOPS (%s)\n", c.fp32_tflops, c.bf16_tflops,
+                cpu::cpu_features().describe().c_str());
+    attention_core(tokens, quick ? 3 : 8, c);
+    return 0;
+  }
   const int threads = omp_get_max_threads();
   std::printf("isa %s | threads %d | read (%d stream(s) per thread) %.1f GB/s all threads, %.1f GB/s one thread | int8 %.3f TOPS | bf16 "
               "%.3f TFLOPS | fp32 %.3f TFLOPS\n",
