@@ -112,22 +112,78 @@ inline void lut_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx,
   });
 }
 
+// R rows x T tokens with each weight vector widened once for all T tokens:
+// R x T block sums in registers, the running totals in memory (touched once
+// per block), x read where it is used. The same sums in the same order as
+// lut_tile (bit-identical): the generic tile keeps its totals in registers
+// too, which caps it at 2 tokens (4 re-widenings of each weight at 8).
+template <int R, int T>
+inline void lut_tile_wide(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
+  const Tables tb = tables();
+  const int64_t ld = w.cols;
+  const uint8_t* row0 = w.data + r * ld;
+  const float* srow[R];
+  for (int i = 0; i < R; ++i) srow[i] = w.scale + ((r + i) / w.block_rows) * w.scale_cols;
+  alignas(64) float tot[R][T][16];
+  for (int i = 0; i < R; ++i)
+    for (int t = 0; t < T; ++t) _mm512_store_ps(tot[i][t], _mm512_setzero_ps());
+  for (int64_t c0 = 0, b = 0; c0 < ld; c0 += w.block_cols, ++b) {
+    const int64_t c1 = c0 + w.block_cols < ld ? c0 + w.block_cols : ld;
+    __m512 acc[R][T];
+#pragma GCC unroll 4
+    for (int i = 0; i < R; ++i)
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) acc[i][t] = _mm512_setzero_ps();
+    for (int64_t k = c0; k < c1; k += 64) {
+      const __mmask64 m = tail_mask64(c1 - k);
+#pragma GCC unroll 4
+      for (int i = 0; i < R; ++i) {
+        const uint8_t* p = row0 + i * ld + k;
+        const Words wd = widen_words(m == ~__mmask64{0} ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(m, p), tb);
+        const __m512 g0 = group_f32<0>(wd);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) acc[i][t] = _mm512_fmadd_ps(g0, _mm512_loadu_ps(x + t * ldx + k), acc[i][t]);
+        const __m512 g1 = group_f32<1>(wd);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) acc[i][t] = _mm512_fmadd_ps(g1, _mm512_loadu_ps(x + t * ldx + k + 16), acc[i][t]);
+        const __m512 g2 = group_f32<2>(wd);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) acc[i][t] = _mm512_fmadd_ps(g2, _mm512_loadu_ps(x + t * ldx + k + 32), acc[i][t]);
+        const __m512 g3 = group_f32<3>(wd);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) acc[i][t] = _mm512_fmadd_ps(g3, _mm512_loadu_ps(x + t * ldx + k + 48), acc[i][t]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < R; ++i) {
+      const __m512 sc = _mm512_set1_ps(srow[i][b] * 1.0f);
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t)
+        _mm512_store_ps(tot[i][t], _mm512_fmadd_ps(acc[i][t], sc, _mm512_load_ps(tot[i][t])));
+    }
+  }
+  for (int i = 0; i < R; ++i)
+    for (int t = 0; t < T; ++t) out[i][t] = _mm512_reduce_add_ps(_mm512_load_ps(tot[i][t]));
+}
+
 template <int R, int T>
 inline void lut_block(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, int64_t t, float* y, int64_t ldy,
                       int64_t out_row0) {
   float out[R][T];
-  lut_tile<R, T>(w, r, x + t * ldx, ldx, out);
+  if constexpr (T >= 3) lut_tile_wide<R, T>(w, r, x + t * ldx, ldx, out);
+  else lut_tile<R, T>(w, r, x + t * ldx, ldx, out);
   for (int i = 0; i < R; ++i)
     for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + i - out_row0)] = out[i][tt];
 }
 
-// Tokens [t0, t1) for rows r..r+R-1 in tiles of up to 2 tokens (registers:
-// 2R words + R*T sums + tables).
+// Tokens [t0, t1) for rows r..r+R-1 in tiles of up to 4 tokens.
 template <int R>
 inline void lut_strip(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, int64_t t0, int64_t t1, float* y,
                       int64_t ldy, int64_t out_row0) {
   int64_t t = t0;
   if (t1 - t0 == 1) return lut_block<R, 1>(w, r, x, ldx, t, y, ldy, out_row0);
+  for (; t + 4 <= t1; t += 4) lut_block<R, 4>(w, r, x, ldx, t, y, ldy, out_row0);
+  if (t + 3 == t1) return lut_block<R, 3>(w, r, x, ldx, t, y, ldy, out_row0);
   for (; t + 2 <= t1; t += 2) lut_block<R, 2>(w, r, x, ldx, t, y, ldy, out_row0);
   if (t < t1) lut_block<R, 1>(w, r, x, ldx, t, y, ldy, out_row0);
 }
