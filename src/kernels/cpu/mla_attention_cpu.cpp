@@ -39,8 +39,9 @@ void mla_write_cache(std::span<const AttentionSeq> seqs, const float* kv, int64_
 void mla_absorb_query(const MlaShape& s, const LinearWeight& kv_b, const float* q, int64_t T, float* q_lat) {
   const int64_t qk = s.qk(), nope = s.qk_nope, rank = s.rank;
   // Beyond this the GEMM's reuse of the dequantized block wins. Measured
-  // (R1 shapes, 2 threads, one process): fused / GEMM time 0.18 (FP8) and
-  // 0.49 (bf16) at 1 token, 0.49 / 0.78 at 8, 0.78 / 0.96 at 16, 1.1 at 32.
+  // (`gemv_bench --absorb`, R1 shapes, 2 threads): fused / GEMM time 0.2
+  // (FP8) and 0.5 (bf16) at 1 token, 0.4-0.5 / 0.8 at 8, 0.7-0.8 / 0.8-1.0
+  // at 16, 1.0-1.1 at 32.
   constexpr int64_t kLeftMultiplyMaxTokens = 16;
 #pragma omp parallel
   {
