@@ -156,7 +156,7 @@ inline void lut_tile_wide(const Fp8Weight& w, int64_t r, const float* x, int64_t
     }
 #pragma GCC unroll 4
     for (int i = 0; i < R; ++i) {
-      const __m512 sc = _mm512_set1_ps(srow[i][b] * 1.0f);
+      const __m512 sc = _mm512_set1_ps(srow[i][b]);
 #pragma GCC unroll 4
       for (int t = 0; t < T; ++t)
         _mm512_store_ps(tot[i][t], _mm512_fmadd_ps(acc[i][t], sc, _mm512_load_ps(tot[i][t])));
@@ -204,9 +204,11 @@ struct Fp8LutSource {
     const float* scales;  // the row's block scales
     int64_t block_cols;
     const Tables& tb;
-    FloatVectors<4> load(int64_t c) const {
+    // m: the codes present (a row's tail); absent ones read as 0.
+    FloatVectors<4> load(int64_t c, __mmask64 m = ~__mmask64{0}) const {
       const __m512 s = _mm512_set1_ps(scales[c / block_cols]);
-      const Words wd = widen_words(_mm512_loadu_si512(codes + c), tb);
+      const Words wd =
+          widen_words(m == ~__mmask64{0} ? _mm512_loadu_si512(codes + c) : _mm512_maskz_loadu_epi8(m, codes + c), tb);
       // Rounded as dequant_row rounds: the exact value times the block scale.
       return {{_mm512_mul_ps(group_f32<0>(wd), s), _mm512_mul_ps(group_f32<1>(wd), s),
                _mm512_mul_ps(group_f32<2>(wd), s), _mm512_mul_ps(group_f32<3>(wd), s)}};
@@ -244,15 +246,11 @@ void fp8_lut_left_multiply(const uint8_t* w, int64_t cols, const float* scale, i
 }
 
 void fp8_lut_dequant_row(const uint8_t* src, const float* scale_row, int64_t cols, int64_t block_cols, float* out) {
-  const Tables& tb = tables();
+  const Fp8LutSource::Row row{src, scale_row, block_cols, tables()};
   alignas(64) float lanes[64];
   for (int64_t c = 0; c < cols; c += 64) {
-    const __m512 s = _mm512_set1_ps(scale_row[c / block_cols]);
-    const Words wd = widen_words(_mm512_maskz_loadu_epi8(tail_mask64(cols - c), src + c), tb);
-    _mm512_store_ps(lanes, _mm512_mul_ps(group_f32<0>(wd), s));
-    _mm512_store_ps(lanes + 16, _mm512_mul_ps(group_f32<1>(wd), s));
-    _mm512_store_ps(lanes + 32, _mm512_mul_ps(group_f32<2>(wd), s));
-    _mm512_store_ps(lanes + 48, _mm512_mul_ps(group_f32<3>(wd), s));
+    const FloatVectors<4> v = row.load(c, tail_mask64(cols - c));
+    for (int g = 0; g < 4; ++g) _mm512_store_ps(lanes + 16 * g, v.v[g]);
     for (int p = 0; p < 64; ++p)
       if (c + lut_column(p) < cols) out[c + lut_column(p)] = lanes[p];
   }
