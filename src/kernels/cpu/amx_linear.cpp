@@ -68,8 +68,12 @@ constexpr int64_t kPrefetchAhead = 256;  // bytes ahead in each weight row
 // streams, prefetched ahead; 32 rows (two weight tiles sharing a token tile)
 // measured 55-75% of the read ceiling against 70-97% for 16, and without the
 // prefetch 16 rows reach ~50%.
-template <bool Bf16, int NB>
-inline void tile_block(const void* weights, int64_t row_bytes, const uint8_t* b, void* out) {
+//
+// Parts > 1 (bf16 only): the activations are Parts bf16 tensors whose sum is
+// the float32 x (split_bf16x3), part p at b + p * part_bytes; each weight
+// tile is loaded once for all parts, the parts' products summed in order.
+template <bool Bf16, int NB, int Parts = 1>
+inline void tile_block(const void* weights, int64_t row_bytes, const uint8_t* b, int64_t part_bytes, void* out) {
   const auto* w = static_cast<const uint8_t*>(weights);
   auto* o = static_cast<uint8_t*>(out);
   _tile_zero(0);
@@ -82,13 +86,16 @@ inline void tile_block(const void* weights, int64_t row_bytes, const uint8_t* b,
       for (int m = 0; m < kTileRows; ++m)
         _mm_prefetch(reinterpret_cast<const char*>(w + m * row_bytes + k + kPrefetchAhead), _MM_HINT_T0);
     _tile_loadd(4, w + k, row_bytes);
-    _tile_loadd(6, b + kb, 64);
-    if constexpr (Bf16) _tile_dpbf16ps(0, 4, 6);
-    else _tile_dpbssd(0, 4, 6);
-    if constexpr (NB > 1) {
-      _tile_loadd(7, b1 + kb, 64);
-      if constexpr (Bf16) _tile_dpbf16ps(1, 4, 7);
-      else _tile_dpbssd(1, 4, 7);
+#pragma GCC unroll 3
+    for (int p = 0; p < Parts; ++p) {
+      _tile_loadd(6, b + p * part_bytes + kb, 64);
+      if constexpr (Bf16) _tile_dpbf16ps(0, 4, 6);
+      else _tile_dpbssd(0, 4, 6);
+      if constexpr (NB > 1) {
+        _tile_loadd(7, b1 + p * part_bytes + kb, 64);
+        if constexpr (Bf16) _tile_dpbf16ps(1, 4, 7);
+        else _tile_dpbssd(1, 4, 7);
+      }
     }
   }
   _tile_stored(0, o, 64);
@@ -114,9 +121,9 @@ inline void products_2x2() {
 // Two 16-row weight tiles (tmm4/5) x two 16-token tiles (tmm6/7), sums in
 // tmm0-3 as [i + 2j][16 rows][16 tokens]: four products per four loads, for
 // many tokens (prefill), where the weights come from L2 and one weight tile
-// per two products would make L2 the limit.
-template <bool Bf16>
-inline void tile_block_2x2(const uint8_t* w, int64_t row_bytes, const uint8_t* b, void* out) {
+// per two products would make L2 the limit. Parts as for tile_block.
+template <bool Bf16, int Parts = 1>
+inline void tile_block_2x2(const uint8_t* w, int64_t row_bytes, const uint8_t* b, int64_t part_bytes, void* out) {
   auto* o = static_cast<uint8_t*>(out);
   _tile_zero(0);
   _tile_zero(1);
@@ -128,9 +135,12 @@ inline void tile_block_2x2(const uint8_t* w, int64_t row_bytes, const uint8_t* b
     const int64_t kb = k / kTileBytes * 1024;
     _tile_loadd(4, w + k, row_bytes);
     _tile_loadd(5, w1 + k, row_bytes);
-    _tile_loadd(6, b + kb, 64);
-    _tile_loadd(7, b1 + kb, 64);
-    products_2x2<Bf16>();
+#pragma GCC unroll 3
+    for (int p = 0; p < Parts; ++p) {
+      _tile_loadd(6, b + p * part_bytes + kb, 64);
+      _tile_loadd(7, b1 + p * part_bytes + kb, 64);
+      products_2x2<Bf16>();
+    }
   }
   _tile_stored(0, o, 64);
   _tile_stored(1, o + 1024, 64);
@@ -141,10 +151,10 @@ inline void tile_block_2x2(const uint8_t* w, int64_t row_bytes, const uint8_t* b
 // Rows [r0, r1) x tokens [t0, t1) through tile_block; write(sums, r, t)
 // takes one 16 x 16 tile of sums. Per 16-row weight tile two token tiles at
 // a time: the weights are read once from memory for up to 32 tokens (decode
-// batches), from L2 beyond.
-template <bool Bf16, class Sum, class Write>
+// batches), from L2 beyond. Parts and part_bytes as for tile_block.
+template <bool Bf16, class Sum, int Parts = 1, class Write>
 inline void tile_rows(const void* weights, int64_t row_bytes, int64_t r0, int64_t r1, const uint8_t* x_tiles,
-                      int64_t t0, int64_t t1, Write&& write) {
+                      int64_t t0, int64_t t1, Write&& write, int64_t part_bytes = 0) {
   configure_this_thread();
   alignas(64) Sum sums[1024];
   const auto* w = static_cast<const uint8_t*>(weights);
@@ -153,7 +163,7 @@ inline void tile_rows(const void* weights, int64_t row_bytes, int64_t r0, int64_
     for (; r + 2 * kTileRows <= r1; r += 2 * kTileRows) {
       int64_t t = t0;
       for (; t + kTileTokens < t1; t += 2 * kTileTokens) {
-        tile_block_2x2<Bf16>(w + r * row_bytes, row_bytes, x_tiles + t * row_bytes, sums);
+        tile_block_2x2<Bf16, Parts>(w + r * row_bytes, row_bytes, x_tiles + t * row_bytes, part_bytes, sums);
         write(sums, r, t);
         write(sums + 256, r + kTileRows, t);
         write(sums + 512, r, t + kTileTokens);
@@ -161,22 +171,33 @@ inline void tile_rows(const void* weights, int64_t row_bytes, int64_t r0, int64_
       }
       if (t < t1)
         for (int i = 0; i < 2; ++i) {
-          tile_block<Bf16, 1>(w + (r + i * kTileRows) * row_bytes, row_bytes, x_tiles + t * row_bytes, sums);
+          tile_block<Bf16, 1, Parts>(w + (r + i * kTileRows) * row_bytes, row_bytes, x_tiles + t * row_bytes, part_bytes,
+                                    sums);
           write(sums, r + i * kTileRows, t);
         }
     }
   for (; r < r1; r += kTileRows) {
     int64_t t = t0;
     for (; t + kTileTokens < t1; t += 2 * kTileTokens) {
-      tile_block<Bf16, 2>(w + r * row_bytes, row_bytes, x_tiles + t * row_bytes, sums);
+      tile_block<Bf16, 2, Parts>(w + r * row_bytes, row_bytes, x_tiles + t * row_bytes, part_bytes, sums);
       write(sums, r, t);
       write(sums + 256, r, t + kTileTokens);
     }
     if (t < t1) {
-      tile_block<Bf16, 1>(w + r * row_bytes, row_bytes, x_tiles + t * row_bytes, sums);
+      tile_block<Bf16, 1, Parts>(w + r * row_bytes, row_bytes, x_tiles + t * row_bytes, part_bytes, sums);
       write(sums, r, t);
     }
   }
+}
+
+// A tile of sums ([16 rows][16 tokens], 32-bit) as 16 vectors by token
+// (out[n] = the 16 rows' sums of token n): contiguous output rows.
+inline void transpose_sums(const void* sums, __m512i out[16]) {
+  const auto* s = static_cast<const uint8_t*>(sums);
+  __m512i in[16];
+#pragma GCC unroll 16
+  for (int m = 0; m < 16; ++m) in[m] = _mm512_load_si512(s + 64 * m);
+  avx512::transpose16_epi32(in, out);
 }
 
 }  // namespace
@@ -199,24 +220,83 @@ void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const uint
                const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy, int64_t out_row0) {
   tile_rows<false, int32_t>(w, cols, r0, r1, x_tiles, t0, t1, [&](const int32_t* s, int64_t r, int64_t t) {
     // The same expression as avx512::int8_block; tokens at or past t1 are padding.
+    __m512i by_token[16];
+    transpose_sums(s, by_token);
     const int64_t nt = t1 - t < kTileTokens ? t1 - t : kTileTokens;
-    for (int64_t n = 0; n < nt; ++n)
-      for (int64_t m = 0; m < kTileRows; ++m) {
-        const int32_t a = s[m * kTileTokens + n];
-        const int64_t o = (t + n) * ldy + (r + m - out_row0);
-        if (y) y[o] = static_cast<float>(a) * xs[t + n] * ws[r + m];
-        else acc32[o] = a;
+    const __m512 wsv = _mm512_loadu_ps(ws + r);
+    for (int64_t n = 0; n < nt; ++n) {
+      const int64_t o = (t + n) * ldy + (r - out_row0);
+      if (y) {
+        const __m512 a = _mm512_cvtepi32_ps(by_token[n]);
+        _mm512_storeu_ps(y + o, _mm512_mul_ps(_mm512_mul_ps(a, _mm512_set1_ps(xs[t + n])), wsv));
+      } else {
+        _mm512_storeu_si512(acc32 + o, by_token[n]);
       }
+    }
   });
 }
 
+namespace {
+// The float32 sums of a bf16 tile_rows pass, to y by token.
+template <int Parts>
+void bf16_parts_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles,
+                     int64_t part_bytes, int64_t t0, int64_t t1, float* y, int64_t ldy, int64_t out_row0) {
+  auto write = [&](const float* s, int64_t r, int64_t t) {
+    __m512i by_token[16];
+    transpose_sums(s, by_token);
+    const int64_t nt = t1 - t < kTileTokens ? t1 - t : kTileTokens;
+    for (int64_t n = 0; n < nt; ++n) _mm512_storeu_si512(y + (t + n) * ldy + (r - out_row0), by_token[n]);
+  };
+  tile_rows<true, float, Parts>(w, cols * 2, r0, r1, x_tiles, t0, t1, write, part_bytes);
+}
+}  // namespace
+
 void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles, int64_t t0,
                int64_t t1, float* y, int64_t ldy, int64_t out_row0) {
-  tile_rows<true, float>(w, cols * 2, r0, r1, x_tiles, t0, t1, [&](const float* s, int64_t r, int64_t t) {
-    const int64_t nt = t1 - t < kTileTokens ? t1 - t : kTileTokens;
-    for (int64_t n = 0; n < nt; ++n)
-      for (int64_t m = 0; m < kTileRows; ++m) y[(t + n) * ldy + (r + m - out_row0)] = s[m * kTileTokens + n];
-  });
+  bf16_parts_rows<1>(w, cols, r0, r1, x_tiles, 0, t0, t1, y, ldy, out_row0);
+}
+
+void bf16x3_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles,
+                 int64_t part_bytes, int64_t t0, int64_t t1, float* y, int64_t ldy, int64_t out_row0) {
+  bf16_parts_rows<3>(w, cols, r0, r1, x_tiles, part_bytes, t0, t1, y, ldy, out_row0);
+}
+
+namespace {
+// Round to nearest even on the bit pattern (finite inputs); bf16 in the low 16 bits.
+inline __m512i round_to_bf16(__m512 v) {
+  const __m512i u = _mm512_castps_si512(v);
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  return _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff))), 16);
+}
+inline __m512 widen_bf16(__m512i b) { return _mm512_castsi512_ps(_mm512_slli_epi32(b, 16)); }
+}  // namespace
+
+void split_bf16x3(const float* x, int64_t n, uint16_t* hi, uint16_t* mid, uint16_t* lo) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __m512i h = round_to_bf16(v);
+    const __m512 r1 = _mm512_sub_ps(v, widen_bf16(h));
+    const __m512i m = round_to_bf16(r1);
+    const __m512i l = round_to_bf16(_mm512_sub_ps(r1, widen_bf16(m)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(hi + i), _mm512_cvtepi32_epi16(h));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(mid + i), _mm512_cvtepi32_epi16(m));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo + i), _mm512_cvtepi32_epi16(l));
+  }
+  for (; i < n; ++i) {
+    uint32_t u;
+    float r = x[i];
+    uint16_t* out[3] = {hi + i, mid + i, lo + i};
+    for (uint16_t* o : out) {
+      __builtin_memcpy(&u, &r, 4);
+      const uint32_t b = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+      *o = static_cast<uint16_t>(b);
+      const uint32_t back = b << 16;
+      float f;
+      __builtin_memcpy(&f, &back, 4);
+      r -= f;
+    }
+  }
 }
 
 void pack_pairs(const uint16_t* v, int64_t ldv, int64_t k, int64_t n, uint16_t* out) {

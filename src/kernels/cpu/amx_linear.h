@@ -45,6 +45,17 @@ void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const uint
 void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles, int64_t t0,
                int64_t t1, float* y, int64_t ldy, int64_t out_row0);
 
+// Float32 x [n] as three bf16 tensors, each the round-to-nearest-even of
+// what the parts before it leave (finite inputs): |x - (hi + mid + lo)| <=
+// 2^-24 |x|, half a float32 ulp; the first two differences are exact.
+void split_bf16x3(const float* x, int64_t n, uint16_t* hi, uint16_t* mid, uint16_t* lo);
+// As bf16_rows, for float32 activations at float32 accuracy: x split by
+// split_bf16x3, each part packed by pack_x_tiles, part p at x_tiles + p *
+// part_bytes; every weight tile is loaded once for the three parts (three
+// times bf16_rows' products; exact products of bf16 values, float32 sums).
+void bf16x3_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles,
+                 int64_t part_bytes, int64_t t0, int64_t t1, float* y, int64_t ldy, int64_t out_row0);
+
 // Pair layout of a bf16 matrix v [k][n] (rows ldv apart; k even, n % 32
 // == 0), the form tdpbf16ps takes its second operand in: row g of out (2n
 // values) holds (v[2g][j], v[2g+1][j]) for each column j.

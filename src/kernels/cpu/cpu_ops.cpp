@@ -110,6 +110,16 @@ void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) {
   linear_rows(w, 0, w.rows, x, n_tokens, y, w.rows);
 }
 
+void linear_f32_accuracy(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) {
+  if (const auto k = prepare_bf16x3_kernel(w, 0, w.rows, x, n_tokens, y, w.rows)) {
+    run_row_kernel(*k);
+    return;
+  }
+  LinearWeight exact = w;
+  exact.bf16_inputs = false;
+  linear(exact, x, n_tokens, y);
+}
+
 DSINFER_MULTIVERSION void rms_norm(const float* x, const float* weight, int64_t n_tokens, int64_t dim, double eps, float* out) {
   for (int64_t t = 0; t < n_tokens; ++t) {
     const float* xi = x + t * dim;

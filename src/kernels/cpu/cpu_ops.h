@@ -21,6 +21,12 @@ bool left_multiply_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows
                         int64_t n_tokens, float* y, int64_t ldy);
 // y = x W^T over all rows: y [n_tokens, W.rows].
 void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y);
+// As linear, at float32 accuracy whatever W.bf16_inputs says, for many
+// tokens that never share a step with decode tokens (prefill's latent
+// expansion): BF16 weights run on AMX as three bf16 parts of x
+// (prepare_bf16x3_kernel), about 4x the float32 FMA rate; other formats and
+// CPUs as linear. A token's result still does not depend on the others.
+void linear_f32_accuracy(const LinearWeight& w, const float* x, int64_t n_tokens, float* y);
 
 // out[t] = x[t] / rms(x[t]) * weight (weight given as bf16 or f32 via LinearWeight-like row).
 void rms_norm(const float* x, const float* weight, int64_t n_tokens, int64_t dim, double eps, float* out);

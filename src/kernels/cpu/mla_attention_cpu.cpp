@@ -216,7 +216,7 @@ void mla_prefill_attention(const MlaShape& s, const LinearWeight& kv_b, std::spa
         const float* kp = cache.k_pe(k0 + p);
         std::copy(kp, kp + rope_dim, k_pe.data() + p * rope_dim);
       }
-      linear(kv_b, latents.data(), C, kv.data());
+      linear_f32_accuracy(kv_b, latents.data(), C, kv.data());
       const int64_t first_block = std::max<int64_t>(0, (k0 - start) / kQueryBlock * kQueryBlock);
 #pragma omp parallel
       {

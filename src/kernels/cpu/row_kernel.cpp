@@ -95,6 +95,32 @@ std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, in
   return k;
 }
 
+std::unique_ptr<RowKernel> prepare_bf16x3_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
+                                                 const float* x, int64_t n_tokens, float* y, int64_t y_stride) {
+  if (w.format != WeightFormat::BF16 || !bf16_tiles_apply(w) || n_rows % amx::kTileRows) return nullptr;
+  auto k = new_kernel(w, n_rows, n_tokens);
+  RowKernel& K = *k;
+  const int64_t n = n_tokens * w.cols, row_bytes = w.cols * 2;
+  K.xb.resize(static_cast<size_t>(3 * n));
+  amx::split_bf16x3(x, n, K.xb.data(), K.xb.data() + n, K.xb.data() + 2 * n);
+  const int64_t part_bytes = amx::x_tiles_bytes(n_tokens, row_bytes);
+  K.x_tiles.resize(static_cast<size_t>(3 * part_bytes));
+  const int64_t n_tiles = (n_tokens + amx::kTileTokens - 1) / amx::kTileTokens;
+#pragma omp parallel for schedule(static) if (prepare_on_team(n_tokens, w.cols))
+  for (int64_t i = 0; i < 3 * n_tiles; ++i) {
+    const int64_t p = i / n_tiles, t = i % n_tiles * amx::kTileTokens;
+    amx::pack_x_tiles(K.xb.data() + p * n + t * w.cols, std::min(amx::kTileTokens, n_tokens - t), row_bytes,
+                      K.x_tiles.data() + p * part_bytes + t * row_bytes);
+  }
+  K.tokens_per_block = amx_tokens_per_block(n_tokens, 3 * row_bytes);
+  const auto* wd = static_cast<const uint16_t*>(w.data);
+  K.run = [&K, wd, part_bytes, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+    amx::bf16x3_rows(wd, K.cols, row_begin + r0, row_begin + r1, K.x_tiles.data(), part_bytes, t0, t1, y, y_stride,
+                     row_begin);
+  };
+  return k;
+}
+
 std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
                                               const float* x, int64_t n_tokens, float* y, int64_t y_stride) {
   const CpuFeatures& isa = cpu_features();

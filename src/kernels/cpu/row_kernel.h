@@ -38,6 +38,12 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
 // tiles (linear_bf16_rows' few-token path).
 std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
                                                        const float* x, int64_t n_tokens, float* y, int64_t y_stride);
+// BF16 weights x float32 activations at float32 accuracy on AMX tiles
+// (amx::bf16x3_rows), or null without AMX-BF16, or where W's width or the
+// row count is not a whole number of tiles. Not one summation order with
+// the dot form: only for linears that never meet a decode token.
+std::unique_ptr<RowKernel> prepare_bf16x3_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
+                                                 const float* x, int64_t n_tokens, float* y, int64_t y_stride);
 // All rows and tokens of k, over the OpenMP team (for_row_blocks).
 void run_row_kernel(const RowKernel& k);
 
