@@ -6,13 +6,14 @@
 //    read ceiling. A ratio well above 1 means the kernel's own instruction
 //    stream is not what limits it on a core whose memory is faster.
 // Usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x] [--absorb] [--attention]
+//                   [--context N]
 //   bf16x: bf16 weights with bf16-rounded inputs (ComputePrecision::BF16).
 //   --absorb: instead, the MLA query absorption (q_nope x W_UK per head, R1's
 //   kv_b) both ways, interleaved in this run: W_UK read once into register
 //   accumulators (cpu::left_multiply_rows) vs dequantized + gemm_f32.
 //   --attention: instead, the absorbed decode attention core
-//   (cpu::mla_decode_attention, R1 heads/rank, a float32 cache of 8K
-//   positions, one sequence per token) under float32 and bf16 compute,
+//   (cpu::mla_decode_attention, R1 heads/rank, a float32 cache of
+//   --context positions (8192), one sequence per token) under float32 and bf16 compute,
 //   FLOP/s over the peak measured in this run.
 #include <omp.h>
 
@@ -193,11 +194,11 @@ void absorb_ab(const std::vector<int64_t>& tokens, int reps) {
 
 // The decode core over L cached positions per token (tokens of different
 // sequences sharing one cache here: the work is the same), best of `reps`.
-void attention_core(const std::vector<int64_t>& tokens, int reps, const bench::Ceilings& c) {
+void attention_core(const std::vector<int64_t>& tokens, int64_t L, int reps, const bench::Ceilings& c) {
   MlaShape s;
   s.heads = 128, s.qk_nope = 128, s.qk_rope = 64, s.v_head = 128, s.rank = 512;
   s.softmax_scale = 0.07f;
-  const int64_t L = 8192, kw = s.rank + s.qk_rope, page = 64, n_pages = L / page;
+  const int64_t kw = s.rank + s.qk_rope, page = 64, n_pages = (L + page - 1) / page;
   LatentRowLayout layout;
   layout.page_size = page, layout.latent_dim = s.rank, layout.rope_dim = s.qk_rope;
   layout.latent_bytes = static_cast<size_t>(s.rank) * 4, layout.row_bytes = static_cast<size_t>(kw) * 4;
@@ -222,9 +223,10 @@ void attention_core(const std::vector<int64_t>& tokens, int reps, const bench::C
       for (auto& v : q) v = 0.05f * u(rng);
       std::vector<float> out(static_cast<size_t>(s.heads * t * s.rank));
       double best = 1e30;
+      cpu::MlaScratch scratch;  // reused across steps, as the backend's
       for (int r = 0; r < reps; ++r) {
         const double t0 = now_s();
-        cpu::mla_decode_attention(s, seqs, q_lat.data(), q.data(), t, out.data());
+        cpu::mla_decode_attention(s, seqs, q_lat.data(), q.data(), t, out.data(), scratch);
         best = std::min(best, now_s() - t0);
       }
       const double flops = 2.0 * static_cast<double>(t * s.heads * L * (kw + s.rank)) / best;
@@ -237,6 +239,7 @@ void attention_core(const std::vector<int64_t>& tokens, int reps, const bench::C
 
 int main(int argc, char** argv) {
   bool quick = false, absorb = false, attention = false;
+  int64_t context = 8192;
   std::vector<int64_t> tokens = {1, 8, 32};
   std::vector<std::string> formats = {"int8", "fp8", "bf16", "bf16x"};
   for (int i = 1; i < argc; ++i) {
@@ -244,12 +247,14 @@ int main(int argc, char** argv) {
     if (a == "--quick") quick = true;
     else if (a == "--absorb") absorb = true;
     else if (a == "--attention") attention = true;
+    else if (a == "--context" && i + 1 < argc && std::atoll(argv[i + 1]) > 0) context = std::atoll(argv[++i]);
     else if (a == "--tokens" && i + 1 < argc) {
       tokens.clear();
       for (const auto& t : split(argv[++i])) tokens.push_back(std::atoll(t.c_str()));
     } else if (a == "--formats" && i + 1 < argc) formats = split(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x] [--absorb] [--attention]\n");
+      std::fprintf(stderr, "usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x] [--absorb] [--attention] "
+                           "[--context N]\n");
       return 2;
     }
   }
@@ -262,7 +267,7 @@ int main(int argc, char** argv) {
   if (attention) {
     std::printf("peaks: fp32 %.3f TFLOPS, bf16 %.3f TFLOPS (%s)\n", c.fp32_tflops, c.bf16_tflops,
                 cpu::cpu_features().describe().c_str());
-    attention_core(tokens, quick ? 3 : 8, c);
+    attention_core(tokens, context, quick ? 3 : 8, c);
     return 0;
   }
   const int threads = omp_get_max_threads();

@@ -140,7 +140,13 @@ TEST(MlaBf16, AbsorbedQueryMatchesFloat64) {
 TEST(MlaBf16, DecodeCoreMatchesFloat64OverBlocks) {
   if (!cpu::cpu_features().avx512_bf16) GTEST_SKIP() << "no AVX512_BF16: bf16 attention runs the float32 kernel";
   const MlaShape s = shape();
-  const int64_t kw = s.rank + s.qk_rope, T = 3, L = 200;  // 4 blocks: 64, 64, 64, 8
+  const int64_t kw = s.rank + s.qk_rope;
+  // One scratch for every call, as the backend keeps it: nothing may depend
+  // on what an earlier call left there.
+  cpu::MlaScratch scratch;
+  // 3 tokens over 200 positions (4 blocks: 64, 64, 64, 8); one token over
+  // 700, whose context is split over the threads and merged (>= 2 threads).
+  for (const auto& [T, L] : {std::pair<int64_t, int64_t>{3, 200}, {1, 700}, {3, 200}}) {
   const auto rows = random_floats(static_cast<size_t>(L * kw), 9);
   FloatCache fc(s, rows, L, true);
   const LatentPageTable& cache = fc.table;
@@ -149,7 +155,7 @@ TEST(MlaBf16, DecodeCoreMatchesFloat64OverBlocks) {
   const auto q = random_floats(static_cast<size_t>(T * s.heads * s.qk()), 13, -2.f, 2.f);
   const AttentionSeq seq{cache, 0, T, L - T};
   std::vector<float> out(static_cast<size_t>(s.heads * T * s.rank));
-  cpu::mla_decode_attention(s, std::span<const AttentionSeq>(&seq, 1), q_lat.data(), q.data(), T, out.data());
+  cpu::mla_decode_attention(s, std::span<const AttentionSeq>(&seq, 1), q_lat.data(), q.data(), T, out.data(), scratch);
   // The last token alone: bit for bit what it got among the three.
   {
     const AttentionSeq last{cache, 0, 1, L - 1};
@@ -157,7 +163,7 @@ TEST(MlaBf16, DecodeCoreMatchesFloat64OverBlocks) {
     for (int64_t h = 0; h < s.heads; ++h)
       std::copy(q_lat.begin() + (h * T + T - 1) * s.rank, q_lat.begin() + (h * T + T) * s.rank, q_lat1.begin() + h * s.rank);
     std::vector<float> out1(q_lat1.size());
-    cpu::mla_decode_attention(s, std::span<const AttentionSeq>(&last, 1), q_lat1.data(), q1.data(), 1, out1.data());
+    cpu::mla_decode_attention(s, std::span<const AttentionSeq>(&last, 1), q_lat1.data(), q1.data(), 1, out1.data(), scratch);
     for (int64_t h = 0; h < s.heads; ++h)
       for (int64_t d = 0; d < s.rank; ++d)
         ASSERT_EQ(out1[h * s.rank + d], out[(h * T + T - 1) * s.rank + d]) << "h" << h << " d" << d;
@@ -186,6 +192,7 @@ TEST(MlaBf16, DecodeCoreMatchesFloat64OverBlocks) {
         ASSERT_NEAR(out[(h * T + t) * s.rank + d], ref, 4e-3) << "t" << t << " h" << h << " d" << d;
       }
     }
+  }
 }
 
 // Expanded (prefill) attention under bf16 compute: 70 new tokens after 30

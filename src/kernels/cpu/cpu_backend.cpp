@@ -148,7 +148,7 @@ class CpuBackend final : public Ops {
   }
   void mla_decode_attention(const MlaShape& s, std::span<const AttentionSeq> seqs, const float* q_lat, const float* q,
                             int64_t n_tokens, float* lat_out) override {
-    cpu::mla_decode_attention(s, seqs, q_lat, q, n_tokens, lat_out);
+    cpu::mla_decode_attention(s, seqs, q_lat, q, n_tokens, lat_out, mla_scratch_);
   }
   void mla_value_projection(const MlaShape& s, const LinearWeight& kv_b, const float* lat_out, int64_t n_tokens,
                             float* o) override {

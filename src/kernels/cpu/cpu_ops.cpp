@@ -34,6 +34,11 @@ DSINFER_MULTIVERSION void add_inplace(float* x, const float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
+DSINFER_MULTIVERSION void scale_inplace(float* x, int64_t n, float a) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) x[i] *= a;
+}
+
 void linear_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                  float* y, int64_t y_stride) {
   if (w.format == WeightFormat::Int8Channel) {

@@ -37,5 +37,6 @@ void softmax_inplace(float* x, int64_t n);
 float dot(const float* a, const float* b, int64_t n);
 void axpy(float a, const float* x, float* y, int64_t n);  // y += a*x
 void add_inplace(float* x, const float* y, int64_t n);    // x += y
+void scale_inplace(float* x, int64_t n, float a);        // x *= a
 
 }  // namespace dsinfer::cpu

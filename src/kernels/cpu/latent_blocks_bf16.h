@@ -35,7 +35,6 @@ class LatentBlocksBf16 {
     sc_.resize(static_cast<size_t>(kBlock * hp_));
     alpha_.resize(static_cast<size_t>(hp_));
     block_max_.resize(static_cast<size_t>(hp_));
-    ahd_.resize(static_cast<size_t>(hp_ * rank));
     tiles_ = cpu_features().amx_bf16 && rank % 32 == 0;
     if (tiles_) {  // only the tiles' operands
       kwp_ = (kw + 31) / 32 * 32;
@@ -54,10 +53,13 @@ class LatentBlocksBf16 {
     pt_.resize(static_cast<size_t>(hp_ * kBlock));
   }
 
+  // Whether this object serves that shape (its buffers are sized by it).
+  bool fits(int64_t heads, int64_t kw, int64_t rank) const { return heads == heads_ && kw == kw_ && rank == rank_; }
+
   // q_lat: head h's absorbed latent query at q_lat + h * q_lat_head_stride;
   // q_pe: head h's rope part at q_pe + h * q_pe_head_stride. Writes the
-  // unnormalized output a[d][h] (rows padded to hp = heads rounded up to 16),
-  // running max m and sum l (hp each).
+  // unnormalized output a[h][d] (hp = heads rounded up to 16 rows of rank:
+  // by head, as the tiles produce it), running max m and sum l (hp each).
   void attend(const float* q_lat, int64_t q_lat_head_stride, const float* q_pe, int64_t q_pe_head_stride,
               const LatentPageTable& cache, int64_t p0, int64_t p1, float scale,
               float* a, float* m, float* l) {
@@ -73,7 +75,7 @@ class LatentBlocksBf16 {
     for (int64_t i = 0; i < hpan_; ++i)
       avx512::bf16_pack_panel(qrows_.data() + 32 * i * kw_, kw_, kw_, std::min<int64_t>(32, heads_ - 32 * i),
                                    q_pack(i));
-    std::fill(ahd_.begin(), ahd_.end(), 0.f);
+    std::fill(a, a + hp_ * rank_, 0.f);
     bool first = true;
     for (int64_t b0 = p0; b0 < p1; b0 += kBlock) {
       const int64_t n = std::min(kBlock, p1 - b0), n2 = (n + 1) / 2 * 2;
@@ -82,7 +84,7 @@ class LatentBlocksBf16 {
       for (int64_t i = 0; i < hpan_; ++i)
         avx512::bf16_panel_rows(q_pack(i), kw_, std::min<int64_t>(32, heads_ - 32 * i), blk_.data(), kw_, n,
                                      sc_.data() + 32 * i, hp_, false);
-      softmax_block(n, scale, first, m, l);
+      softmax_block(n, scale, first, m, l, a);
       // pt[h][p] = bf16(sc[p][h]), zero past n (pairs): transposed.
       for (int64_t h = 0; h < heads_; ++h) {
         for (int64_t p = 0; p < n; ++p) pt_[h * n2 + p] = scb_[p * hp_ + h];
@@ -92,24 +94,22 @@ class LatentBlocksBf16 {
       for (int64_t j = 0; j < dpan_; ++j) {
         const int64_t nr = std::min<int64_t>(32, rank_ - 32 * j);
         avx512::bf16_pack_panel_kmajor(blk_.data() + 32 * j, kw_, n, nr, v_pack(j));
-        avx512::bf16_panel_rows(v_pack(j), n, nr, pt_.data(), n2, heads_, ahd_.data() + 32 * j, rank_, true);
+        avx512::bf16_panel_rows(v_pack(j), n, nr, pt_.data(), n2, heads_, a + 32 * j, rank_, true);
       }
       first = false;
     }
-    for (int64_t d = 0; d < rank_; ++d)
-      for (int64_t h = 0; h < heads_; ++h) a[d * hp_ + h] = ahd_[h * rank_ + d];
   }
 
  private:
   // The block's scores sc[p][h] (n rows) into probabilities (online softmax,
   // running m, l), what was accumulated rescaled where a head's max moved,
   // and the probabilities as bf16 in scb.
-  void softmax_block(int64_t n, float scale, bool first, float* m, float* l) {
+  void softmax_block(int64_t n, float scale, bool first, float* m, float* l, float* a) {
     online_softmax_block(sc_.data(), n, hp_, scale, first, m, l, alpha_.data(), block_max_.data());
     if (!first)
       for (int64_t h = 0; h < heads_; ++h)
         if (alpha_[h] != 1.f)
-          for (int64_t d = 0; d < rank_; ++d) ahd_[h * rank_ + d] *= alpha_[h];
+          for (int64_t d = 0; d < rank_; ++d) a[h * rank_ + d] *= alpha_[h];
     avx512::to_bf16(sc_.data(), n * hp_, scb_.data());
   }
 
@@ -136,7 +136,6 @@ class LatentBlocksBf16 {
       avx512::to_bf16(q_lat + h * q_lat_head_stride, rank_, qp_.data() + h * kwp_);
       avx512::to_bf16(q_pe + h * q_pe_head_stride, rope_dim, qp_.data() + h * kwp_ + rank_);
     }
-    std::fill(ahd_.begin(), ahd_.end(), 0.f);
     bool first = true;
     for (int64_t b0 = p0; b0 < p1; b0 += kBlock) {
       const int64_t n = std::min(kBlock, p1 - b0), kp = (n + 31) / 32 * 32;
@@ -146,20 +145,19 @@ class LatentBlocksBf16 {
       // sc[p][h] = blk[p] . q_h (positions as the tiles' tokens)
       amx::pack_x_tiles(blkp_.data(), n, kwp_ * 2, xt_.data());
       amx::bf16_rows(qp_.data(), kwp_, 0, hp_, xt_.data(), 0, n, sc_.data(), hp_, 0);
-      softmax_block(n, scale, first, m, l);
+      softmax_block(n, scale, first, m, l, a);
       // ptp[h][p] = bf16(sc[p][h]), zero from n to kp.
       for (int64_t h = 0; h < hp_; ++h) {
         uint16_t* row = ptp_.data() + h * kBlock;
         for (int64_t p = 0; p < n; ++p) row[p] = scb_[p * hp_ + h];
         std::fill(row + n, row + kp, uint16_t{0});
       }
-      // a[h][d] += sum_p ptp[h][p] blk[p][d]
+      // a[h][d] (+)= sum_p ptp[h][p] blk[p][d]: the first block writes (the
+      // tiles start from zero, as a zeroed a would), later ones accumulate.
       amx::pack_pairs(blkp_.data(), kwp_, kp, rank_, vpair_.data());
-      amx::bf16_gemm_pairs(ptp_.data(), kBlock, vpair_.data(), 2 * rank_, ahd_.data(), rank_, hp_, rank_, kp, true);
+      amx::bf16_gemm_pairs(ptp_.data(), kBlock, vpair_.data(), 2 * rank_, a, rank_, hp_, rank_, kp, !first);
       first = false;
     }
-    for (int64_t d = 0; d < rank_; ++d)
-      for (int64_t h = 0; h < heads_; ++h) a[d * hp_ + h] = ahd_[h * rank_ + d];
   }
 
   uint16_t* q_pack(int64_t i) { return packs_.data() + i * q_panel_; }
@@ -168,7 +166,7 @@ class LatentBlocksBf16 {
   int64_t heads_, kw_, rank_, hp_, hpan_, dpan_, q_panel_ = 0, v_panel_ = 0;
   cpu::Aligned64<uint16_t> packs_;
   std::vector<uint16_t> qrows_, blk_, pt_, scb_;
-  std::vector<float> lat_, sc_, alpha_, block_max_, ahd_;
+  std::vector<float> lat_, sc_, alpha_, block_max_;
   bool tiles_ = false;  // AMX-BF16 (attend_tiles)
   int64_t kwp_ = 0;     // kw rounded up to 32 (tile width)
   std::vector<uint16_t> qp_, blkp_, ptp_, vpair_;

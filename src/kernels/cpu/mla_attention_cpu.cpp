@@ -61,6 +61,21 @@ void mla_absorb_query(const MlaShape& s, const LinearWeight& kv_b, const float* 
   }
 }
 
+namespace {
+// Each OpenMP thread's decode buffers, kept from call to call (the threads
+// live for the process): allocated per call they were ~1 MB per thread per
+// layer of fresh pages to zero and fault in, measurable at every step.
+// Sized by the model's shape, not by the batch or the context.
+struct DecodeThreadScratch {
+  std::vector<float> qt, blk, sc, alpha, block_max;
+  std::unique_ptr<LatentBlocksBf16> bf16_blocks;
+};
+DecodeThreadScratch& decode_thread_scratch() {
+  static thread_local DecodeThreadScratch scratch;
+  return scratch;
+}
+}  // namespace
+
 // Flash-decoding over the latent cache: a work item is one query token and
 // a range of its positions, for all heads at once, so each cached latent is
 // read from memory once per token (not once per head). Heads are the vector
@@ -68,7 +83,7 @@ void mla_absorb_query(const MlaShape& s, const LinearWeight& kv_b, const float* 
 // (head_gemm) over blocks of kBlock positions kept in L1/L2, with an online
 // softmax; ranges of one token are merged at the end.
 void mla_decode_attention(const MlaShape& s, std::span<const AttentionSeq> seqs, const float* q_lat, const float* q,
-                          int64_t T, float* lat_out) {
+                          int64_t T, float* lat_out, MlaScratch& ws) {
   const int64_t heads = s.heads, qk = s.qk(), nope = s.qk_nope, rope_dim = s.qk_rope, rank = s.rank;
   const float scale = s.softmax_scale;
   constexpr int64_t kBlock = 64;
@@ -93,14 +108,29 @@ void mla_decode_attention(const MlaShape& s, std::span<const AttentionSeq> seqs,
     }
   first_item[static_cast<size_t>(T)] = static_cast<int64_t>(items.size());
   const int64_t n_items = static_cast<int64_t>(items.size());
-  std::vector<float> acc(static_cast<size_t>(n_items * rank * hp)), mx(static_cast<size_t>(n_items * hp)),
-      sum(static_cast<size_t>(n_items * hp));
+  // Every element is written before it is read (first blocks write, m and l are filled).
+  std::vector<float>&acc = ws.acc, &mx = ws.mx, &sum = ws.sum;
+  acc.resize(static_cast<size_t>(n_items * rank * hp));
+  mx.resize(static_cast<size_t>(n_items * hp));
+  sum.resize(static_cast<size_t>(n_items * hp));
 #pragma omp parallel
   {
-    std::vector<float> qt(static_cast<size_t>(kw * hp), 0.f), blk(static_cast<size_t>(kBlock * kw)),
-        sc(static_cast<size_t>(kBlock * hp)), alpha(static_cast<size_t>(hp)), block_max(static_cast<size_t>(hp));
-    std::unique_ptr<LatentBlocksBf16> bf16_blocks;
-    if (bf16) bf16_blocks = std::make_unique<LatentBlocksBf16>(heads, kw, rank);
+    DecodeThreadScratch& ts = decode_thread_scratch();
+    std::vector<float>&qt = ts.qt, &blk = ts.blk, &sc = ts.sc, &alpha = ts.alpha, &block_max = ts.block_max;
+    LatentBlocksBf16* bf16_blocks = nullptr;
+    // Also the merge's weights: up to `threads` ranges per token, which on a
+    // many-core machine can outnumber the (padded) heads.
+    alpha.resize(static_cast<size_t>(std::max(hp, threads)));
+    if (bf16) {
+      if (!ts.bf16_blocks || !ts.bf16_blocks->fits(heads, kw, rank))
+        ts.bf16_blocks = std::make_unique<LatentBlocksBf16>(heads, kw, rank);
+      bf16_blocks = ts.bf16_blocks.get();
+    } else {
+      qt.assign(static_cast<size_t>(kw * hp), 0.f);  // padding heads stay 0
+      blk.resize(static_cast<size_t>(kBlock * kw));
+      sc.resize(static_cast<size_t>(kBlock * hp));
+      block_max.resize(static_cast<size_t>(hp));
+    }
 #pragma omp for schedule(dynamic, 1)
     for (int64_t it = 0; it < n_items; ++it) {
       const Item& item = items[static_cast<size_t>(it)];
@@ -146,7 +176,8 @@ void mla_decode_attention(const MlaShape& s, std::span<const AttentionSeq> seqs,
         first = false;
       }
     }
-    // Merge the ranges of each token: lat_out[h][t] = sum_i w_i a_i / sum_i w_i l_i.
+    // Merge the ranges of each token: lat_out[h][t] = sum_i w_i a_i / sum_i w_i l_i
+    // (a_i by [d][h] from head_gemm, by [h][d] from the bf16 blocks).
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < T; ++t) {
       const int64_t i0 = first_item[static_cast<size_t>(t)], i1 = first_item[static_cast<size_t>(t) + 1];
@@ -159,6 +190,16 @@ void mla_decode_attention(const MlaShape& s, std::span<const AttentionSeq> seqs,
           den += alpha[static_cast<size_t>(i - i0)] * sum[i * hp + h];
         }
         float* lo = lat_out + (h * T + t) * rank;
+        if (bf16) {  // a[h][d]: contiguous over d
+          std::fill(lo, lo + rank, 0.f);
+          for (int64_t i = i0; i < i1; ++i) {
+            const float ai = alpha[static_cast<size_t>(i - i0)];
+            const float* src = acc.data() + (i * hp + h) * rank;
+            for (int64_t d = 0; d < rank; ++d) lo[d] += ai * src[d];
+          }
+          for (int64_t d = 0; d < rank; ++d) lo[d] /= den;
+          continue;
+        }
         for (int64_t d = 0; d < rank; ++d) {
           float v = 0.f;
           for (int64_t i = i0; i < i1; ++i) v += alpha[static_cast<size_t>(i - i0)] * acc[(i * rank + d) * hp + h];
@@ -241,18 +282,8 @@ void mla_prefill_attention(const MlaShape& s, const LinearWeight& kv_b, std::spa
                 std::fill(row, row + visible, 0.f);
                 continue;
               }
-              float m_new = m;
-              for (int64_t p = 0; p < len; ++p) m_new = std::max(m_new, row[p] *= scale);
-              for (int64_t p = 0; p < len; ++p) row[p] -= m_new;
-              exp_inplace(row, len);
-              std::fill(row + len, row + visible, 0.f);
-              float sum = 0.f;
-              for (int64_t p = 0; p < len; ++p) sum += row[p];
-              const float correction = std::exp(m - m_new);  // 0 for the first chunk (m = -inf)
-              l = l * correction + sum;
-              m = m_new;
-              if (correction != 1.f)
-                for (int64_t d = 0; d < vdim; ++d) orow[d] *= correction;
+              const float correction = online_softmax_row(row, len, visible, scale, m, l);
+              if (correction != 1.f) scale_inplace(orow, vdim, correction);
             }
             ops.accumulate_values(scores.data(), bm, visible, o_seq + j0 * heads * vdim + h * vdim, heads * vdim);
           }
@@ -262,9 +293,7 @@ void mla_prefill_attention(const MlaShape& s, const LinearWeight& kv_b, std::spa
     // Normalize by the softmax denominators.
     for (int64_t t = 0; t < n; ++t)
       for (int64_t h = 0; h < heads; ++h) {
-        const float inv = 1.0f / run_sum[static_cast<size_t>(h * n + t)];
-        float* orow = o_seq + t * heads * vdim + h * vdim;
-        for (int64_t d = 0; d < vdim; ++d) orow[d] *= inv;
+        scale_inplace(o_seq + t * heads * vdim + h * vdim, vdim, 1.0f / run_sum[static_cast<size_t>(h * n + t)]);
       }
   }
 }

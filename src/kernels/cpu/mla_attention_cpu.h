@@ -15,14 +15,19 @@ inline constexpr int64_t kExpandedKeyChunk = 1024;
 // Large buffers of the expanded path, reused across the layers of a forward
 // (and across forwards) so a long prefill does not fault in and zero
 // hundreds of MB per layer.
+// Buffers the attention paths reuse from step to step (one caller at a
+// time): prefill's expanded key chunk; decode's per-item partial outputs,
+// which at a served batch are megabytes that a fresh allocation would zero
+// and fault in on every layer of every step.
 struct MlaScratch {
   std::vector<float> latents, k_pe, kv;
+  std::vector<float> acc, mx, sum;
 };
 
 void mla_write_cache(std::span<const AttentionSeq> seqs, const float* kv, int64_t ld);
 void mla_absorb_query(const MlaShape& s, const LinearWeight& kv_b, const float* q, int64_t n_tokens, float* q_lat);
 void mla_decode_attention(const MlaShape& s, std::span<const AttentionSeq> seqs, const float* q_lat, const float* q,
-                          int64_t n_tokens, float* lat_out);
+                          int64_t n_tokens, float* lat_out, MlaScratch& scratch);
 void mla_value_projection(const MlaShape& s, const LinearWeight& kv_b, const float* lat_out, int64_t n_tokens,
                           float* o);
 void mla_prefill_attention(const MlaShape& s, const LinearWeight& kv_b, std::span<const AttentionSeq> seqs,

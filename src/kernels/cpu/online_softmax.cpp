@@ -37,4 +37,25 @@ DSINFER_MULTIVERSION void online_softmax_block(float* sc, int64_t n, int64_t hp,
   }
 }
 
+DSINFER_MULTIVERSION float online_softmax_row(float* row, int64_t len, int64_t visible, float scale, float& m,
+                                              float& l) {
+  float m_new = m;
+#pragma omp simd reduction(max : m_new)
+  for (int64_t p = 0; p < len; ++p) {
+    row[p] *= scale;
+    m_new = std::max(m_new, row[p]);
+  }
+#pragma omp simd
+  for (int64_t p = 0; p < len; ++p) row[p] -= m_new;
+  exp_inplace(row, len);
+  std::fill(row + len, row + visible, 0.f);
+  float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t p = 0; p < len; ++p) sum += row[p];
+  const float correction = std::exp(m - m_new);
+  l = l * correction + sum;
+  m = m_new;
+  return correction;
+}
+
 }  // namespace dsinfer::cpu
