@@ -57,7 +57,9 @@ TEST_F(Bf16x3, LinearMatchesFloat64AndTokensStayIndependent) {
   };
   // 2 x 2 blocks (>= 32 rows, > 32 tokens), single token tiles, a ragged
   // last token tile, several token blocks (100 tokens at K = 4096).
-  for (const Case c : {Case{1, 16, 64}, Case{17, 48, 96}, Case{40, 64, 512}, Case{100, 32, 4096}, Case{67, 80, 256}}) {
+  // 20 and 83 rows: a ragged last tile on the float32 dot form.
+  for (const Case c : {Case{1, 16, 64}, Case{17, 48, 96}, Case{40, 64, 512}, Case{100, 32, 4096}, Case{67, 80, 256},
+                       Case{5, 20, 64}, Case{40, 83, 128}}) {
     const auto wf = random_floats(static_cast<size_t>(c.rows * c.cols), 7);
     std::vector<uint16_t> wb(wf.size());
     for (size_t i = 0; i < wf.size(); ++i) wb[i] = float_to_bf16(wf[i]);
@@ -105,15 +107,13 @@ TEST_F(Bf16x3, EveryPartReachesTheSum) {
   for (float got : y) ASSERT_EQ(got, 32.f * v);
 }
 
-TEST_F(Bf16x3, TakesNoWidthOrRowCountItCannotTile) {
-  std::vector<uint16_t> wb(20 * 64);
+TEST_F(Bf16x3, TakesNoWidthItCannotTile) {
+  std::vector<uint16_t> wb(16 * 48);
   LinearWeight w;
   w.format = WeightFormat::BF16;
-  w.rows = 20, w.cols = 64, w.data = wb.data();
-  const std::vector<float> x(64);
-  EXPECT_EQ(cpu::prepare_bf16x3_kernel(w, 0, 20, x.data(), 1, nullptr, 20), nullptr);  // 20 rows: no whole tiles
-  w.cols = 48;
-  EXPECT_EQ(cpu::prepare_bf16x3_kernel(w, 0, 16, x.data(), 1, nullptr, 16), nullptr);  // 48 columns: not 32k
+  w.rows = 16, w.cols = 48, w.data = wb.data();  // 48 columns: not a multiple of 32
+  const std::vector<float> x(48);
+  EXPECT_EQ(cpu::prepare_bf16x3_kernel(w, 0, 16, x.data(), 1, nullptr, 16), nullptr);
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, in
 
 std::unique_ptr<RowKernel> prepare_bf16x3_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
                                                  const float* x, int64_t n_tokens, float* y, int64_t y_stride) {
-  if (w.format != WeightFormat::BF16 || !bf16_tiles_apply(w) || n_rows % amx::kTileRows) return nullptr;
+  if (w.format != WeightFormat::BF16 || !bf16_tiles_apply(w)) return nullptr;
   auto k = new_kernel(w, n_rows, n_tokens);
   RowKernel& K = *k;
   const int64_t n = n_tokens * w.cols, row_bytes = w.cols * 2;
@@ -112,11 +112,19 @@ std::unique_ptr<RowKernel> prepare_bf16x3_kernel(const LinearWeight& w, int64_t 
     amx::pack_x_tiles(K.xb.data() + p * n + t * w.cols, std::min(amx::kTileTokens, n_tokens - t), row_bytes,
                       K.x_tiles.data() + p * part_bytes + t * row_bytes);
   }
+  // Rows past the last whole tile (n_rows % 16 of them, whatever the token
+  // count) on the float32 dot form.
+  const float* xs =
+      n_rows % amx::kTileRows ? permute_into(K, x, avx512::bf16f32_x_stride(w.cols), avx512::bf16f32_permute_x) : nullptr;
   K.tokens_per_block = amx_tokens_per_block(n_tokens, 3 * row_bytes);
   const auto* wd = static_cast<const uint16_t*>(w.data);
-  K.run = [&K, wd, part_bytes, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-    amx::bf16x3_rows(wd, K.cols, row_begin + r0, row_begin + r1, K.x_tiles.data(), part_bytes, t0, t1, y, y_stride,
-                     row_begin);
+  K.run = [&K, wd, xs, part_bytes, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+    const int64_t mid = amx::whole_tiles_end(r0, r1);
+    if (mid > r0)
+      amx::bf16x3_rows(wd, K.cols, row_begin + r0, row_begin + mid, K.x_tiles.data(), part_bytes, t0, t1, y,
+                       y_stride, row_begin);
+    if (mid < r1)
+      avx512::bf16f32_rows(wd, K.cols, row_begin + mid, row_begin + r1, xs, t0, t1, y, y_stride, row_begin);
   };
   return k;
 }

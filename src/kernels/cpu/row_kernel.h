@@ -39,9 +39,13 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
 std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
                                                        const float* x, int64_t n_tokens, float* y, int64_t y_stride);
 // BF16 weights x float32 activations at float32 accuracy on AMX tiles
-// (amx::bf16x3_rows), or null without AMX-BF16, or where W's width or the
-// row count is not a whole number of tiles. Not one summation order with
-// the dot form: only for linears that never meet a decode token.
+// (amx::bf16x3_rows; rows past the last whole 16-row tile on the float32 dot
+// form), or null without AMX-BF16 or where W's width is not a multiple of 32.
+// Which kernel computes a row depends on the rows only, never on the tokens.
+// Not the default for such linears: at one token the dot form streams ~1.6x
+// faster (gemv_bench, R1 shapes), at 8-32 tokens the tiles ~1.4-2x; a
+// token's result must not depend on its step's size (MTP verify steps), so
+// one of them has to serve every count, and decode batch 1 decides.
 std::unique_ptr<RowKernel> prepare_bf16x3_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
                                                  const float* x, int64_t n_tokens, float* y, int64_t y_stride);
 // All rows and tokens of k, over the OpenMP team (for_row_blocks).
