@@ -59,7 +59,7 @@ class PhaseTimer final : public ForwardObserver {
 
  private:
   double last_ = 0;
-  double ms_[6] = {};
+  double ms_[kStepPhases] = {};
   std::set<int32_t> active_;
   int64_t assignments_ = 0;
 };
@@ -154,11 +154,12 @@ CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const Case
     }
     timer.start();
     model.forward(batch, cache, opts);
-    const double t_attn = timer.ms(StepPhase::Attention), t_router = timer.ms(StepPhase::Router);
+    const double t_attn = timer.ms(StepPhase::Attention), t_core = timer.ms(StepPhase::AttentionCore);
+    const double t_router = timer.ms(StepPhase::Router);
     const double t_routed = timer.ms(StepPhase::RoutedExperts);
     const double t_shared = timer.ms(StepPhase::SharedExpert) + timer.ms(StepPhase::Mlp);  // dense layers with it
     const double t_lm = timer.ms(StepPhase::LmHead);
-    const double total = t_attn + t_router + t_routed + t_shared + t_lm;
+    const double total = t_attn + t_core + t_router + t_routed + t_shared + t_lm;
     if (rep == 0) continue;  // warm-up
     const double ceiling = read_probe ? std::max(ceiling_before, read_probe()) : 0.0;
     const double score = read_probe ? total * ceiling : total;
@@ -171,7 +172,7 @@ CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const Case
     r.weights = weights;
     r.active_experts = static_cast<int64_t>(timer.active().size());
     const int64_t assignments = timer.assignments();
-    PhaseResult pa{"attention", t_attn, 0, 0}, pr{"router", t_router, 0, 0}, pe{"routed_experts", t_routed, 0, 0},
+    PhaseResult pa{"attention", t_attn, 0, 0}, pc{"attention_core", t_core, 0, 0}, pr{"router", t_router, 0, 0}, pe{"routed_experts", t_routed, 0, 0},
         ps{"shared_expert", t_shared, 0, 0}, pl{"lm_head", t_lm, linear_bytes(mw.lm_head), linear_flops(mw.lm_head, every_row ? T : B)};
     const int64_t heads = cfg.num_attention_heads, rank = cfg.kv_lora_rank, rope_d = cfg.qk_rope_head_dim;
     const int64_t nope = cfg.qk_nope_head_dim, vdim = cfg.v_head_dim;
@@ -187,21 +188,23 @@ CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const Case
         pa.bytes += linear_bytes(*a.q_a_proj);
         pa.flops += linear_flops(*a.q_a_proj, T);
       }
-      pa.bytes += linear_bytes(a.kv_b_proj);
+      // kv_b: decode absorbs with it around the core; prefill expands latents with it inside the core.
+      (decode ? pa : pc).bytes += linear_bytes(a.kv_b_proj);
       for (int64_t b = 0; b < B; ++b) {
-        const double Lctx = static_cast<double>(base_len + new_per_seq);
-        pa.bytes += Lctx * cache_row;  // every cached position read once
+        const double Lctx = static_cast<double>(base_len + new_per_seq), n = static_cast<double>(new_per_seq);
+        pc.bytes += Lctx * cache_row;  // every cached position read once
         double core = 0;
-        if (decode) {  // per new token: absorption, and scores + values over the latents
-          core = static_cast<double>(new_per_seq) *
-                 (2.0 * heads * (nope * rank + rank * vdim) + 2.0 * heads * Lctx * (2 * rank + rope_d));
+        if (decode) {  // per new token: scores + values over the latents; absorption around them
+          const double absorb = n * 2.0 * heads * (nope * rank + rank * vdim);
+          pa.flops += absorb;
+          pa.core_flops += absorb;
+          core = n * 2.0 * heads * Lctx * (2 * rank + rope_d);
         } else {
-          const double n = static_cast<double>(new_per_seq);
           core = static_cast<double>(linear_flops(a.kv_b_proj, static_cast<int64_t>(Lctx)));
           core += 2.0 * heads * (nope + rope_d + vdim) * (n * (n + 1) / 2);  // causal scores + values
         }
-        pa.flops += core;
-        pa.core_flops += core;
+        pc.flops += core;
+        pc.core_flops += core;
       }
       if (!L.moe) {
         ps.bytes += mlp_bytes(*L.dense_mlp);
@@ -221,8 +224,9 @@ CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const Case
     // latent blocks) runs on vdpbf16ps. kv_b expansion and the latent
     // absorption stay exact but are counted at the bf16 peak with it: a
     // slightly generous roofline.
-    pa.core_bf16 = model.compute_precision() == ComputePrecision::BF16 && cpu::cpu_features().avx512_bf16;
-    r.phases = {pa, pr, pe, ps, pl};
+    pa.core_bf16 = pc.core_bf16 =
+        model.compute_precision() == ComputePrecision::BF16 && cpu::cpu_features().avx512_bf16;
+    r.phases = {pa, pc, pr, pe, ps, pl};
     r.time_ms = total;
     r.read_gb_per_s = ceiling;
     for (const auto& p : r.phases) {

@@ -1,7 +1,8 @@
 #pragma once
 // Times the model's own forward (DeepseekModel::forward, the one decoder
-// loop) phase by phase through its ForwardObserver hook: MLA attention, MoE
-// router, routed experts, shared expert, lm_head. Counts the bytes each
+// loop) phase by phase through its ForwardObserver hook: MLA attention's
+// projections (weights) and its core over the latent cache, MoE router,
+// routed experts, shared expert, lm_head. Counts the bytes each
 // phase must read and the FLOPs it performs, so both can be set against the
 // machine ceilings measured in the same run.
 #include <cstdint>
@@ -16,7 +17,7 @@
 namespace dsinfer::bench {
 
 struct PhaseResult {
-  std::string name;  // attention | router | routed_experts | shared_expert | lm_head
+  std::string name;  // attention | attention_core | router | routed_experts | shared_expert | lm_head
   double time_ms = 0, bytes = 0, flops = 0;
   // Of `flops`, those done on float32 (or bf16) activations rather than by
   // the weight format's kernels: attention scores/values, the latent

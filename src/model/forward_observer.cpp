@@ -10,6 +10,7 @@ const char* step_phase_name(StepPhase p) {
     case StepPhase::SharedExpert: return "shared_expert";
     case StepPhase::Mlp: return "mlp";
     case StepPhase::LmHead: return "lm_head";
+    case StepPhase::AttentionCore: return "attention_core";
   }
   return "?";
 }

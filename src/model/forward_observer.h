@@ -15,7 +15,13 @@ enum class AttentionPath : uint8_t { Auto, Absorbed, Expanded };
 
 // The phases of one decoder step, in order. Each ends with its residual add
 // where it has one; Mlp is the dense MLP of first_k_dense_replace layers.
-enum class StepPhase : uint8_t { Attention, Router, RoutedExperts, SharedExpert, Mlp, LmHead };
+// AttentionCore is the part of attention that reads the latent cache
+// (decode: scores and values over the cached latents; prefill: the expanded
+// attention with its kv_b expansion); Attention, the projections around it.
+// Phases may alternate within a layer (projections, core, projections):
+// an observer adds up the time of each phase.
+enum class StepPhase : uint8_t { Attention, Router, RoutedExperts, SharedExpert, Mlp, LmHead, AttentionCore };
+inline constexpr int kStepPhases = 7;
 const char* step_phase_name(StepPhase p);
 
 class ForwardObserver {

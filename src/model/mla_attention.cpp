@@ -60,12 +60,16 @@ void MlaAttention::forward(const AttentionWeights& w, int64_t layer, const float
     if (observer) observer->attention_path(layer, b, layout.path[b]);
   }
   ops_.mla_write_cache(all, ws.kv.data(), kv_width);
+  if (observer) observer->phase_done(StepPhase::Attention, layer);
 
   // o = softmax(q K^T) V per head, each entry on its own path.
   ws.o.resize(static_cast<size_t>(T * heads * shape_.v_head));
-  if (!expanded.empty()) ops_.mla_prefill_attention(shape_, w.kv_b_proj, expanded, ws.q.data(), ws.o.data());
+  if (!expanded.empty()) {
+    ops_.mla_prefill_attention(shape_, w.kv_b_proj, expanded, ws.q.data(), ws.o.data());
+    if (observer) observer->phase_done(StepPhase::AttentionCore, layer);
+  }
   if (absorbed_rows == T) {
-    attend_absorbed(w, absorbed, ws.q.data(), T, ws.o.data(), ws);
+    attend_absorbed(w, absorbed, ws.q.data(), T, ws.o.data(), ws, layer, observer);
   } else if (absorbed_rows > 0) {
     // Mixed batch: the decode entries' rows gathered, attended, scattered back.
     const int64_t qw = heads * qk, ow = heads * shape_.v_head;
@@ -78,7 +82,7 @@ void MlaAttention::forward(const AttentionWeights& w, int64_t layer, const float
       s.row_begin = r;
       r += s.n_tokens;
     }
-    attend_absorbed(w, packed, ws.q_rows.data(), absorbed_rows, ws.o_rows.data(), ws);
+    attend_absorbed(w, packed, ws.q_rows.data(), absorbed_rows, ws.o_rows.data(), ws, layer, observer);
     for (size_t i = 0; i < packed.size(); ++i)
       std::copy(ws.o_rows.data() + packed[i].row_begin * ow,
                 ws.o_rows.data() + (packed[i].row_begin + packed[i].n_tokens) * ow, ws.o.data() + absorbed[i].row_begin * ow);
@@ -90,11 +94,14 @@ void MlaAttention::forward(const AttentionWeights& w, int64_t layer, const float
 // the value is sum_t p_t c_t, and W_UV maps it to the head output. The
 // cache is read in place and never expanded.
 void MlaAttention::attend_absorbed(const AttentionWeights& w, std::span<const AttentionSeq> seqs, const float* q,
-                                   int64_t T, float* o, MlaWorkspace& ws) const {
+                                   int64_t T, float* o, MlaWorkspace& ws, int64_t layer,
+                                   ForwardObserver* observer) const {
   ws.q_lat.resize(static_cast<size_t>(shape_.heads * T * shape_.rank));
   ws.lat_out.resize(ws.q_lat.size());
   ops_.mla_absorb_query(shape_, w.kv_b_proj, q, T, ws.q_lat.data());
+  if (observer) observer->phase_done(StepPhase::Attention, layer);
   ops_.mla_decode_attention(shape_, seqs, ws.q_lat.data(), q, T, ws.lat_out.data());
+  if (observer) observer->phase_done(StepPhase::AttentionCore, layer);
   ops_.mla_value_projection(shape_, w.kv_b_proj, ws.lat_out.data(), T, o);
 }
 

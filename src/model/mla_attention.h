@@ -31,7 +31,8 @@ class MlaAttention {
 
  private:
   void attend_absorbed(const AttentionWeights& w, std::span<const AttentionSeq> seqs, const float* q, int64_t T,
-                       float* o, MlaWorkspace& ws) const;
+                       float* o, MlaWorkspace& ws,
+                       int64_t layer, ForwardObserver* observer) const;
 
   const ModelConfig& c_;
   const YarnRope& rope_;

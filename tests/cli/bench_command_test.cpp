@@ -46,7 +46,11 @@ TEST(BenchCommand, TinySyntheticWritesCeilingsAndCases) {
     }
     const double cf = k.at("compute_fraction").get<double>();
     EXPECT_TRUE(std::isfinite(cf) && cf >= 0) << cf;
-    EXPECT_EQ(k.at("phases").size(), 5u);
+    ASSERT_EQ(k.at("phases").size(), 6u);
+    for (size_t i = 0; i < 6; ++i)
+      EXPECT_EQ(k.at("phases")[i].at("name").get<std::string>(),
+                (std::vector<std::string>{"attention", "attention_core", "router", "routed_experts", "shared_expert",
+                                          "lm_head"}[i]));
   }
   std::filesystem::remove(json);
 }
