@@ -287,5 +287,32 @@ TEST(AmxGemmPairs, PositionBlockFormEqualsTheGeneralForm) {
     }
 }
 
+// The general form's 2 x 2 tiles (rows and columns in pairs; m = 48: one
+// pair of row tiles and a single one) against its one-tile loop (n = 80,
+// not a multiple of 32, takes only that): same bits, written and
+// accumulated, and near float64.
+TEST(AmxGemmPairs, PairedTilesEqualTheOneTileLoop) {
+  if (!cpu::cpu_features().amx_bf16) GTEST_SKIP() << "no AMX-BF16";
+  const int64_t m = 48, k = 160, n = 96;
+  const auto af = random_floats(static_cast<size_t>(m * k), 31), bf = random_floats(static_cast<size_t>(k * n), 32);
+  std::vector<uint16_t> a(af.size()), b(bf.size()), pairs(bf.size());
+  for (size_t i = 0; i < af.size(); ++i) a[i] = float_to_bf16(af[i]);
+  for (size_t i = 0; i < bf.size(); ++i) b[i] = float_to_bf16(bf[i]);
+  cpu::amx::pack_pairs(b.data(), n, k, n, pairs.data());
+  const auto c0 = random_floats(static_cast<size_t>(m * n), 33);
+  for (const bool accumulate : {false, true}) {
+    std::vector<float> paired = c0, single = c0;
+    cpu::amx::bf16_gemm_pairs(a.data(), k, pairs.data(), 2 * n, paired.data(), n, m, n, k, accumulate);
+    cpu::amx::bf16_gemm_pairs(a.data(), k, pairs.data(), 2 * n, single.data(), n, m, 80, k, accumulate);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < 80; ++j) {
+        ASSERT_EQ(paired[i * n + j], single[i * n + j]) << i << "," << j << " accumulate " << accumulate;
+        double ref = accumulate ? c0[i * n + j] : 0.0;
+        for (int64_t kk = 0; kk < k; ++kk) ref += double(bf16_to_float(a[i * k + kk])) * bf16_to_float(b[kk * n + j]);
+        ASSERT_NEAR(paired[i * n + j], ref, 1e-4) << i << "," << j;
+      }
+  }
+}
+
 }  // namespace
 }  // namespace dsinfer

@@ -353,7 +353,39 @@ void bf16_gemm_pairs(const uint16_t* a, int64_t lda, const uint16_t* b, int64_t 
     }
     return;
   }
-  for (int64_t i = 0; i < m; i += kTileRows)
+  // 2 x 2 tiles of c (rows and columns in pairs of 16) where they fit: each
+  // A and B tile feeds two products instead of one; the order of every sum
+  // (k from 0, 32 at a time) is the one-tile loop's below, so the same bits.
+  int64_t i0 = 0;
+  if (n % 32 == 0)
+    for (; i0 + 2 * kTileRows <= m; i0 += 2 * kTileRows)
+      for (int64_t j = 0; j < n; j += 32) {
+        float* c0 = c + i0 * ldc + j;
+        float* c1 = c0 + kTileRows * ldc;
+        if (accumulate) {
+          _tile_loadd(0, c0, ldc * 4);
+          _tile_loadd(1, c1, ldc * 4);
+          _tile_loadd(2, c0 + 16, ldc * 4);
+          _tile_loadd(3, c1 + 16, ldc * 4);
+        } else {
+          _tile_zero(0);
+          _tile_zero(1);
+          _tile_zero(2);
+          _tile_zero(3);
+        }
+        for (int64_t kk = 0; kk < k; kk += 32) {
+          _tile_loadd(4, a + i0 * lda + kk, lda * 2);
+          _tile_loadd(5, a + (i0 + kTileRows) * lda + kk, lda * 2);
+          _tile_loadd(6, b + kk / 2 * ldb + 2 * j, ldb * 2);
+          _tile_loadd(7, b + kk / 2 * ldb + 2 * (j + 16), ldb * 2);
+          products_2x2<true>();
+        }
+        _tile_stored(0, c0, ldc * 4);
+        _tile_stored(1, c1, ldc * 4);
+        _tile_stored(2, c0 + 16, ldc * 4);
+        _tile_stored(3, c1 + 16, ldc * 4);
+      }
+  for (int64_t i = i0; i < m; i += kTileRows)
     for (int64_t j = 0; j < n; j += 16) {
       float* cij = c + i * ldc + j;
       if (accumulate) _tile_loadd(0, cij, ldc * 4);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/head_gemm.h"
 #include "kernels/cpu/multiversion.h"
 
@@ -37,8 +38,9 @@ DSINFER_MULTIVERSION void online_softmax_block(float* sc, int64_t n, int64_t hp,
   }
 }
 
-DSINFER_MULTIVERSION float online_softmax_row(float* row, int64_t len, int64_t visible, float scale, float& m,
-                                              float& l) {
+namespace {
+DSINFER_MULTIVERSION float online_softmax_row_generic(float* row, int64_t len, int64_t visible, float scale, float& m,
+                                                      float& l) {
   float m_new = m;
 #pragma omp simd reduction(max : m_new)
   for (int64_t p = 0; p < len; ++p) {
@@ -56,6 +58,12 @@ DSINFER_MULTIVERSION float online_softmax_row(float* row, int64_t len, int64_t v
   l = l * correction + sum;
   m = m_new;
   return correction;
+}
+}  // namespace
+
+float online_softmax_row(float* row, int64_t len, int64_t visible, float scale, float& m, float& l) {
+  if (cpu_features().avx512) return avx512::online_softmax_row(row, len, visible, scale, m, l);
+  return online_softmax_row_generic(row, len, visible, scale, m, l);
 }
 
 }  // namespace dsinfer::cpu

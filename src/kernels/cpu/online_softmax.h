@@ -19,4 +19,8 @@ void online_softmax_block(float* sc, int64_t n, int64_t hp, float scale, bool fi
 // factor for what the row accumulated before (0 when m was -inf).
 float online_softmax_row(float* row, int64_t len, int64_t visible, float scale, float& m, float& l);
 
+namespace avx512 {
+float online_softmax_row(float* row, int64_t len, int64_t visible, float scale, float& m, float& l);
+}
+
 }  // namespace dsinfer::cpu

@@ -1,0 +1,52 @@
+// AVX-512 body of online_softmax_row (target pragma; no standard templates here).
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/cpu/online_softmax.h"
+
+#pragma GCC push_options
+// GCC 12 false positive inside its own intrinsics (undefined passthrough).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")
+
+#include "kernels/cpu/vector_exp_avx512.h"
+
+namespace dsinfer::cpu::avx512 {
+
+// Two passes over the row instead of five: the max of the scaled scores
+// (the scaling redone, not stored), then exp(score * scale - max) stored and
+// summed; the same two roundings per element (product, difference) as the
+// generic form, partial sums by lane.
+float online_softmax_row(float* row, int64_t len, int64_t visible, float scale, float& m, float& l) {
+  const __m512 sv = _mm512_set1_ps(scale);
+  __m512 mx = _mm512_set1_ps(m);
+  for (int64_t p = 0; p < len; p += 16) {
+    const __mmask16 k = len - p >= 16 ? __mmask16(0xffff) : __mmask16((1u << (len - p)) - 1);
+    mx = _mm512_mask_max_ps(mx, k, mx, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, row + p), sv));
+  }
+  const float m_new = _mm512_reduce_max_ps(mx);
+  const __m512 mv = _mm512_set1_ps(m_new);
+  __m512 sum = _mm512_setzero_ps();
+  for (int64_t p = 0; p < len; p += 16) {
+    const __mmask16 k = len - p >= 16 ? __mmask16(0xffff) : __mmask16((1u << (len - p)) - 1);
+    const __m512 e = exp16(_mm512_sub_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, row + p), sv), mv));
+    _mm512_mask_storeu_ps(row + p, k, e);
+    sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(k, e));
+  }
+  for (int64_t p = len; p < visible; p += 16) {
+    const __mmask16 k = visible - p >= 16 ? __mmask16(0xffff) : __mmask16((1u << (visible - p)) - 1);
+    _mm512_mask_storeu_ps(row + p, k, _mm512_setzero_ps());
+  }
+  const float correction = exp16(_mm512_set1_ps(m - m_new))[0];  // 0 when m = -inf
+  l = l * correction + _mm512_reduce_add_ps(sum);
+  m = m_new;
+  return correction;
+}
+
+}  // namespace dsinfer::cpu::avx512
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
