@@ -15,6 +15,8 @@
 
 namespace dsinfer::cpu::avx512 {
 
+inline constexpr int64_t kPrefetchRows = 16;  // rows ahead (a Source with prefetch_row)
+
 template <int V>
 struct FloatVectors {
   __m512 v[V];
@@ -32,6 +34,11 @@ inline void left_multiply_chunk(const Source& src, int64_t n_rows, const float* 
 #pragma GCC unroll 16
     for (int v = 0; v < NG * V; ++v) acc[t][v] = _mm512_setzero_ps();
   for (int64_t d = 0; d < n_rows; ++d) {
+    // Rows a few ahead toward L2 as a whole (later chunks of this range read
+    // the rest of each row): one sequential stream per thread alone leaves
+    // memory idle between a row's demand misses.
+    if constexpr (requires { src.prefetch_row(d); })
+      if (c0 == 0 && d + kPrefetchRows < n_rows) src.prefetch_row(d + kPrefetchRows);
     __m512 xb[TB];
 #pragma GCC unroll 4
     for (int t = 0; t < TB; ++t) xb[t] = _mm512_set1_ps(x[t * ldx + d]);
