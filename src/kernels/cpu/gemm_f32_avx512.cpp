@@ -5,11 +5,7 @@
 
 #include "kernels/cpu/gemm_f32.h"
 
-#pragma GCC push_options
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")
+#include "kernels/cpu/avx512_region_begin.h"
 
 namespace dsinfer::cpu::avx512 {
 namespace {
@@ -77,5 +73,4 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, in
 
 }  // namespace dsinfer::cpu::avx512
 
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
+#include "kernels/cpu/avx512_region_end.h"

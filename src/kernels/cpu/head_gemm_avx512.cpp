@@ -5,12 +5,7 @@
 
 #include "kernels/cpu/head_gemm.h"
 
-#pragma GCC push_options
-// GCC 12 false positive inside its own intrinsics (undefined passthrough).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")
+#include "kernels/cpu/avx512_region_begin.h"
 
 #include "kernels/cpu/vector_exp_avx512.h"
 
@@ -91,5 +86,4 @@ void exp_inplace(float* x, int64_t n) {
 
 }  // namespace dsinfer::cpu::avx512
 
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
+#include "kernels/cpu/avx512_region_end.h"

@@ -6,11 +6,7 @@
 
 #include "kernels/cpu/vocab_reductions.h"
 
-#pragma GCC push_options
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")
+#include "kernels/cpu/avx512_region_begin.h"
 
 #include "kernels/cpu/vector_exp_avx512.h"
 
@@ -69,5 +65,4 @@ double exp_shifted(const float* v, int64_t n, float shift, float scale, float* o
 
 }  // namespace dsinfer::cpu::avx512
 
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
+#include "kernels/cpu/avx512_region_end.h"
