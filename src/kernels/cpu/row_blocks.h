@@ -30,7 +30,7 @@ template <class Kernel>
 void for_row_blocks(int64_t n_rows, int64_t n_tokens, int64_t tokens_per_block, int64_t work, Kernel&& kernel) {
   const int64_t kChunk = row_chunk(n_rows);
   const int64_t n_chunks = (n_rows + kChunk - 1) / kChunk;
-#pragma omp parallel if (work > 32768)
+#pragma omp parallel if (work > 32768 && !omp_in_parallel())
   for (int64_t t0 = 0; t0 < n_tokens; t0 += tokens_per_block) {
     const int64_t t1 = std::min(n_tokens, t0 + tokens_per_block);
     // Dynamic: on a shared machine one core may be slowed by another process;
