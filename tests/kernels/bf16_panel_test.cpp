@@ -103,5 +103,33 @@ TEST_F(Bf16Panels, KMajorPackingAccumulates) {
     }
 }
 
+// On AMX a token's outputs do not depend on how many tokens share its step
+// (MTP verify steps give plain decode's greedy tokens): alone (the one-token
+// tiles that read x unpacked) it gets the bits it gets among 5 or 17, for
+// tile widths and rows with a ragged last tile. (Without AMX, or for widths
+// off the tiles, bf16 products start at kBf16PanelMinTokens in another
+// order: a known gap.)
+TEST_F(Bf16Panels, TokenAloneEqualsTokenAmongOthersOnTiles) {
+  if (!cpu::cpu_features().amx_bf16) GTEST_SKIP() << "no AMX-BF16: the panels sum in another order";
+  for (int64_t rows : {16, 83, 1041})
+    for (int64_t cols : {64, 96, 7168}) {
+      const auto wf = random_floats(static_cast<size_t>(rows * cols), 5);
+      std::vector<uint16_t> wb(wf.size());
+      for (size_t i = 0; i < wf.size(); ++i) wb[i] = float_to_bf16(wf[i]);
+      LinearWeight w;
+      w.format = WeightFormat::BF16;
+      w.rows = rows, w.cols = cols, w.data = wb.data(), w.bf16_inputs = true;
+      for (int64_t tokens : {5, 17}) {
+        const auto x = random_floats(static_cast<size_t>(tokens * cols), 9);
+        std::vector<float> all(static_cast<size_t>(tokens * rows)), one(static_cast<size_t>(rows));
+        cpu::linear_bf16_rows(w, 0, rows, x.data(), tokens, all.data(), rows);
+        const int64_t t = tokens - 1;
+        cpu::linear_bf16_rows(w, 0, rows, x.data() + t * cols, 1, one.data(), rows);
+        for (int64_t r = 0; r < rows; ++r)
+          ASSERT_EQ(one[r], all[t * rows + r]) << "rows " << rows << " cols " << cols << " tokens " << tokens << " r " << r;
+      }
+    }
+}
+
 }  // namespace
 }  // namespace dsinfer

@@ -36,8 +36,12 @@ bool request_tile_permission() {
 namespace dsinfer::cpu::amx {
 namespace {
 
-// Palette 1, every tile 16 rows x 64 bytes: tmm0-3 sums (weight tile i x
-// token tile j in tmm i + 2j), tmm4-5 weight tiles, tmm6-7 token tiles.
+// Palette 1. Full: every tile 16 rows x 64 bytes: tmm0-3 sums (weight tile
+// i x token tile j in tmm i + 2j), tmm4-5 weight tiles, tmm6-7 token tiles.
+// One token: the sums and the token tiles are one column (16 rows x 4
+// bytes): the activation row itself is the token tile (k-group g's 4 bytes
+// are bytes 4g..4g+3 of x), so nothing is packed and each step reads 64
+// bytes of x instead of a 1 KB tile of 15 padding tokens.
 struct alignas(64) TileConfig {
   uint8_t palette = 1, start_row = 0;
   uint8_t reserved[14] = {};
@@ -45,18 +49,27 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
-// Once per thread (OpenMP threads live for the process; only these kernels
-// use tiles, so the configuration never changes).
-void configure_this_thread() {
-  static thread_local bool configured = false;
-  if (configured) return;
+enum class TileShape : uint8_t { None, Full, OneToken };
+
+constexpr TileConfig make_config(TileShape shape) {
   TileConfig c;
   for (int i = 0; i < 8; ++i) {
-    c.colsb[i] = 64;
+    const bool narrow = shape == TileShape::OneToken && (i < 4 || i > 5);  // sums and token tiles
+    c.colsb[i] = narrow ? 4 : 64;
     c.rows[i] = 16;
   }
-  _tile_loadconfig(&c);
-  configured = true;
+  return c;
+}
+constexpr TileConfig kFullConfig = make_config(TileShape::Full), kOneTokenConfig = make_config(TileShape::OneToken);
+
+// Loads a thread's tile configuration when it changes (OpenMP threads live
+// for the process; only these kernels use tiles; a switch costs one
+// ldtilecfg, a few per decode layer).
+void configure_this_thread(TileShape shape = TileShape::Full) {
+  static thread_local TileShape current = TileShape::None;
+  if (current == shape) return;
+  _tile_loadconfig(shape == TileShape::OneToken ? &kOneTokenConfig : &kFullConfig);
+  current = shape;
 }
 
 constexpr int64_t kPrefetchAhead = 256;  // bytes ahead in each weight row
@@ -254,6 +267,29 @@ void bf16_parts_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, co
 void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles, int64_t t0,
                int64_t t1, float* y, int64_t ldy, int64_t out_row0) {
   bf16_parts_rows<1>(w, cols, r0, r1, x_tiles, 0, t0, t1, y, ldy, out_row0);
+}
+
+void bf16_rows_one_token(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint16_t* x, float* y,
+                         int64_t out_row0) {
+  configure_this_thread(TileShape::OneToken);
+  const auto* wb = reinterpret_cast<const uint8_t*>(w);
+  const auto* xb = reinterpret_cast<const uint8_t*>(x);
+  const int64_t row_bytes = cols * 2;
+  for (int64_t r = r0; r < r1; r += kTileRows) {
+    // tile_block<true, 1>'s loop: one chain of sums over k in the same order.
+    const uint8_t* wr = wb + r * row_bytes;
+    _tile_zero(0);
+    for (int64_t k = 0; k < row_bytes; k += kTileBytes) {
+      if (k + kPrefetchAhead < row_bytes)
+#pragma GCC unroll 16
+        for (int m = 0; m < kTileRows; ++m)
+          _mm_prefetch(reinterpret_cast<const char*>(wr + m * row_bytes + k + kPrefetchAhead), _MM_HINT_T0);
+      _tile_loadd(4, wr + k, row_bytes);
+      _tile_loadd(6, xb + k, 4);
+      _tile_dpbf16ps(0, 4, 6);
+    }
+    _tile_stored(0, y + (r - out_row0), 4);  // 16 rows x 1 float: contiguous outputs
+  }
 }
 
 void bf16x3_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles,

@@ -56,6 +56,13 @@ void split_bf16x3(const float* x, int64_t n, uint16_t* hi, uint16_t* mid, uint16
 void bf16x3_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles,
                  int64_t part_bytes, int64_t t0, int64_t t1, float* y, int64_t ldy, int64_t out_row0);
 
+// bf16_rows for one token whose bf16 activations x (cols) are read as they
+// are (no pack_x_tiles): y[r - out_row0] for rows [r0, r1) ((r1 - r0) %
+// 16 == 0). The same products and order of sums as bf16_rows, so the same
+// bits as that token among others.
+void bf16_rows_one_token(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint16_t* x, float* y,
+                         int64_t out_row0);
+
 // Pair layout of a bf16 matrix v [k][n] (rows ldv apart; k even, n % 32
 // == 0), the form tdpbf16ps takes its second operand in: row g of out (2n
 // values) holds (v[2g][j], v[2g+1][j]) for each column j.

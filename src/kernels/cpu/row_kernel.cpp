@@ -82,6 +82,14 @@ std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, in
     };
     return k;
   }
+  if (n_tokens == 1) {  // the row itself is the token tile: nothing to pack
+    K.run = [&K, wd, row_begin, y](int64_t r0, int64_t r1, int64_t, int64_t) {
+      const int64_t mid = amx::whole_tiles_end(r0, r1);
+      if (mid > r0) amx::bf16_rows_one_token(wd, K.cols, row_begin + r0, row_begin + mid, K.xb.data(), y, row_begin);
+      if (mid < r1) avx512::bf16_rows(wd, K.cols, row_begin + mid, row_begin + r1, K.xb.data(), 0, 1, y, 1, row_begin);
+    };
+    return k;
+  }
   pack_tiles(K, K.xb.data(), w.cols * 2, prepare_on_team(n_tokens, w.cols));
   K.tokens_per_block = amx_tokens_per_block(n_tokens, w.cols * 2);
   K.run = [&K, wd, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
