@@ -36,12 +36,12 @@ bool request_tile_permission() {
 namespace dsinfer::cpu::amx {
 namespace {
 
-// Palette 1. Full: every tile 16 rows x 64 bytes: tmm0-3 sums (weight tile
-// i x token tile j in tmm i + 2j), tmm4-5 weight tiles, tmm6-7 token tiles.
-// One token: the sums and the token tiles are one column (16 rows x 4
-// bytes): the activation row itself is the token tile (k-group g's 4 bytes
-// are bytes 4g..4g+3 of x), so nothing is packed and each step reads 64
-// bytes of x instead of a 1 KB tile of 15 padding tokens.
+// Palette 1. Every tile 16 rows; the weight tiles (tmm4-5) 64 bytes wide,
+// the sums (tmm0-3: weight tile i x token tile j in tmm i + 2j) and token
+// tiles (tmm6-7) 4 bytes per token: 16 tokens (64 bytes) for the general
+// kernels, fewer for the narrow ones (few-token decode), whose token tile
+// is then dense (pack_x_narrow; one token: the activation row itself, as
+// k-group g's 4 bytes are bytes 4g..4g+3 of x).
 struct alignas(64) TileConfig {
   uint8_t palette = 1, start_row = 0;
   uint8_t reserved[14] = {};
@@ -49,27 +49,27 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
-enum class TileShape : uint8_t { None, Full, OneToken };
-
-constexpr TileConfig make_config(TileShape shape) {
-  TileConfig c;
-  for (int i = 0; i < 8; ++i) {
-    const bool narrow = shape == TileShape::OneToken && (i < 4 || i > 5);  // sums and token tiles
-    c.colsb[i] = narrow ? 4 : 64;
-    c.rows[i] = 16;
+// The configurations for 1..16 tokens, built once (in memory, for ldtilecfg).
+struct TileConfigs {
+  TileConfig by_tokens[kTileTokens + 1];
+  TileConfigs() {
+    for (int n = 1; n <= kTileTokens; ++n)
+      for (int i = 0; i < 8; ++i) {
+        by_tokens[n].colsb[i] = static_cast<uint16_t>(i == 4 || i == 5 ? kTileBytes : 4 * n);
+        by_tokens[n].rows[i] = 16;
+      }
   }
-  return c;
-}
-constexpr TileConfig kFullConfig = make_config(TileShape::Full), kOneTokenConfig = make_config(TileShape::OneToken);
+};
 
-// Loads a thread's tile configuration when it changes (OpenMP threads live
-// for the process; only these kernels use tiles; a switch costs one
-// ldtilecfg, a few per decode layer).
-void configure_this_thread(TileShape shape = TileShape::Full) {
-  static thread_local TileShape current = TileShape::None;
-  if (current == shape) return;
-  _tile_loadconfig(shape == TileShape::OneToken ? &kOneTokenConfig : &kFullConfig);
-  current = shape;
+// Loads the thread's tile configuration when the token width changes
+// (OpenMP threads live for the process; only these kernels use tiles; a
+// switch is one ldtilecfg, a few per decode layer).
+void configure_this_thread(int tokens = kTileTokens) {
+  static const TileConfigs configs;
+  static thread_local int current = 0;
+  if (current == tokens) return;
+  _tile_loadconfig(&configs.by_tokens[tokens]);
+  current = tokens;
 }
 
 constexpr int64_t kPrefetchAhead = 256;  // bytes ahead in each weight row
@@ -213,6 +213,34 @@ inline void transpose_sums(const void* sums, __m512i out[16]) {
   avx512::transpose16_epi32(in, out);
 }
 
+// Rows [r0, r1) (whole 16-row tiles) x n < 16 tokens from dense token
+// tiles (pack_x_narrow): tile_block<Bf16, 1>'s loop with n-column sums, the
+// same products and order of sums per output; write(sums, r) takes sums
+// [16 rows][n].
+template <bool Bf16, class Sum, class Write>
+inline void narrow_rows(const void* weights, int64_t row_bytes, int64_t r0, int64_t r1, const uint8_t* x, int n,
+                        Write&& write) {
+  configure_this_thread(n);
+  alignas(64) Sum sums[kTileRows * kTileTokens];
+  const auto* w = static_cast<const uint8_t*>(weights);
+  for (int64_t r = r0; r < r1; r += kTileRows) {
+    const uint8_t* wr = w + r * row_bytes;
+    _tile_zero(0);
+    for (int64_t k = 0; k < row_bytes; k += kTileBytes) {
+      if (k + kPrefetchAhead < row_bytes)
+#pragma GCC unroll 16
+        for (int m = 0; m < kTileRows; ++m)
+          _mm_prefetch(reinterpret_cast<const char*>(wr + m * row_bytes + k + kPrefetchAhead), _MM_HINT_T0);
+      _tile_loadd(4, wr + k, row_bytes);
+      _tile_loadd(6, x + k * n, 4 * n);
+      if constexpr (Bf16) _tile_dpbf16ps(0, 4, 6);
+      else _tile_dpbssd(0, 4, 6);
+    }
+    _tile_stored(0, sums, 4 * n);
+    write(sums, r);
+  }
+}
+
 }  // namespace
 
 void pack_x_tiles(const void* x, int64_t n_tokens, int64_t row_bytes, uint8_t* out) {
@@ -227,6 +255,34 @@ void pack_x_tiles(const void* x, int64_t n_tokens, int64_t row_bytes, uint8_t* o
 #pragma GCC unroll 16
       for (int g = 0; g < 16; ++g) _mm512_storeu_si512(dst + 64 * g, tr[g]);
     }
+}
+
+void pack_x_narrow(const void* x, int64_t n_tokens, int64_t row_bytes, uint8_t* out) {
+  // Dword g of step j (64 bytes) of token t at out dword (16 j + g) n + t.
+  const auto* in = static_cast<const uint32_t*>(x);
+  auto* o = reinterpret_cast<uint32_t*>(out);
+  const int64_t dwords = row_bytes / 4;
+  for (int64_t d = 0; d < dwords; ++d)
+    for (int64_t t = 0; t < n_tokens; ++t) o[d * n_tokens + t] = in[t * dwords + d];
+}
+
+void int8_rows_narrow(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x, int64_t n_tokens,
+                      const float* xs, const float* ws, float* y, int64_t ldy, int64_t out_row0) {
+  const int n = static_cast<int>(n_tokens);
+  narrow_rows<false, int32_t>(w, cols, r0, r1, x, n, [&](const int32_t* s, int64_t r) {
+    for (int t = 0; t < n; ++t)  // avx512::int8_block's expression
+      for (int64_t m = 0; m < kTileRows; ++m)
+        y[t * ldy + (r + m - out_row0)] = static_cast<float>(s[m * n + t]) * xs[t] * ws[r + m];
+  });
+}
+
+void bf16_rows_narrow(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x, int64_t n_tokens,
+                      float* y, int64_t ldy, int64_t out_row0) {
+  const int n = static_cast<int>(n_tokens);
+  narrow_rows<true, float>(w, cols * 2, r0, r1, x, n, [&](const float* s, int64_t r) {
+    for (int t = 0; t < n; ++t)
+      for (int64_t m = 0; m < kTileRows; ++m) y[t * ldy + (r + m - out_row0)] = s[m * n + t];
+  });
 }
 
 void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles, int64_t t0, int64_t t1,
@@ -267,29 +323,6 @@ void bf16_parts_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, co
 void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles, int64_t t0,
                int64_t t1, float* y, int64_t ldy, int64_t out_row0) {
   bf16_parts_rows<1>(w, cols, r0, r1, x_tiles, 0, t0, t1, y, ldy, out_row0);
-}
-
-void bf16_rows_one_token(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint16_t* x, float* y,
-                         int64_t out_row0) {
-  configure_this_thread(TileShape::OneToken);
-  const auto* wb = reinterpret_cast<const uint8_t*>(w);
-  const auto* xb = reinterpret_cast<const uint8_t*>(x);
-  const int64_t row_bytes = cols * 2;
-  for (int64_t r = r0; r < r1; r += kTileRows) {
-    // tile_block<true, 1>'s loop: one chain of sums over k in the same order.
-    const uint8_t* wr = wb + r * row_bytes;
-    _tile_zero(0);
-    for (int64_t k = 0; k < row_bytes; k += kTileBytes) {
-      if (k + kPrefetchAhead < row_bytes)
-#pragma GCC unroll 16
-        for (int m = 0; m < kTileRows; ++m)
-          _mm_prefetch(reinterpret_cast<const char*>(wr + m * row_bytes + k + kPrefetchAhead), _MM_HINT_T0);
-      _tile_loadd(4, wr + k, row_bytes);
-      _tile_loadd(6, xb + k, 4);
-      _tile_dpbf16ps(0, 4, 6);
-    }
-    _tile_stored(0, y + (r - out_row0), 4);  // 16 rows x 1 float: contiguous outputs
-  }
 }
 
 void bf16x3_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles,

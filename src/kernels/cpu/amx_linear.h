@@ -56,12 +56,17 @@ void split_bf16x3(const float* x, int64_t n, uint16_t* hi, uint16_t* mid, uint16
 void bf16x3_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles,
                  int64_t part_bytes, int64_t t0, int64_t t1, float* y, int64_t ldy, int64_t out_row0);
 
-// bf16_rows for one token whose bf16 activations x (cols) are read as they
-// are (no pack_x_tiles): y[r - out_row0] for rows [r0, r1) ((r1 - r0) %
-// 16 == 0). The same products and order of sums as bf16_rows, so the same
-// bits as that token among others.
-void bf16_rows_one_token(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint16_t* x, float* y,
-                         int64_t out_row0);
+// Few-token forms (n_tokens < 16, rows (r1 - r0) % 16 == 0): token tiles
+// only n tokens wide, so a step reads 64 n bytes of activations instead of
+// a 1 KB tile padded to 16 tokens. x as pack_x_narrow writes it (row_bytes
+// % 64 == 0; for one token that is the activation row itself). The same
+// products and order of sums as int8_rows / bf16_rows: the same bits as
+// those tokens among more.
+void pack_x_narrow(const void* x, int64_t n_tokens, int64_t row_bytes, uint8_t* out);
+void int8_rows_narrow(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x, int64_t n_tokens,
+                      const float* xs, const float* ws, float* y, int64_t ldy, int64_t out_row0);
+void bf16_rows_narrow(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x, int64_t n_tokens,
+                      float* y, int64_t ldy, int64_t out_row0);
 
 // Pair layout of a bf16 matrix v [k][n] (rows ldv apart; k even, n % 32
 // == 0), the form tdpbf16ps takes its second operand in: row g of out (2n

@@ -66,6 +66,15 @@ void pack_tiles(RowKernel& k, const void* x, int64_t row_bytes, bool team) {
   }
 }
 
+// The activations (rows row_bytes long) as narrow token tiles; one token's
+// row already is one.
+const uint8_t* narrow_tiles(RowKernel& k, const void* x, int64_t row_bytes) {
+  if (k.n_tokens == 1) return static_cast<const uint8_t*>(x);
+  k.x_tiles.resize(static_cast<size_t>(k.n_tokens * row_bytes));
+  amx::pack_x_narrow(x, k.n_tokens, row_bytes, k.x_tiles.data());
+  return k.x_tiles.data();
+}
+
 }  // namespace
 
 std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, int64_t row_begin, int64_t n_rows,
@@ -82,11 +91,16 @@ std::unique_ptr<RowKernel> prepare_bf16_rounded_kernel(const LinearWeight& w, in
     };
     return k;
   }
-  if (n_tokens == 1) {  // the row itself is the token tile: nothing to pack
-    K.run = [&K, wd, row_begin, y](int64_t r0, int64_t r1, int64_t, int64_t) {
+  if (n_tokens < amx::kTileTokens) {  // narrow token tiles (one token: the row itself, nothing to pack)
+    const uint8_t* xd = narrow_tiles(K, K.xb.data(), w.cols * 2);
+    K.tokens_per_block = n_tokens;
+    K.run = [&K, wd, xd, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t, int64_t) {
       const int64_t mid = amx::whole_tiles_end(r0, r1);
-      if (mid > r0) amx::bf16_rows_one_token(wd, K.cols, row_begin + r0, row_begin + mid, K.xb.data(), y, row_begin);
-      if (mid < r1) avx512::bf16_rows(wd, K.cols, row_begin + mid, row_begin + r1, K.xb.data(), 0, 1, y, 1, row_begin);
+      if (mid > r0)
+        amx::bf16_rows_narrow(wd, K.cols, row_begin + r0, row_begin + mid, xd, K.n_tokens, y, y_stride, row_begin);
+      if (mid < r1)
+        avx512::bf16_rows(wd, K.cols, row_begin + mid, row_begin + r1, K.xb.data(), 0, K.n_tokens, y, y_stride,
+                          row_begin);
     };
     return k;
   }
@@ -155,6 +169,20 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
     for (int64_t t = 0; t < n_tokens; ++t)
       avx512::quantize_int8(x + t * cols, 1, cols, K.xq.data() + t * cols, K.scales.data() + t, K.sums.data() + t);
     const auto* wd = static_cast<const int8_t*>(w.data);
+    if (tiles && n_tokens < amx::kTileTokens) {  // narrow token tiles
+      const uint8_t* xd = narrow_tiles(K, K.xq.data(), cols);
+      K.tokens_per_block = n_tokens;
+      K.run = [&K, wd, xd, &w, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t, int64_t) {
+        const int64_t mid = amx::whole_tiles_end(r0, r1);
+        if (mid > r0)
+          amx::int8_rows_narrow(wd, K.cols, row_begin + r0, row_begin + mid, xd, K.n_tokens, K.scales.data(), w.scale,
+                                y, y_stride, row_begin);
+        if (mid < r1)
+          avx512::int8_rows(wd, K.cols, row_begin + mid, row_begin + r1, K.xq.data(), K.sums.data(), 0, K.n_tokens,
+                            K.scales.data(), w.scale, y, nullptr, y_stride, row_begin);
+      };
+      return k;
+    }
     if (tiles) {
       pack_tiles(K, K.xq.data(), cols, team);
       K.tokens_per_block = amx_tokens_per_block(n_tokens, cols);
