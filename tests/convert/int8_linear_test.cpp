@@ -135,11 +135,14 @@ TEST(Int8Linear, AppliesScalesAfterIntegerAccumulation) {
 }
 
 // The AMX tiles (on CPUs with AMX; the VNNI tiles elsewhere, same outputs):
+// narrow token tiles below 16 tokens,
 // K a multiple of 64, 16-row weight tiles with VNNI row tails (83 = 5 x 16
 // + 3), partial and odd token tiles (4, 17, 33), the prefill token blocks
 // (300 tokens at K = 8192: blocks of 128, 128 and 44), and (1040 rows: row
 // chunks of 32) the 2 x 2 blocks of many tokens.
 TEST(Int8Linear, AmxTilesMatchTheIntegerReference) {
+  check_linear_int8(2, 48, 128);  // 2-15 tokens: token tiles as wide as the step (3: odd)
+  check_linear_int8(3, 83, 512);
   check_linear_int8(4, 48, 128);
   check_linear_int8(8, 83, 512);
   check_linear_int8(17, 32, 192);

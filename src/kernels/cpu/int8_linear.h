@@ -15,9 +15,11 @@ namespace dsinfer::cpu {
 // dot-form tiles read the weights in place.
 inline constexpr int64_t kInt8PanelMinTokens = 72;
 // From this many tokens on, W8A8 linears run on AMX tiles where the CPU has
-// them (a token tile holds 16: below this its padding costs more than the
-// VNNI tiles' reuse gains; see gemv_bench).
-inline constexpr int64_t kInt8AmxMinTokens = 4;
+// them (below 16 on tiles only as wide as the step's tokens). gemv_bench,
+// interleaved, from memory: at 2-3 tokens the tiles stream 63-105 % of the
+// ceiling where the VNNI tiles got 43-80 %; at one token VNNI is as fast or
+// faster (q_b_proj 81-96 % vs 63-70 %). The sums are exact either way.
+inline constexpr int64_t kInt8AmxMinTokens = 2;
 // Int8 activations: ~256 KB per token block, but at least 36 tokens so that
 // long-K projections (o_proj, K = 16384) do not re-stream their weights for
 // every dozen tokens.
