@@ -110,7 +110,11 @@ void mla_decode_attention(const MlaShape& s, std::span<const AttentionSeq> seqs,
   const int64_t n_items = static_cast<int64_t>(items.size());
   // Every element is written before it is read (first blocks write, m and l are filled).
   std::vector<float>&acc = ws.acc, &mx = ws.mx, &sum = ws.sum;
-  acc.resize(static_cast<size_t>(n_items * rank * hp));
+  const auto need = static_cast<size_t>(n_items * rank * hp);
+  // Kept from step to step, but a burst's is given back: over 64 MB and more
+  // than 4x what this step needs (R1: 256 KB per decode token and range).
+  if (acc.capacity() > 4 * need && acc.capacity() * sizeof(float) > (size_t{64} << 20)) std::vector<float>().swap(acc);
+  acc.resize(need);
   mx.resize(static_cast<size_t>(n_items * hp));
   sum.resize(static_cast<size_t>(n_items * hp));
 #pragma omp parallel

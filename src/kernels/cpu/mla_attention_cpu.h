@@ -18,7 +18,8 @@ inline constexpr int64_t kExpandedKeyChunk = 1024;
 // Buffers the attention paths reuse from step to step (one caller at a
 // time): prefill's expanded key chunk; decode's per-item partial outputs,
 // which at a served batch are megabytes that a fresh allocation would zero
-// and fault in on every layer of every step.
+// and fault in on every layer of every step (a burst's large buffer is
+// given back once steps need far less).
 struct MlaScratch {
   std::vector<float> latents, k_pe, kv;
   std::vector<float> acc, mx, sum;
