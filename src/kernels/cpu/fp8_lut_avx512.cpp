@@ -16,6 +16,7 @@
 
 #include "kernels/cpu/fp8_block_tile.h"
 #include "kernels/cpu/left_multiply_tile.h"
+#include "kernels/cpu/tail_masks_avx512.h"
 
 namespace dsinfer::cpu::avx512 {
 namespace {
@@ -50,7 +51,6 @@ const Tables& tables() {
   return t;
 }
 
-inline __mmask64 tail_mask64(int64_t n) { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
 
 // 64 codes -> two vectors of 32 bf16 words: wl = columns 16L + 0..7 and
 // wh = 16L + 8..15 of each 128-bit lane L (the order fp8_lut_permute_x gives x).

@@ -6,6 +6,7 @@
 #include "kernels/cpu/gemm_f32.h"
 
 #include "kernels/cpu/avx512_region_begin.h"
+#include "kernels/cpu/tail_masks_avx512.h"
 
 namespace dsinfer::cpu::avx512 {
 namespace {
@@ -65,9 +66,7 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, in
   int64_t j = 0;
   for (; j + 64 <= n; j += 64) panel<4>(m, k, a, a_row, a_col, b + j, ldb, c + j, ldc, accumulate, 0xffff);
   for (; j < n; j += 16) {
-    const int64_t left = n - j;
-    const auto mask = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1u);
-    panel<1>(m, k, a, a_row, a_col, b + j, ldb, c + j, ldc, accumulate, mask);
+    panel<1>(m, k, a, a_row, a_col, b + j, ldb, c + j, ldc, accumulate, tail_mask16(n - j));
   }
 }
 

@@ -8,6 +8,7 @@
 #include "kernels/cpu/avx512_region_begin.h"
 
 #include "kernels/cpu/vector_exp_avx512.h"
+#include "kernels/cpu/tail_masks_avx512.h"
 
 namespace dsinfer::cpu::avx512 {
 namespace {
@@ -79,7 +80,7 @@ void head_gemm(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_co
 // a degree-7 Taylor/Horner polynomial on |r| <= ln2/2.
 void exp_inplace(float* x, int64_t n) {
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1);
+    const __mmask16 m = tail_mask16(n - i);
     _mm512_mask_storeu_ps(x + i, m, exp16(_mm512_maskz_loadu_ps(m, x + i)));
   }
 }

@@ -19,6 +19,7 @@
 #include "kernels/cpu/fp8_block_tile.h"
 #include "kernels/cpu/left_multiply_tile.h"
 #include "kernels/cpu/transpose16_avx512.h"
+#include "kernels/cpu/tail_masks_avx512.h"
 
 namespace dsinfer::cpu::avx512 {
 namespace {
@@ -35,10 +36,6 @@ constexpr int kGemvRows = 8;
 // Integer sums: bit-identical either way. (The float kernels keep four rows:
 // with one row their single FMA chain, not memory, sets the pace.)
 constexpr int64_t kStreamTokens = 1;
-
-inline __mmask64 tail_mask64(int64_t n) { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
-inline __mmask32 tail_mask32(int64_t n) { return n >= 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1; }
-inline __mmask16 tail_mask16(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1); }
 
 // Runs tile.template operator()<T>(t) over tokens [t0, t1): tiles of 12
 // tokens, then one tile of the remaining 1-11 (the panel kernels' widths).

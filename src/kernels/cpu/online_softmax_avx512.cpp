@@ -8,6 +8,7 @@
 #include "kernels/cpu/avx512_region_begin.h"
 
 #include "kernels/cpu/vector_exp_avx512.h"
+#include "kernels/cpu/tail_masks_avx512.h"
 
 namespace dsinfer::cpu::avx512 {
 
@@ -19,20 +20,20 @@ float online_softmax_row(float* row, int64_t len, int64_t visible, float scale, 
   const __m512 sv = _mm512_set1_ps(scale);
   __m512 mx = _mm512_set1_ps(m);
   for (int64_t p = 0; p < len; p += 16) {
-    const __mmask16 k = len - p >= 16 ? __mmask16(0xffff) : __mmask16((1u << (len - p)) - 1);
+    const __mmask16 k = tail_mask16(len - p);
     mx = _mm512_mask_max_ps(mx, k, mx, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, row + p), sv));
   }
   const float m_new = _mm512_reduce_max_ps(mx);
   const __m512 mv = _mm512_set1_ps(m_new);
   __m512 sum = _mm512_setzero_ps();
   for (int64_t p = 0; p < len; p += 16) {
-    const __mmask16 k = len - p >= 16 ? __mmask16(0xffff) : __mmask16((1u << (len - p)) - 1);
+    const __mmask16 k = tail_mask16(len - p);
     const __m512 e = exp16(_mm512_sub_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, row + p), sv), mv));
     _mm512_mask_storeu_ps(row + p, k, e);
     sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(k, e));
   }
   for (int64_t p = len; p < visible; p += 16) {
-    const __mmask16 k = visible - p >= 16 ? __mmask16(0xffff) : __mmask16((1u << (visible - p)) - 1);
+    const __mmask16 k = tail_mask16(visible - p);
     _mm512_mask_storeu_ps(row + p, k, _mm512_setzero_ps());
   }
   const float correction = exp16(_mm512_set1_ps(m - m_new))[0];  // 0 when m = -inf

@@ -9,12 +9,9 @@
 #include "kernels/cpu/avx512_region_begin.h"
 
 #include "kernels/cpu/vector_exp_avx512.h"
+#include "kernels/cpu/tail_masks_avx512.h"
 
 namespace dsinfer::cpu::avx512 {
-namespace {
-__mmask16 tail_mask(int64_t left) { return left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1); }
-}  // namespace
-
 float vocab_max(const float* v, int64_t n, bool* nan) {
   __m512 m0 = _mm512_set1_ps(-INFINITY), m1 = m0;
   __mmask16 bad = 0;
@@ -26,7 +23,7 @@ float vocab_max(const float* v, int64_t n, bool* nan) {
     m1 = _mm512_max_ps(m1, b);
   }
   for (; i < n; i += 16) {
-    const __mmask16 t = tail_mask(n - i);
+    const __mmask16 t = tail_mask16(n - i);
     const __m512 a = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), t, v + i);
     bad |= _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q);
     m0 = _mm512_max_ps(m0, a);
@@ -38,7 +35,7 @@ float vocab_max(const float* v, int64_t n, bool* nan) {
 int64_t first_equal(const float* v, int64_t n, float value) {
   const __m512 x = _mm512_set1_ps(value);
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 t = tail_mask(n - i);
+    const __mmask16 t = tail_mask16(n - i);
     const __mmask16 hit = _mm512_mask_cmp_ps_mask(t, _mm512_maskz_loadu_ps(t, v + i), x, _CMP_EQ_OQ);
     if (hit) return i + __builtin_ctz(hit);
   }
@@ -52,7 +49,7 @@ double exp_shifted(const float* v, int64_t n, float shift, float scale, float* o
     const int64_t end = run + 1024 < n ? run + 1024 : n;
     __m512 acc = _mm512_setzero_ps();
     for (int64_t i = run; i < end; i += 16) {
-      const __mmask16 t = tail_mask(end - i);
+      const __mmask16 t = tail_mask16(end - i);
       const __m512 e = exp16(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(t, v + i), s), k));
       const __m512 em = _mm512_maskz_mov_ps(t, e);
       if (out) _mm512_mask_storeu_ps(out + i, t, em);
