@@ -32,6 +32,7 @@ bool request_tile_permission() {
 #pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,amx-tile,amx-int8,amx-bf16")
 
 #include "kernels/cpu/transpose16_avx512.h"
+#include "kernels/cpu/tail_masks_avx512.h"
 
 namespace dsinfer::cpu::amx {
 namespace {
@@ -85,15 +86,19 @@ constexpr int64_t kPrefetchAhead = 256;  // bytes ahead in each weight row
 // Parts > 1 (bf16 only): the activations are Parts bf16 tensors whose sum is
 // the float32 x (split_bf16x3), part p at b + p * part_bytes; each weight
 // tile is loaded once for all parts, the parts' products summed in order.
+//
+// n < 16 (NB = 1; the tiles configured n tokens wide): one dense token tile
+// of n tokens (pack_x_narrow), sums to out as [16 rows][n tokens].
 template <bool Bf16, int NB, int Parts = 1>
-inline void tile_block(const void* weights, int64_t row_bytes, const uint8_t* b, int64_t part_bytes, void* out) {
+inline void tile_block(const void* weights, int64_t row_bytes, const uint8_t* b, int64_t part_bytes, void* out,
+                       int64_t n = kTileTokens) {
   const auto* w = static_cast<const uint8_t*>(weights);
   auto* o = static_cast<uint8_t*>(out);
   _tile_zero(0);
   if constexpr (NB > 1) _tile_zero(1);
   const uint8_t* b1 = b + kTileTokens * row_bytes;
   for (int64_t k = 0; k < row_bytes; k += kTileBytes) {
-    const int64_t kb = k / kTileBytes * 1024;
+    const int64_t kb = k * n;  // this step's token tile: 16 k-groups x n tokens x 4 bytes
     if (k + kPrefetchAhead < row_bytes)
 #pragma GCC unroll 16
       for (int m = 0; m < kTileRows; ++m)
@@ -101,7 +106,7 @@ inline void tile_block(const void* weights, int64_t row_bytes, const uint8_t* b,
     _tile_loadd(4, w + k, row_bytes);
 #pragma GCC unroll 3
     for (int p = 0; p < Parts; ++p) {
-      _tile_loadd(6, b + p * part_bytes + kb, 64);
+      _tile_loadd(6, b + p * part_bytes + kb, 4 * n);
       if constexpr (Bf16) _tile_dpbf16ps(0, 4, 6);
       else _tile_dpbssd(0, 4, 6);
       if constexpr (NB > 1) {
@@ -111,7 +116,7 @@ inline void tile_block(const void* weights, int64_t row_bytes, const uint8_t* b,
       }
     }
   }
-  _tile_stored(0, o, 64);
+  _tile_stored(0, o, 4 * n);
   if constexpr (NB > 1) _tile_stored(1, o + 1024, 64);
 }
 
@@ -214,9 +219,8 @@ inline void transpose_sums(const void* sums, __m512i out[16]) {
 }
 
 // Rows [r0, r1) (whole 16-row tiles) x n < 16 tokens from dense token
-// tiles (pack_x_narrow): tile_block<Bf16, 1>'s loop with n-column sums, the
-// same products and order of sums per output; write(sums, r) takes sums
-// [16 rows][n].
+// tiles (pack_x_narrow) through tile_block, so the same products and order
+// of sums per output as with 16; write(sums, r) takes sums [16 rows][n].
 template <bool Bf16, class Sum, class Write>
 inline void narrow_rows(const void* weights, int64_t row_bytes, int64_t r0, int64_t r1, const uint8_t* x, int n,
                         Write&& write) {
@@ -224,19 +228,7 @@ inline void narrow_rows(const void* weights, int64_t row_bytes, int64_t r0, int6
   alignas(64) Sum sums[kTileRows * kTileTokens];
   const auto* w = static_cast<const uint8_t*>(weights);
   for (int64_t r = r0; r < r1; r += kTileRows) {
-    const uint8_t* wr = w + r * row_bytes;
-    _tile_zero(0);
-    for (int64_t k = 0; k < row_bytes; k += kTileBytes) {
-      if (k + kPrefetchAhead < row_bytes)
-#pragma GCC unroll 16
-        for (int m = 0; m < kTileRows; ++m)
-          _mm_prefetch(reinterpret_cast<const char*>(wr + m * row_bytes + k + kPrefetchAhead), _MM_HINT_T0);
-      _tile_loadd(4, wr + k, row_bytes);
-      _tile_loadd(6, x + k * n, 4 * n);
-      if constexpr (Bf16) _tile_dpbf16ps(0, 4, 6);
-      else _tile_dpbssd(0, 4, 6);
-    }
-    _tile_stored(0, sums, 4 * n);
+    tile_block<Bf16, 1>(w + r * row_bytes, row_bytes, x, 0, sums, n);
     write(sums, r);
   }
 }
@@ -341,30 +333,16 @@ inline __m512 widen_bf16(__m512i b) { return _mm512_castsi512_ps(_mm512_slli_epi
 }  // namespace
 
 void split_bf16x3(const float* x, int64_t n, uint16_t* hi, uint16_t* mid, uint16_t* lo) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512 v = _mm512_loadu_ps(x + i);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = avx512::tail_mask16(n - i);
+    const __m512 v = _mm512_maskz_loadu_ps(k, x + i);
     const __m512i h = round_to_bf16(v);
     const __m512 r1 = _mm512_sub_ps(v, widen_bf16(h));
     const __m512i m = round_to_bf16(r1);
     const __m512i l = round_to_bf16(_mm512_sub_ps(r1, widen_bf16(m)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(hi + i), _mm512_cvtepi32_epi16(h));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(mid + i), _mm512_cvtepi32_epi16(m));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo + i), _mm512_cvtepi32_epi16(l));
-  }
-  for (; i < n; ++i) {
-    uint32_t u;
-    float r = x[i];
-    uint16_t* out[3] = {hi + i, mid + i, lo + i};
-    for (uint16_t* o : out) {
-      __builtin_memcpy(&u, &r, 4);
-      const uint32_t b = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-      *o = static_cast<uint16_t>(b);
-      const uint32_t back = b << 16;
-      float f;
-      __builtin_memcpy(&f, &back, 4);
-      r -= f;
-    }
+    _mm512_mask_cvtepi32_storeu_epi16(hi + i, k, h);
+    _mm512_mask_cvtepi32_storeu_epi16(mid + i, k, m);
+    _mm512_mask_cvtepi32_storeu_epi16(lo + i, k, l);
   }
 }
 

@@ -12,14 +12,11 @@ namespace dsinfer::cpu {
 // Prefill expands the cached latents to per-head K/V this many keys at a time.
 inline constexpr int64_t kExpandedKeyChunk = 1024;
 
-// Large buffers of the expanded path, reused across the layers of a forward
-// (and across forwards) so a long prefill does not fault in and zero
-// hundreds of MB per layer.
-// Buffers the attention paths reuse from step to step (one caller at a
-// time): prefill's expanded key chunk; decode's per-item partial outputs,
-// which at a served batch are megabytes that a fresh allocation would zero
-// and fault in on every layer of every step (a burst's large buffer is
-// given back once steps need far less).
+// Large buffers the attention paths reuse across layers and steps (one
+// caller at a time), so neither a long prefill (its expanded key chunk:
+// hundreds of MB) nor a served decode batch (its per-range partial outputs:
+// megabytes) faults in and zeroes fresh memory on every layer; a burst's
+// large decode buffer is given back once steps need far less.
 struct MlaScratch {
   std::vector<float> latents, k_pe, kv;
   std::vector<float> acc, mx, sum;

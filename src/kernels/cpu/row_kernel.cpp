@@ -53,16 +53,18 @@ int64_t amx_tokens_per_block(int64_t n_tokens, int64_t row_bytes) {
 }
 
 // k.x_tiles = the activations x (rows row_bytes long) as AMX tiles, one
-// 16-token tile per task when `team`.
-void pack_tiles(RowKernel& k, const void* x, int64_t row_bytes, bool team) {
-  k.x_tiles.resize(static_cast<size_t>(amx::x_tiles_bytes(k.n_tokens, row_bytes)));
+// 16-token tile per task when `team`; with parts > 1, x is that many
+// tensors n_tokens rows apart and their tiles lie x_tiles_bytes apart.
+void pack_tiles(RowKernel& k, const void* x, int64_t row_bytes, bool team, int64_t parts = 1) {
+  const int64_t part_bytes = amx::x_tiles_bytes(k.n_tokens, row_bytes);
+  k.x_tiles.resize(static_cast<size_t>(parts * part_bytes));
   const auto* xb = static_cast<const uint8_t*>(x);
   const int64_t n_tiles = (k.n_tokens + amx::kTileTokens - 1) / amx::kTileTokens;
-#pragma omp parallel for schedule(static) if (team && n_tiles > 1)
-  for (int64_t i = 0; i < n_tiles; ++i) {
-    const int64_t t = i * amx::kTileTokens;
-    amx::pack_x_tiles(xb + t * row_bytes, std::min(amx::kTileTokens, k.n_tokens - t), row_bytes,
-                      k.x_tiles.data() + t * row_bytes);
+#pragma omp parallel for schedule(static) if (team && parts * n_tiles > 1)
+  for (int64_t i = 0; i < parts * n_tiles; ++i) {
+    const int64_t p = i / n_tiles, t = i % n_tiles * amx::kTileTokens;
+    amx::pack_x_tiles(xb + (p * k.n_tokens + t) * row_bytes, std::min(amx::kTileTokens, k.n_tokens - t), row_bytes,
+                      k.x_tiles.data() + p * part_bytes + t * row_bytes);
   }
 }
 
@@ -125,15 +127,8 @@ std::unique_ptr<RowKernel> prepare_bf16x3_kernel(const LinearWeight& w, int64_t 
   const int64_t n = n_tokens * w.cols, row_bytes = w.cols * 2;
   K.xb.resize(static_cast<size_t>(3 * n));
   amx::split_bf16x3(x, n, K.xb.data(), K.xb.data() + n, K.xb.data() + 2 * n);
+  pack_tiles(K, K.xb.data(), row_bytes, prepare_on_team(n_tokens, w.cols), 3);
   const int64_t part_bytes = amx::x_tiles_bytes(n_tokens, row_bytes);
-  K.x_tiles.resize(static_cast<size_t>(3 * part_bytes));
-  const int64_t n_tiles = (n_tokens + amx::kTileTokens - 1) / amx::kTileTokens;
-#pragma omp parallel for schedule(static) if (prepare_on_team(n_tokens, w.cols))
-  for (int64_t i = 0; i < 3 * n_tiles; ++i) {
-    const int64_t p = i / n_tiles, t = i % n_tiles * amx::kTileTokens;
-    amx::pack_x_tiles(K.xb.data() + p * n + t * w.cols, std::min(amx::kTileTokens, n_tokens - t), row_bytes,
-                      K.x_tiles.data() + p * part_bytes + t * row_bytes);
-  }
   // Rows past the last whole tile (n_rows % 16 of them, whatever the token
   // count) on the float32 dot form.
   const float* xs =
