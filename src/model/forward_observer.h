@@ -21,7 +21,7 @@ enum class AttentionPath : uint8_t { Auto, Absorbed, Expanded };
 // Phases may alternate within a layer (projections, core, projections):
 // an observer adds up the time of each phase.
 enum class StepPhase : uint8_t { Attention, Router, RoutedExperts, SharedExpert, Mlp, LmHead, AttentionCore };
-inline constexpr int kStepPhases = 7;
+inline constexpr int kStepPhases = static_cast<int>(StepPhase::AttentionCore) + 1;  // the last one
 const char* step_phase_name(StepPhase p);
 
 class ForwardObserver {

@@ -7,26 +7,20 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "io/numeric_formats.h"
 #include "kernels/cpu/bf16_linear.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear_avx512.h"
+#include "support/random_data.h"
 
 namespace dsinfer {
 namespace {
 
 float round_bf16(float x) { return bf16_to_float(float_to_bf16(x)); }
 
-std::vector<float> random_floats(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
+using test::uniform_floats;
 
 class Bf16Panels : public ::testing::Test {
  protected:
@@ -39,10 +33,9 @@ TEST_F(Bf16Panels, LinearMatchesFloat64OverRoundedOperands) {
   for (int64_t tokens : {1, 5, 47, 48, 130})
     for (int64_t rows : {1, 33, 70, 1041})  // 1041: 32-row chunks (the AMX 2 x 2 blocks of many tokens)
       for (int64_t cols : {64, 200, 201}) {
-        const auto wf = random_floats(static_cast<size_t>(rows * cols), 7);
-        std::vector<uint16_t> wb(wf.size());
-        for (size_t i = 0; i < wf.size(); ++i) wb[i] = float_to_bf16(wf[i]);
-        const auto x = random_floats(static_cast<size_t>(tokens * cols), 11);
+        const auto wf = uniform_floats(static_cast<size_t>(rows * cols), 7);
+        const std::vector<uint16_t> wb = test::bf16_bits(wf);
+        const auto x = uniform_floats(static_cast<size_t>(tokens * cols), 11);
         LinearWeight w;
         w.format = WeightFormat::BF16;
         w.rows = rows, w.cols = cols, w.data = wb.data(), w.bf16_inputs = true;
@@ -73,15 +66,15 @@ TEST_F(Bf16Panels, KMajorPackingAccumulates) {
   for (int64_t k : {1, 2, 37, 256})
     for (int64_t nr : {1, 16, 17, 32}) {
       const int64_t ldv = nr + 5, tokens = 13, ldp = (k + 1) / 2 * 2, ldo = nr + 2;
-      const auto vf = random_floats(static_cast<size_t>(k * ldv), 3);
+      const auto vf = uniform_floats(static_cast<size_t>(k * ldv), 3);
       std::vector<uint16_t> vb(vf.size());
       for (size_t i = 0; i < vf.size(); ++i) vb[i] = float_to_bf16(vf[i]);
-      const auto pf = random_floats(static_cast<size_t>(tokens * ldp), 5);
+      const auto pf = uniform_floats(static_cast<size_t>(tokens * ldp), 5);
       std::vector<uint16_t> pb(pf.size());
       for (size_t i = 0; i < pf.size(); ++i) pb[i] = float_to_bf16(pf[i]);
       for (int64_t t = 0; t < tokens; ++t)
         if (k % 2) pb[t * ldp + k] = 0;  // the pad the contract asks for
-      auto out = random_floats(static_cast<size_t>(tokens * ldo), 9);
+      auto out = uniform_floats(static_cast<size_t>(tokens * ldo), 9);
       const auto out0 = out;
       std::vector<uint16_t> storage(static_cast<size_t>(cpu::avx512::bf16_panel_elems(k) + 32));
       uint16_t* pack = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64 / 2;
@@ -113,14 +106,13 @@ TEST_F(Bf16Panels, TokenAloneEqualsTokenAmongOthersOnTiles) {
   if (!cpu::cpu_features().amx_bf16) GTEST_SKIP() << "no AMX-BF16: the panels sum in another order";
   for (int64_t rows : {16, 83, 1041})
     for (int64_t cols : {64, 96, 7168}) {
-      const auto wf = random_floats(static_cast<size_t>(rows * cols), 5);
-      std::vector<uint16_t> wb(wf.size());
-      for (size_t i = 0; i < wf.size(); ++i) wb[i] = float_to_bf16(wf[i]);
+      const auto wf = uniform_floats(static_cast<size_t>(rows * cols), 5);
+      const std::vector<uint16_t> wb = test::bf16_bits(wf);
       LinearWeight w;
       w.format = WeightFormat::BF16;
       w.rows = rows, w.cols = cols, w.data = wb.data(), w.bf16_inputs = true;
       for (int64_t tokens : {5, 17}) {
-        const auto x = random_floats(static_cast<size_t>(tokens * cols), 9);
+        const auto x = uniform_floats(static_cast<size_t>(tokens * cols), 9);
         std::vector<float> all(static_cast<size_t>(tokens * rows)), one(static_cast<size_t>(rows));
         cpu::linear_bf16_rows(w, 0, rows, x.data(), tokens, all.data(), rows);
         const int64_t t = tokens - 1;

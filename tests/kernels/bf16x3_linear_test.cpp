@@ -15,17 +15,12 @@
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/row_kernel.h"
+#include "support/random_data.h"
 
 namespace dsinfer {
 namespace {
 
-std::vector<float> random_floats(size_t n, unsigned seed, float scale = 1.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = scale * u(rng);
-  return v;
-}
+using test::uniform_floats;
 
 class Bf16x3 : public ::testing::Test {
  protected:
@@ -60,10 +55,9 @@ TEST_F(Bf16x3, LinearMatchesFloat64AndTokensStayIndependent) {
   // 20 and 83 rows: a ragged last tile on the float32 dot form.
   for (const Case c : {Case{1, 16, 64}, Case{17, 48, 96}, Case{40, 64, 512}, Case{100, 32, 4096}, Case{67, 80, 256},
                        Case{5, 20, 64}, Case{40, 83, 128}}) {
-    const auto wf = random_floats(static_cast<size_t>(c.rows * c.cols), 7);
-    std::vector<uint16_t> wb(wf.size());
-    for (size_t i = 0; i < wf.size(); ++i) wb[i] = float_to_bf16(wf[i]);
-    const auto x = random_floats(static_cast<size_t>(c.tokens * c.cols), 11, 3.f);
+    const auto wf = uniform_floats(static_cast<size_t>(c.rows * c.cols), 7);
+    const std::vector<uint16_t> wb = test::bf16_bits(wf);
+    const auto x = uniform_floats(static_cast<size_t>(c.tokens * c.cols), 11, -3.f, 3.f);
     LinearWeight w;
     w.format = WeightFormat::BF16;
     w.rows = c.rows, w.cols = c.cols, w.data = wb.data(), w.bf16_inputs = true;  // ignored: float32 accuracy

@@ -19,19 +19,14 @@
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/mla_attention_cpu.h"
+#include "support/random_data.h"
 
 namespace dsinfer {
 namespace {
 
 float round_bf16(float x) { return bf16_to_float(float_to_bf16(x)); }
 
-std::vector<float> random_floats(size_t n, unsigned seed, float lo = -1.f, float hi = 1.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
+using test::uniform_floats;
 
 MlaShape shape() {
   MlaShape s;
@@ -82,7 +77,7 @@ KvB make_kv_b(const MlaShape& s, WeightFormat format) {
   KvB k;
   k.w.format = format, k.w.rows = s.heads * s.kv_rows(), k.w.cols = s.rank;
   k.w.bf16_inputs = false;  // as apply_compute_precision leaves it
-  const auto wf = random_floats(static_cast<size_t>(k.w.rows * k.w.cols), 3);
+  const auto wf = uniform_floats(static_cast<size_t>(k.w.rows * k.w.cols), 3);
   if (format == WeightFormat::BF16) {
     for (float v : wf) k.bf16.push_back(float_to_bf16(v));
     k.w.data = k.bf16.data();
@@ -96,7 +91,7 @@ KvB make_kv_b(const MlaShape& s, WeightFormat format) {
   }
   k.w.block_rows = 128, k.w.block_cols = 64;
   const int64_t n_scales = (k.w.rows + 127) / 128 * k.w.scale_cols();
-  k.scale = random_floats(static_cast<size_t>(n_scales), 9, 0.001f, 0.01f);
+  k.scale = uniform_floats(static_cast<size_t>(n_scales), 9, 0.001f, 0.01f);
   k.w.data = k.fp8.data(), k.w.scale = k.scale.data();
   return k;
 }
@@ -112,7 +107,7 @@ TEST(MlaBf16, AbsorbedQueryMatchesFloat64) {
       for (int64_t c = 0; c < s.rank; ++c) ASSERT_EQ(row[static_cast<size_t>(c)], kv_b.at(r, c)) << r << " " << c;
     }
     for (int64_t T : {1, 2, 3, 4, 5, 8, 16, 17, 21}) {
-      const auto q = random_floats(static_cast<size_t>(T * s.heads * s.qk()), 5 + static_cast<unsigned>(T));
+      const auto q = uniform_floats(static_cast<size_t>(T * s.heads * s.qk()), 5 + static_cast<unsigned>(T));
       std::vector<float> q_lat(static_cast<size_t>(s.heads * T * s.rank), 42.f);
       cpu::mla_absorb_query(s, kv_b.w, q.data(), T, q_lat.data());
       // The last token alone: bit for bit what it got among the others.
@@ -147,12 +142,12 @@ TEST(MlaBf16, DecodeCoreMatchesFloat64OverBlocks) {
   // 3 tokens over 200 positions (4 blocks: 64, 64, 64, 8); one token over
   // 700, whose context is split over the threads and merged (>= 2 threads).
   for (const auto& [T, L] : {std::pair<int64_t, int64_t>{3, 200}, {1, 700}, {3, 200}}) {
-  const auto rows = random_floats(static_cast<size_t>(L * kw), 9);
+  const auto rows = uniform_floats(static_cast<size_t>(L * kw), 9);
   FloatCache fc(s, rows, L, true);
   const LatentPageTable& cache = fc.table;
   // A slope over positions moves each head's running max from block to block.
-  const auto q_lat = random_floats(static_cast<size_t>(s.heads * T * s.rank), 11);
-  const auto q = random_floats(static_cast<size_t>(T * s.heads * s.qk()), 13, -2.f, 2.f);
+  const auto q_lat = uniform_floats(static_cast<size_t>(s.heads * T * s.rank), 11);
+  const auto q = uniform_floats(static_cast<size_t>(T * s.heads * s.qk()), 13, -2.f, 2.f);
   const AttentionSeq seq{cache, 0, T, L - T};
   std::vector<float> out(static_cast<size_t>(s.heads * T * s.rank));
   cpu::mla_decode_attention(s, std::span<const AttentionSeq>(&seq, 1), q_lat.data(), q.data(), T, out.data(), scratch);
@@ -204,13 +199,13 @@ TEST(MlaBf16, PrefillMatchesFloat64) {
   MlaShape s = shape();
   s.qk_rope = 32, s.v_head = 64;  // qk = 96 and v = 64: multiples of 32 (the AMX tiles' widths)
   const int64_t kw = s.rank + s.qk_rope, start = 30, n = 70, L = start + n;
-  const auto rows = random_floats(static_cast<size_t>(L * kw), 17);
+  const auto rows = uniform_floats(static_cast<size_t>(L * kw), 17);
   FloatCache fc(s, rows, L, false);
   const LatentPageTable& cache = fc.table;
-  const auto wf = random_floats(static_cast<size_t>(s.heads * s.kv_rows() * s.rank), 19, -0.2f, 0.2f);
+  const auto wf = uniform_floats(static_cast<size_t>(s.heads * s.kv_rows() * s.rank), 19, -0.2f, 0.2f);
   LinearWeight kv_b;
   kv_b.format = WeightFormat::F32, kv_b.rows = s.heads * s.kv_rows(), kv_b.cols = s.rank, kv_b.data = wf.data();
-  const auto q = random_floats(static_cast<size_t>(n * s.heads * s.qk()), 23);
+  const auto q = uniform_floats(static_cast<size_t>(n * s.heads * s.qk()), 23);
   const AttentionSeq seq{cache, 0, n, start};
   std::vector<float> o(static_cast<size_t>(n * s.heads * s.v_head));
   cpu::MlaScratch ws;
@@ -262,28 +257,44 @@ TEST(MlaBf16, PrefillMatchesFloat64) {
 namespace dsinfer {
 namespace {
 
+// bf16 A [m][k] and B [k][n] (B also in pair layout) and a float32 C to
+// start from, for bf16_gemm_pairs; reference() is float64 over the same.
+struct PairsOperands {
+  int64_t m, k, n;
+  std::vector<uint16_t> a, b, pairs;
+  std::vector<float> c0;
+  PairsOperands(int64_t m_, int64_t k_, int64_t n_, unsigned seed)
+      : m(m_), k(k_), n(n_), a(test::bf16_bits(uniform_floats(static_cast<size_t>(m * k), seed))),
+        b(test::bf16_bits(uniform_floats(static_cast<size_t>(k * n), seed + 1))), pairs(b.size()),
+        c0(uniform_floats(static_cast<size_t>(m * n), seed + 2)) {
+    cpu::amx::pack_pairs(b.data(), n, k, n, pairs.data());
+  }
+  // c [m][n] (+)= a x b over the first `cols` columns.
+  void gemm(float* c, int64_t cols, bool accumulate) const {
+    cpu::amx::bf16_gemm_pairs(a.data(), k, pairs.data(), 2 * n, c, n, m, cols, k, accumulate);
+  }
+  double reference(int64_t i, int64_t j, bool accumulate) const {
+    double ref = accumulate ? c0[i * n + j] : 0.0;
+    for (int64_t kk = 0; kk < k; ++kk) ref += double(bf16_to_float(a[i * k + kk])) * bf16_to_float(b[kk * n + j]);
+    return ref;
+  }
+};
+
 // The value GEMM's k = 64 form (B tiles kept across row tiles) sums each
 // output in the order of the general form: same bits, and near float64.
 TEST(AmxGemmPairs, PositionBlockFormEqualsTheGeneralForm) {
   if (!cpu::cpu_features().amx_bf16) GTEST_SKIP() << "no AMX-BF16";
-  const int64_t m = 48, k = 64, n = 96;
-  const auto af = random_floats(static_cast<size_t>(m * k), 21), bf = random_floats(static_cast<size_t>(k * n), 22);
-  std::vector<uint16_t> a(af.size()), b(bf.size()), pairs(bf.size());
-  for (size_t i = 0; i < af.size(); ++i) a[i] = float_to_bf16(af[i]);
-  for (size_t i = 0; i < bf.size(); ++i) b[i] = float_to_bf16(bf[i]);
-  cpu::amx::pack_pairs(b.data(), n, k, n, pairs.data());
-  const auto c0 = random_floats(static_cast<size_t>(m * n), 23);
-  std::vector<float> fast = c0, general = c0;
-  cpu::amx::bf16_gemm_pairs(a.data(), k, pairs.data(), 2 * n, fast.data(), n, m, n, k, true);
+  const PairsOperands o(48, 64, 96, 21);
+  const int64_t m = o.m, n = o.n;
+  std::vector<float> fast = o.c0, general = o.c0;
+  o.gemm(fast.data(), n, true);
   // n = 80 (not a multiple of 32) takes the general form over the same operands.
-  cpu::amx::bf16_gemm_pairs(a.data(), k, pairs.data(), 2 * n, general.data(), n, m, 80, k, true);
+  o.gemm(general.data(), 80, true);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       if (j < 80) ASSERT_EQ(fast[i * n + j], general[i * n + j]) << i << "," << j;
-      else ASSERT_EQ(general[i * n + j], c0[i * n + j]) << "wrote past n";
-      double ref = c0[i * n + j];
-      for (int64_t kk = 0; kk < k; ++kk) ref += double(bf16_to_float(a[i * k + kk])) * bf16_to_float(b[kk * n + j]);
-      ASSERT_NEAR(fast[i * n + j], ref, 1e-4) << i << "," << j;
+      else ASSERT_EQ(general[i * n + j], o.c0[i * n + j]) << "wrote past n";
+      ASSERT_NEAR(fast[i * n + j], o.reference(i, j, true), 1e-4) << i << "," << j;
     }
 }
 
@@ -293,23 +304,16 @@ TEST(AmxGemmPairs, PositionBlockFormEqualsTheGeneralForm) {
 // accumulated, and near float64.
 TEST(AmxGemmPairs, PairedTilesEqualTheOneTileLoop) {
   if (!cpu::cpu_features().amx_bf16) GTEST_SKIP() << "no AMX-BF16";
-  const int64_t m = 48, k = 160, n = 96;
-  const auto af = random_floats(static_cast<size_t>(m * k), 31), bf = random_floats(static_cast<size_t>(k * n), 32);
-  std::vector<uint16_t> a(af.size()), b(bf.size()), pairs(bf.size());
-  for (size_t i = 0; i < af.size(); ++i) a[i] = float_to_bf16(af[i]);
-  for (size_t i = 0; i < bf.size(); ++i) b[i] = float_to_bf16(bf[i]);
-  cpu::amx::pack_pairs(b.data(), n, k, n, pairs.data());
-  const auto c0 = random_floats(static_cast<size_t>(m * n), 33);
+  const PairsOperands o(48, 160, 96, 31);
+  const int64_t m = o.m, n = o.n;
   for (const bool accumulate : {false, true}) {
-    std::vector<float> paired = c0, single = c0;
-    cpu::amx::bf16_gemm_pairs(a.data(), k, pairs.data(), 2 * n, paired.data(), n, m, n, k, accumulate);
-    cpu::amx::bf16_gemm_pairs(a.data(), k, pairs.data(), 2 * n, single.data(), n, m, 80, k, accumulate);
+    std::vector<float> paired = o.c0, single = o.c0;
+    o.gemm(paired.data(), n, accumulate);
+    o.gemm(single.data(), 80, accumulate);
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < 80; ++j) {
         ASSERT_EQ(paired[i * n + j], single[i * n + j]) << i << "," << j << " accumulate " << accumulate;
-        double ref = accumulate ? c0[i * n + j] : 0.0;
-        for (int64_t kk = 0; kk < k; ++kk) ref += double(bf16_to_float(a[i * k + kk])) * bf16_to_float(b[kk * n + j]);
-        ASSERT_NEAR(paired[i * n + j], ref, 1e-4) << i << "," << j;
+        ASSERT_NEAR(paired[i * n + j], o.reference(i, j, accumulate), 1e-4) << i << "," << j;
       }
   }
 }
