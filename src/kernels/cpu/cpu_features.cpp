@@ -74,6 +74,10 @@ CpuFeatures detect() {
 #if defined(__x86_64__) && defined(__GNUC__)
   if (f.avx512_bf16) f.bf16_dot_slower_than_fma = bf16_dot_slower_than_fma();
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+  f.gemv_one_stream = __builtin_cpu_is("amd");
+#endif
+  if (const char* s = std::getenv("DSINFER_GEMV_STREAM")) f.gemv_one_stream = std::strcmp(s, "1") == 0;
   if (const char* cap = std::getenv("DSINFER_ISA")) {
     if (std::strcmp(cap, "scalar") == 0) f = CpuFeatures{};
     else if (std::strcmp(cap, "avx2") == 0) f = CpuFeatures{.avx2 = f.avx2};
@@ -97,6 +101,7 @@ std::string CpuFeatures::describe() const {
   add(avx512_bf16, "avx512_bf16");
   add(avx512_vbmi, "avx512_vbmi");
   add(bf16_dot_slower_than_fma, "(vdpbf16ps slower than fma)");
+  add(gemv_one_stream, "(one-stream gemv)");
   add(amx, "amx");
   add(amx_bf16, "amx_bf16");
   return s.empty() ? "scalar" : s;

@@ -6,6 +6,8 @@
 
 #include <immintrin.h>
 
+#include "kernels/cpu/cpu_features.h"
+
 #include <cstdint>
 
 #pragma GCC push_options
@@ -29,13 +31,16 @@ constexpr int kRows = 4;  // weight rows per register tile
 // widening work then overlaps across more independent rows (measured
 // 0.93-0.99 of the read ceiling against 0.72-0.90 with 4 rows).
 constexpr int kGemvRows = 8;
-// int8 GEMVs of up to this many tokens (decode) take one row at a time: a
-// thread then reads one sequential stream (a chunk's rows are contiguous),
-// which the prefetchers follow at ~99% of the read ceiling; four rows at once
-// are four streams and reach ~72% (measured back to back on this machine).
-// Integer sums: bit-identical either way. (The float kernels keep four rows:
-// with one row their single FMA chain, not memory, sets the pace.)
+// int8 GEMVs of up to this many tokens take 8-row tiles with the next tile's
+// rows prefetched (8 independent vpdpbusd chains: the Xeons measured read
+// 27-31 GB/s against 15-18 GB/s with one dependent chain at a time), or, where
+// CpuFeatures::gemv_one_stream is set (AMD), one row after another with four
+// independent sums (int8_row_dot): each thread then reads one sequential
+// stream, which the Zen 4 / Zen 5 prefetchers follow at ~90-99 % of the read
+// ceiling against ~70 % for rows read side by side (gemv_bench, same runs).
+// Integer sums: bit-identical every way.
 constexpr int64_t kStreamTokens = 1;
+inline bool one_row_at_a_time(int64_t n_tokens) { return n_tokens <= kStreamTokens && cpu_features().gemv_one_stream; }
 
 // Runs tile.template operator()<T>(t) over tokens [t0, t1): tiles of 12
 // tokens, then one tile of the remaining 1-11 (the panel kernels' widths).
@@ -109,13 +114,34 @@ inline void int8_tile(const int8_t* w, int64_t cols, const int8_t* x, int64_t ld
     for (int t = 0; t < T; ++t) out[r][t] = _mm512_reduce_add_epi32(acc[r][t]);
 }
 
+// One row, one token, four independent sums over k (integers: the order
+// does not change them): the one-stream form's row dot product.
+inline int32_t int8_row_dot(const int8_t* w, int64_t cols, const int8_t* x) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+  int64_t k = 0;
+  for (; k + 256 <= cols; k += 256)
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j)
+      acc[j] = _mm512_dpbusd_epi32(acc[j], _mm512_xor_si512(_mm512_loadu_si512(w + k + 64 * j), flip),
+                                   _mm512_loadu_si512(x + k + 64 * j));
+  for (; k < cols; k += 64) {
+    const __mmask64 m = tail_mask64(cols - k);
+    acc[0] = _mm512_dpbusd_epi32(acc[0], _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w + k), flip),
+                                 _mm512_maskz_loadu_epi8(m, x + k));
+  }
+  return _mm512_reduce_add_epi32(
+      _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3])));
+}
+
 // Masked-off weight lanes become 0x80 (=128 unsigned) but meet x = 0, so the
 // tail contributes nothing and the 128 * xsum correction stays exact.
 template <int R, int T>
 inline void int8_block(const int8_t* w, int64_t cols, int64_t r, const int8_t* xq, const int32_t* xsum, int64_t t,
                        const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy, int64_t out_row0) {
   int32_t out[R][T];
-  int8_tile<R, T>(w + r * cols, cols, xq + t * cols, cols, out);
+  if constexpr (R == 1 && T == 1) out[0][0] = int8_row_dot(w + r * cols, cols, xq + t * cols);
+  else int8_tile<R, T>(w + r * cols, cols, xq + t * cols, cols, out);
   for (int rr = 0; rr < R; ++rr)
     for (int tt = 0; tt < T; ++tt) {
       const int32_t a = out[rr][tt] - 128 * xsum[t + tt];
@@ -463,10 +489,13 @@ void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const int8
                int64_t t0, int64_t t1, const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy,
                int64_t out_row0) {
   int64_t r = r0;
-  if (t1 - t0 <= kStreamTokens)
-    for (; r + kGemvRows <= r1; r += kGemvRows)
-      int8_strip<kGemvRows>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
-  for (; r + kRows <= r1; r += kRows) int8_strip<kRows>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
+  if (!one_row_at_a_time(t1 - t0)) {
+    if (t1 - t0 <= kStreamTokens)
+      for (; r + kGemvRows <= r1; r += kGemvRows)
+        int8_strip<kGemvRows>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
+    for (; r + kRows <= r1; r += kRows)
+      int8_strip<kRows>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
+  }
   for (; r < r1; ++r) int8_strip<1>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
 }
 
