@@ -15,6 +15,7 @@
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/row_kernel.h"
+#include "support/float64_linear.h"
 #include "support/random_data.h"
 
 namespace dsinfer {
@@ -64,20 +65,9 @@ TEST_F(Bf16x3, LinearMatchesFloat64AndTokensStayIndependent) {
     ASSERT_NE(cpu::prepare_bf16x3_kernel(w, 0, w.rows, x.data(), c.tokens, nullptr, w.rows), nullptr);
     std::vector<float> y(static_cast<size_t>(c.tokens * c.rows));
     cpu::linear_f32_accuracy(w, x.data(), c.tokens, y.data());
-    double worst = 0;
-    for (int64_t t = 0; t < c.tokens; ++t)
-      for (int64_t r = 0; r < c.rows; ++r) {
-        double ref = 0, mag = 0;
-        for (int64_t k = 0; k < c.cols; ++k) {
-          const double p = double(bf16_to_float(wb[r * c.cols + k])) * x[t * c.cols + k];
-          ref += p, mag += std::fabs(p);
-        }
-        const double err = std::fabs(y[t * c.rows + r] - ref) / mag;
-        worst = std::max(worst, err);
-        // float32 sums of exact products: a few ulps of the magnitude; one
-        // bf16 rounding of x alone leaves ~2^-9 / sqrt(cols) of it.
-        ASSERT_LE(err, 8 * std::ldexp(1.0, -24) * std::sqrt(double(c.cols))) << t << "," << r << " cols " << c.cols;
-      }
+    ASSERT_LE(test::worst_relative_error(wb, x.data(), y.data(), c.tokens, c.rows, c.cols),
+              test::float32_sum_bound(c.cols))
+        << "tokens " << c.tokens << " rows " << c.rows << " cols " << c.cols;
     // The last token alone gives the same bits as among the others.
     const int64_t last = c.tokens - 1;
     std::vector<float> alone(static_cast<size_t>(c.rows));

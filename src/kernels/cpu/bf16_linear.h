@@ -35,4 +35,9 @@ bool bf16_tiles_apply(const LinearWeight& w);
 void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, const float* x, int64_t n_tokens,
                       float* y, int64_t y_stride);
 
+// y = x W^T for bf16 W and float32 x with exact float32 products, for many
+// tokens (32-row float32 panels; needs AVX-512, callers check): a token's
+// result does not depend on the token count.
+void linear_bf16_f32_panels(const LinearWeight& w, const float* x, int64_t n_tokens, float* y);
+
 }  // namespace dsinfer::cpu

@@ -120,6 +120,10 @@ void linear_f32_accuracy(const LinearWeight& w, const float* x, int64_t n_tokens
     run_row_kernel(*k);
     return;
   }
+  if (w.format == WeightFormat::BF16 && cpu_features().avx512) {
+    linear_bf16_f32_panels(w, x, n_tokens, y);
+    return;
+  }
   LinearWeight exact = w;
   exact.bf16_inputs = false;
   linear(exact, x, n_tokens, y);

@@ -24,8 +24,10 @@ void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y);
 // As linear, at float32 accuracy whatever W.bf16_inputs says, for many
 // tokens that never share a step with decode tokens (prefill's latent
 // expansion): BF16 weights run on AMX as three bf16 parts of x
-// (prepare_bf16x3_kernel), about 4x the float32 FMA rate; other formats and
-// CPUs as linear. A token's result still does not depend on the others.
+// (prepare_bf16x3_kernel), about 4x the float32 FMA rate; without AMX on
+// AVX-512 as float32 panels (linear_bf16_f32_panels: broadcast FMAs, no
+// per-row reductions; ~2x the dot-form tiles at 1024 tokens x K 512); other
+// formats and CPUs as linear. A token's result does not depend on the others.
 void linear_f32_accuracy(const LinearWeight& w, const float* x, int64_t n_tokens, float* y);
 
 // out[t] = x[t] / rms(x[t]) * weight (weight given as bf16 or f32 via LinearWeight-like row).

@@ -617,6 +617,53 @@ void bf16_pack_panel_kmajor(const uint16_t* v, int64_t ldv, int64_t k, int64_t n
   }
 }
 
+void bf16_pack_f32_panel(const uint16_t* w, int64_t ldw, int64_t k, int64_t nr, float* pack) {
+  for (int64_t c = 0; c < k; c += 16) {
+    const __mmask16 m = tail_mask16(k - c);
+    for (int h = 0; h < 2; ++h) {
+      __m512i in[16], out[16];
+      for (int i = 0; i < 16; ++i) {
+        const int64_t r = 16 * h + i;
+        in[i] = r < nr ? _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w + r * ldw + c)), 16)
+                       : _mm512_setzero_si512();
+      }
+      transpose16_epi32(in, out);  // out[j]: column c + j of the 16 rows
+      const int64_t n = k - c < 16 ? k - c : 16;
+      for (int64_t j = 0; j < n; ++j) _mm512_store_si512(pack + (c + j) * kBf16PanelRows + 16 * h, out[j]);
+    }
+  }
+}
+
+// T tokens x the panel's 32 rows, all of k in registers.
+template <int T>
+inline void f32_panel_block(const float* pack, int64_t k, int64_t nr, const float* x, int64_t ldx, float* y,
+                            int64_t ldy) {
+  __m512 acc0[T], acc1[T];
+#pragma GCC unroll 16
+  for (int i = 0; i < T; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
+  const float* p = pack;
+  for (int64_t c = 0; c < k; ++c, p += kBf16PanelRows) {
+    const __m512 w0 = _mm512_load_ps(p), w1 = _mm512_load_ps(p + 16);
+#pragma GCC unroll 16
+    for (int i = 0; i < T; ++i) {
+      const __m512 b = _mm512_set1_ps(x[i * ldx + c]);
+      acc0[i] = _mm512_fmadd_ps(w0, b, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(w1, b, acc1[i]);
+    }
+  }
+  const __mmask16 m0 = tail_mask16(nr), m1 = nr > 16 ? tail_mask16(nr - 16) : __mmask16(0);
+#pragma GCC unroll 16
+  for (int i = 0; i < T; ++i) {
+    _mm512_mask_storeu_ps(y + i * ldy, m0, acc0[i]);
+    if (nr > 16) _mm512_mask_storeu_ps(y + i * ldy + 16, m1, acc1[i]);
+  }
+}
+
+void f32_panel_rows(const float* pack, int64_t k, int64_t nr, const float* x, int64_t ldx, int64_t n_tokens, float* y,
+                    int64_t ldy) {
+  tiles_of_12(0, n_tokens, [&]<int T>(int64_t t) { f32_panel_block<T>(pack, k, nr, x + t * ldx, ldx, y + t * ldy, ldy); });
+}
+
 void bf16_panel_rows(const uint16_t* pack, int64_t k, int64_t nr, const uint16_t* x, int64_t ldx, int64_t n_tokens,
                      float* y, int64_t ldy, bool accumulate) {
   const int64_t pairs = (k + 1) / 2;

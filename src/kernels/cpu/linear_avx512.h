@@ -64,6 +64,17 @@ void bf16_pack_panel_kmajor(const uint16_t* v, int64_t ldv, int64_t k, int64_t n
 void bf16_panel_rows(const uint16_t* pack, int64_t k, int64_t nr, const uint16_t* x, int64_t ldx, int64_t n_tokens,
                      float* y, int64_t ldy, bool accumulate);
 
+// BF16 weights x float32 activations for many tokens, exact float32 products
+// (the fp32-accuracy form of prefill's kv_b expansion where AMX is absent):
+// 32 rows widened to float32 and packed k-major, [k][32] floats, 64-byte
+// aligned, padding 0; each product broadcasts one activation. A token's
+// output is one FMA chain over k in order, whatever the token count.
+inline int64_t f32_panel_elems(int64_t k) { return k * kBf16PanelRows; }
+void bf16_pack_f32_panel(const uint16_t* w, int64_t ldw, int64_t k, int64_t nr, float* pack);
+// y[t * ldy + r] = sum_k x[t * ldx + k] * w[r][k] for t < n_tokens, r < nr.
+void f32_panel_rows(const float* pack, int64_t k, int64_t nr, const float* x, int64_t ldx, int64_t n_tokens, float* y,
+                    int64_t ldy);
+
 // FP8 e4m3 block-scaled weights x float32 activations. The e4m3 bits are placed
 // into a float32 (value * 2^-120, exact incl. subnormals) and 2^120 is folded
 // into the block scale; scale * 2^120 must be finite (see fp8_scales_foldable).
