@@ -79,7 +79,8 @@ inline void lut_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx,
   const uint8_t* next = w.data + (r + R) * w.cols;  // the following tile's rows
   fp8_block_scaled_tile<R, T>(w, r, 1.0f, out, [&](const uint8_t* const (&rows)[R], int64_t c0, int64_t c1,
                                                    __m512 (&blk)[R][T]) {
-    for (int64_t k = c0; k < c1; k += 64) {
+    for_steps<64>(c1 - c0, [&]<bool Tail>(int64_t kk) {
+      const int64_t k = c0 + kk;
       const __mmask64 m = tail_mask64(c1 - k);
       // One token: keep the next tile's rows in flight too (2R streams).
       if constexpr (T == 1)
@@ -93,7 +94,7 @@ inline void lut_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx,
 #pragma GCC unroll 4
         for (int i = 0; i < kG; ++i) {
           const uint8_t* p = rows[i0 + i] + k;
-          wd[i] = widen_words(m == ~__mmask64{0} ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(m, p), tb);
+          wd[i] = widen_words(load_epi8<Tail>(m, p), tb);
         }
         auto fma_group = [&]<int G>() {
 #pragma GCC unroll 8
@@ -108,7 +109,7 @@ inline void lut_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx,
         fma_group.template operator()<2>();
         fma_group.template operator()<3>();
       }
-    }
+    });
   });
 }
 
@@ -134,12 +135,13 @@ inline void lut_tile_wide(const Fp8Weight& w, int64_t r, const float* x, int64_t
     for (int i = 0; i < R; ++i)
 #pragma GCC unroll 4
       for (int t = 0; t < T; ++t) acc[i][t] = _mm512_setzero_ps();
-    for (int64_t k = c0; k < c1; k += 64) {
+    for_steps<64>(c1 - c0, [&]<bool Tail>(int64_t kk) {
+      const int64_t k = c0 + kk;
       const __mmask64 m = tail_mask64(c1 - k);
 #pragma GCC unroll 4
       for (int i = 0; i < R; ++i) {
         const uint8_t* p = row0 + i * ld + k;
-        const Words wd = widen_words(m == ~__mmask64{0} ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(m, p), tb);
+        const Words wd = widen_words(load_epi8<Tail>(m, p), tb);
         const __m512 g0 = group_f32<0>(wd);
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) acc[i][t] = _mm512_fmadd_ps(g0, _mm512_loadu_ps(x + t * ldx + k), acc[i][t]);
@@ -153,7 +155,7 @@ inline void lut_tile_wide(const Fp8Weight& w, int64_t r, const float* x, int64_t
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) acc[i][t] = _mm512_fmadd_ps(g3, _mm512_loadu_ps(x + t * ldx + k + 48), acc[i][t]);
       }
-    }
+    });
 #pragma GCC unroll 4
     for (int i = 0; i < R; ++i) {
       const __m512 sc = _mm512_set1_ps(srow[i][b]);

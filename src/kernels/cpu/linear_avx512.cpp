@@ -91,11 +91,11 @@ inline void int8_tile(const int8_t* w, int64_t cols, const int8_t* x, int64_t ld
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_si512();
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-  for (int64_t k = 0; k < cols; k += 64) {
+  for_steps<64>(cols, [&]<bool Tail>(int64_t k) {
     const __mmask64 m = tail_mask64(cols - k);
     __m512i wv[R];
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) wv[r] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w + r * cols + k), flip);
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_xor_si512(load_epi8<Tail>(m, w + r * cols + k), flip);
     // GEMV: fetch the next tile's rows (contiguous after these) while this
     // one computes, so each thread keeps 2R streams in flight.
     if constexpr (R == kGemvRows)
@@ -103,11 +103,11 @@ inline void int8_tile(const int8_t* w, int64_t cols, const int8_t* x, int64_t ld
       for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (R + r) * cols + k), _MM_HINT_T0);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      const __m512i xv = _mm512_maskz_loadu_epi8(m, x + t * ldx + k);
+      const __m512i xv = load_epi8<Tail>(m, x + t * ldx + k);
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], wv[r], xv);
     }
-  }
+  });
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
@@ -263,18 +263,18 @@ inline void bf16_tile(const uint16_t* w, int64_t cols, const uint16_t* x, int64_
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < cols; k += 32) {
+  for_steps<32>(cols, [&]<bool Tail>(int64_t k) {
     const __mmask32 m = tail_mask32(cols - k);
     __m512i wv[R];
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) wv[r] = _mm512_maskz_loadu_epi16(m, w + r * cols + k);
+    for (int r = 0; r < R; ++r) wv[r] = load_epi16<Tail>(m, w + r * cols + k);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      const __m512i xv = _mm512_maskz_loadu_epi16(m, x + t * ldx + k);
+      const __m512i xv = load_epi16<Tail>(m, x + t * ldx + k);
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], (__m512bh)wv[r], (__m512bh)xv);
     }
-  }
+  });
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
@@ -320,11 +320,11 @@ inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   const __m512i hi_mask = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
-  for (int64_t k = 0; k < cols; k += 32) {
+  for_steps<32>(cols, [&]<bool Tail>(int64_t k) {
     __m512 w0[R], w1[R];  // even / odd elements
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const __m512i v = _mm512_maskz_loadu_epi16(tail_mask32(cols - k), w + r * cols + k);
+      const __m512i v = load_epi16<Tail>(tail_mask32(cols - k), w + r * cols + k);
       w0[r] = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
       w1[r] = _mm512_castsi512_ps(_mm512_and_si512(v, hi_mask));
     }
@@ -338,7 +338,7 @@ inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w1[r], xo, _mm512_fmadd_ps(w0[r], xe, acc[r][t]));
     }
-  }
+  });
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
@@ -408,12 +408,13 @@ inline void fp8_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx,
       }
     };
     if constexpr (Permuted) {
-      for (int64_t k = c0; k < c1; k += 64) {
+      for_steps<64>(c1 - c0, [&]<bool Tail>(int64_t kk) {
+        const int64_t k = c0 + kk;
         const __mmask64 m = tail_mask64(c1 - k);
         __m512i v[R];
         __m512 wf[R];
 #pragma GCC unroll 8
-        for (int i = 0; i < R; ++i) v[i] = _mm512_maskz_loadu_epi8(m, rows[i] + k);
+        for (int i = 0; i < R; ++i) v[i] = load_epi8<Tail>(m, rows[i] + k);
 #pragma GCC unroll 8
         for (int i = 0; i < R; ++i) wf[i] = fp8_group_to_scaled_f32<0>(v[i]);
         fma_all(wf, k, 0xffff);
@@ -426,7 +427,7 @@ inline void fp8_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx,
 #pragma GCC unroll 8
         for (int i = 0; i < R; ++i) wf[i] = fp8_group_to_scaled_f32<3>(v[i]);
         fma_all(wf, k + 48, 0xffff);
-      }
+      });
     } else {
       for (int64_t k = c0; k < c1; k += 16) {
         const __mmask16 m = tail_mask16(c1 - k);
@@ -556,10 +557,10 @@ void quantize_int8(const float* x, int64_t n_tokens, int64_t cols, int8_t* q, fl
     const float* xi = x + t * cols;
     int8_t* qi = q + t * cols;
     __m512 vmax = _mm512_setzero_ps();
-    for (int64_t c = 0; c < cols; c += 16) {
-      const __m512 v = _mm512_maskz_loadu_ps(tail_mask16(cols - c), xi + c);
+    for_steps<16>(cols, [&]<bool Tail>(int64_t c) {
+      const __m512 v = load_ps<Tail>(tail_mask16(cols - c), xi + c);
       vmax = _mm512_max_ps(vmax, _mm512_and_ps(v, abs_mask));
-    }
+    });
     const float amax = _mm512_reduce_max_ps(vmax);
     const float scale = amax / 127.0f;
     scales[t] = scale;
@@ -572,15 +573,20 @@ void quantize_int8(const float* x, int64_t n_tokens, int64_t cols, int8_t* q, fl
     // Division (not a reciprocal multiply) and round-half-even: the same
     // values as the scalar nearbyint(x / scale).
     const __m512 vs = _mm512_set1_ps(scale), lo = _mm512_set1_ps(-127.f), hi = _mm512_set1_ps(127.f);
-    for (int64_t c = 0; c < cols; c += 16) {
+    for_steps<16>(cols, [&]<bool Tail>(int64_t c) {
       const __mmask16 m = tail_mask16(cols - c);
-      __m512 v = _mm512_div_ps(_mm512_maskz_loadu_ps(m, xi + c), vs);
+      __m512 v = _mm512_div_ps(load_ps<Tail>(m, xi + c), vs);
       v = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
       v = _mm512_min_ps(hi, _mm512_max_ps(lo, v));
       const __m512i iv = _mm512_cvtps_epi32(v);
-      vsum = _mm512_add_epi32(vsum, _mm512_maskz_mov_epi32(m, iv));
-      _mm_mask_storeu_epi8(qi + c, m, _mm512_cvtsepi32_epi8(iv));
-    }
+      if constexpr (Tail) {
+        vsum = _mm512_add_epi32(vsum, _mm512_maskz_mov_epi32(m, iv));
+        _mm_mask_storeu_epi8(qi + c, m, _mm512_cvtsepi32_epi8(iv));
+      } else {
+        vsum = _mm512_add_epi32(vsum, iv);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(qi + c), _mm512_cvtsepi32_epi8(iv));
+      }
+    });
     sums[t] = _mm512_reduce_add_epi32(vsum);
   }
 }
@@ -693,13 +699,16 @@ void fp8_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out) {
 }
 
 void to_bf16(const float* x, int64_t n, uint16_t* out) {
-  for (int64_t i = 0; i < n; i += 32) {
+  for_steps<32>(n, [&]<bool Tail>(int64_t i) {
     const int64_t left = n - i;
-    const __m512 a = _mm512_maskz_loadu_ps(tail_mask16(left), x + i);
-    const __m512 b = left > 16 ? _mm512_maskz_loadu_ps(tail_mask16(left - 16), x + i + 16) : _mm512_setzero_ps();
+    const __m512 a = load_ps<Tail>(tail_mask16(left), x + i);
+    const __m512 b = !Tail ? _mm512_loadu_ps(x + i + 16)
+                   : left > 16 ? _mm512_maskz_loadu_ps(tail_mask16(left - 16), x + i + 16)
+                               : _mm512_setzero_ps();
     const __m512i packed = (__m512i)_mm512_cvtne2ps_pbh(b, a);
-    _mm512_mask_storeu_epi16(out + i, tail_mask32(left), packed);
-  }
+    if constexpr (Tail) _mm512_mask_storeu_epi16(out + i, tail_mask32(left), packed);
+    else _mm512_storeu_si512(out + i, packed);
+  });
 }
 
 void dequant_fp8_row(const uint8_t* src, const float* scale_row, int64_t cols, int64_t block_cols, float* out) {

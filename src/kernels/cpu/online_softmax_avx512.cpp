@@ -19,19 +19,25 @@ namespace dsinfer::cpu::avx512 {
 float online_softmax_row(float* row, int64_t len, int64_t visible, float scale, float& m, float& l) {
   const __m512 sv = _mm512_set1_ps(scale);
   __m512 mx = _mm512_set1_ps(m);
-  for (int64_t p = 0; p < len; p += 16) {
+  for_steps<16>(len, [&]<bool Tail>(int64_t p) {
     const __mmask16 k = tail_mask16(len - p);
-    mx = _mm512_mask_max_ps(mx, k, mx, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, row + p), sv));
-  }
+    const __m512 v = _mm512_mul_ps(load_ps<Tail>(k, row + p), sv);
+    mx = Tail ? _mm512_mask_max_ps(mx, k, mx, v) : _mm512_max_ps(mx, v);
+  });
   const float m_new = _mm512_reduce_max_ps(mx);
   const __m512 mv = _mm512_set1_ps(m_new);
   __m512 sum = _mm512_setzero_ps();
-  for (int64_t p = 0; p < len; p += 16) {
+  for_steps<16>(len, [&]<bool Tail>(int64_t p) {
     const __mmask16 k = tail_mask16(len - p);
-    const __m512 e = exp16(_mm512_sub_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, row + p), sv), mv));
-    _mm512_mask_storeu_ps(row + p, k, e);
-    sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(k, e));
-  }
+    const __m512 e = exp16(_mm512_sub_ps(_mm512_mul_ps(load_ps<Tail>(k, row + p), sv), mv));
+    if constexpr (Tail) {
+      _mm512_mask_storeu_ps(row + p, k, e);
+      sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(k, e));
+    } else {
+      _mm512_storeu_ps(row + p, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+  });
   for (int64_t p = len; p < visible; p += 16) {
     const __mmask16 k = tail_mask16(visible - p);
     _mm512_mask_storeu_ps(row + p, k, _mm512_setzero_ps());

@@ -34,12 +34,17 @@ float vocab_max(const float* v, int64_t n, bool* nan) {
 
 int64_t first_equal(const float* v, int64_t n, float value) {
   const __m512 x = _mm512_set1_ps(value);
-  for (int64_t i = 0; i < n; i += 16) {
+  int64_t found = n;
+  int64_t i = 0;
+  // Whole vectors with plain loads (see for_steps), the ragged end masked.
+  for (; i + 16 <= n; i += 16)
+    if (const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_loadu_ps(v + i), x, _CMP_EQ_OQ)) return i + __builtin_ctz(hit);
+  if (i < n) {
     const __mmask16 t = tail_mask16(n - i);
-    const __mmask16 hit = _mm512_mask_cmp_ps_mask(t, _mm512_maskz_loadu_ps(t, v + i), x, _CMP_EQ_OQ);
-    if (hit) return i + __builtin_ctz(hit);
+    if (const __mmask16 hit = _mm512_mask_cmp_ps_mask(t, _mm512_maskz_loadu_ps(t, v + i), x, _CMP_EQ_OQ))
+      found = i + __builtin_ctz(hit);
   }
-  return n;
+  return found;
 }
 
 double exp_shifted(const float* v, int64_t n, float shift, float scale, float* out) {
@@ -48,13 +53,17 @@ double exp_shifted(const float* v, int64_t n, float shift, float scale, float* o
   for (int64_t run = 0; run < n; run += 1024) {  // float runs of 64 terms per lane, then double
     const int64_t end = run + 1024 < n ? run + 1024 : n;
     __m512 acc = _mm512_setzero_ps();
-    for (int64_t i = run; i < end; i += 16) {
+    for_steps<16>(end - run, [&]<bool Tail>(int64_t j) {
+      const int64_t i = run + j;
       const __mmask16 t = tail_mask16(end - i);
-      const __m512 e = exp16(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(t, v + i), s), k));
-      const __m512 em = _mm512_maskz_mov_ps(t, e);
-      if (out) _mm512_mask_storeu_ps(out + i, t, em);
+      const __m512 e = exp16(_mm512_mul_ps(_mm512_sub_ps(load_ps<Tail>(t, v + i), s), k));
+      const __m512 em = Tail ? _mm512_maskz_mov_ps(t, e) : e;
+      if (out) {
+        if constexpr (Tail) _mm512_mask_storeu_ps(out + i, t, em);
+        else _mm512_storeu_ps(out + i, em);
+      }
       acc = _mm512_add_ps(acc, em);
-    }
+    });
     total += static_cast<double>(_mm512_reduce_add_ps(acc));
   }
   return total;
