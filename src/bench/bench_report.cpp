@@ -11,6 +11,11 @@ namespace {
 Ceilings case_ceilings(const Ceilings& all, const CaseResult& r) {
   Ceilings c = all;
   if (r.read_gb_per_s > 0) c.read_gb_per_s = r.read_gb_per_s;
+  if (r.peaks.int8_tops > 0 || r.peaks.bf16_tflops > 0 || r.peaks.fp32_tflops > 0) {
+    c.int8_tops = r.peaks.int8_tops;
+    c.bf16_tflops = r.peaks.bf16_tflops;
+    c.fp32_tflops = r.peaks.fp32_tflops;
+  }
   return c;
 }
 
@@ -78,6 +83,11 @@ nlohmann::json report_json(const Ceilings& all, const std::vector<CaseResult>& c
                         {"compute_fraction", compute_fraction(c, r.weights, r.flops, r.time_ms)},
                         {"compute_peak", peak_name},
                         {"read_gb_per_s", c.read_gb_per_s},
+                        {"peaks", {{"int8_tops", c.int8_tops},
+                                   {"bf16_tflops", c.bf16_tflops},
+                                   {"fp32_tflops", c.fp32_tflops},
+                                   {"measured_around_case", r.peaks.int8_tops > 0 || r.peaks.bf16_tflops > 0 ||
+                                                                r.peaks.fp32_tflops > 0}}},
                         {"roofline_ms", roof},
                         {"roofline_fraction", r.time_ms > 0 ? roof / r.time_ms : 0.0}};
     j["phases"] = nlohmann::json::array();
@@ -106,7 +116,8 @@ std::string report_table(const Ceilings& all, const std::vector<CaseResult>& cas
                   all.read_samples.size(), lo);
     s += line;
   }
-  s += "bw% and max-bw% are against the read ceiling measured around each case (ceil GB/s)\n";
+  s += "bw% and max-bw% are against the read ceiling measured around each case (ceil GB/s); compute% and roof% of\n"
+       "prefill cases against the instruction peaks measured around them (the bench's log line per case)\n";
   s += "phase   weights batch context top_k | part            time_ms      GB     GFLOP   GB/s  bw%   compute%       "
        "roof%  max-bw%  ceil\n";
   for (const auto& r : cases) {

@@ -98,7 +98,7 @@ std::string case_label(const CaseSpec& s) {
 }
 
 CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const CaseSpec& spec, int reps,
-                    const std::function<double()>& read_probe) {
+                    const std::function<double()>& read_probe, const std::function<ComputePeaks()>& peak_probe) {
   const ModelConfig& cfg = model.config();
   const ModelWeights& mw = model.weights();
   const int64_t H = cfg.hidden_size, layers = cfg.num_hidden_layers;
@@ -148,6 +148,7 @@ CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const Case
   double best_score = 1e300;  // time x local read ceiling (time alone without a probe)
   for (int rep = 0; rep <= reps; ++rep) {
     const double ceiling_before = rep > 0 && read_probe ? read_probe() : 0.0;
+    const ComputePeaks peaks_before = rep > 0 && peak_probe ? peak_probe() : ComputePeaks{};
     for (SequenceId s : seqs) {
       cache.truncate(s, base_len);
       cache.reserve(s, base_len + new_per_seq);
@@ -162,7 +163,15 @@ CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const Case
     const double total = t_attn + t_core + t_router + t_routed + t_shared + t_lm;
     if (rep == 0) continue;  // warm-up
     const double ceiling = read_probe ? std::max(ceiling_before, read_probe()) : 0.0;
-    const double score = read_probe ? total * ceiling : total;
+    ComputePeaks peaks;
+    if (peak_probe) {
+      const ComputePeaks after = peak_probe();
+      peaks = {std::max(peaks_before.int8_tops, after.int8_tops), std::max(peaks_before.bf16_tflops, after.bf16_tflops),
+               std::max(peaks_before.fp32_tflops, after.fp32_tflops)};
+    }
+    Ceilings local;
+    local.add_peak_sample(peaks);
+    const double score = peak_probe ? total * compute_peak(local, weights) : read_probe ? total * ceiling : total;
     if (score >= best_score) continue;
     best_score = score;
 
@@ -229,6 +238,7 @@ CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const Case
     r.phases = {pa, pc, pr, pe, ps, pl};
     r.time_ms = total;
     r.read_gb_per_s = ceiling;
+    r.peaks = peaks;
     for (const auto& p : r.phases) {
       r.bytes += p.bytes;
       r.flops += p.flops;

@@ -46,6 +46,9 @@ struct CaseResult {
   // The read ceiling measured just before and just after the kept step (the
   // higher of the two): the case's bandwidth fractions are taken against it.
   double read_gb_per_s = 0;
+  // Likewise the instruction peaks, where the bench measured them around the
+  // case (compute-bound cases: prefill); 0 = the run's start-up peaks apply.
+  ComputePeaks peaks;
   BenchWeights weights = BenchWeights::BF16;
   int64_t active_experts = 0;
   double time_ms = 0, bytes = 0, flops = 0;
@@ -57,8 +60,12 @@ struct CaseResult {
 // against the higher (its local ceiling; the machine is shared and its
 // bandwidth moves within seconds); the step with the best bandwidth
 // fraction (smallest time x local ceiling) is kept. Without, the fastest.
+// With a peak_probe too, the step is also bracketed by two measurements of
+// the instruction peaks (highest of the two per unit) and judged by its
+// compute fraction instead (smallest time x local peak of its format).
 CaseResult run_case(const DeepseekModel& model, BenchWeights weights, const CaseSpec& spec, int reps,
-                    const std::function<double()>& read_probe = {});
+                    const std::function<double()>& read_probe = {},
+                    const std::function<ComputePeaks()>& peak_probe = {});
 
 // Peak (ops/s) the case's FLOPs are compared with, and its name.
 double compute_peak(const Ceilings& c, BenchWeights weights, std::string* name = nullptr);

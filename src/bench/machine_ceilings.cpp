@@ -104,16 +104,27 @@ void Ceilings::add_read_sample(double gb_per_s) {
   read_gb_per_s = std::max(read_gb_per_s, gb_per_s);
 }
 
+void Ceilings::add_peak_sample(const ComputePeaks& p) {
+  int8_tops = std::max(int8_tops, p.int8_tops);
+  bf16_tflops = std::max(bf16_tflops, p.bf16_tflops);
+  fp32_tflops = std::max(fp32_tflops, p.fp32_tflops);
+}
+
 Ceilings measure_ceilings(const ReadProbe& probe, bool quick) {
   Ceilings c;
-  const bool avx512 = cpu::cpu_features().avx512;  // else the portable loops (read, fp32)
   c.buffer_bytes = probe.bytes();
   probe.choose_streams(quick ? 1 : 2);
   c.read_streams = probe.streams();
   c.add_read_sample(probe.measure(quick ? 3 : 6));
   c.read_gb_per_s_1thread = probe.measure_one_thread(quick ? 2 : 4);
+  c.add_peak_sample(measure_compute_peaks(quick));
+  return c;
+}
 
-  const int64_t iters = quick ? 2'000'000 : 10'000'000;
+ComputePeaks measure_compute_peaks(bool quick) {
+  ComputePeaks c;
+  const bool avx512 = cpu::cpu_features().avx512;  // else the portable loop (fp32)
+  const int64_t iters = quick ? 1'000'000 : 3'000'000;
   const double nthreads = omp_get_max_threads();
   const double ops = static_cast<double>(iters) * 12 * nthreads;  // instructions in total
   if (!avx512) {

@@ -11,6 +11,13 @@
 
 namespace dsinfer::bench {
 
+// Peak rates of the dot-product units; 0 where the CPU lacks the instruction.
+struct ComputePeaks {
+  double int8_tops = 0;    // vpdpbusd (or AMX tdpbssd where present): 2 ops per int8 multiply-add
+  double bf16_tflops = 0;  // vdpbf16ps (or AMX tdpbf16ps)
+  double fp32_tflops = 0;  // vfmadd231ps (FP8 / fp32 kernels' mix)
+};
+
 struct Ceilings {
   // All worker threads, best of several passes; re-measured around every
   // case (add_read_sample), the highest kept here.
@@ -22,11 +29,18 @@ struct Ceilings {
   // rate sits well below it is bound by its own instructions, not memory.
   double read_gb_per_s_1thread = 0;
   int read_streams = 1;  // sequential streams per thread of the read probe
-  double int8_tops = 0;      // vpdpbusd: 2 ops per int8 multiply-add
-  double bf16_tflops = 0;    // vdpbf16ps
-  double fp32_tflops = 0;    // vfmadd231ps (FP8 / fp32 kernels' mix)
+  // As ComputePeaks; re-measured around compute-bound cases (add_peak_sample:
+  // the units' rate moves with the neighbours too), the highest kept here.
+  double int8_tops = 0;
+  double bf16_tflops = 0;
+  double fp32_tflops = 0;
   size_t buffer_bytes = 0;
+  void add_peak_sample(const ComputePeaks& p);
 };
+
+// The instruction peaks alone (~50 ms; `quick`: shorter loops), for a
+// measurement next to a compute-bound case.
+ComputePeaks measure_compute_peaks(bool quick = false);
 
 // The read-bandwidth measurement on its own, with its buffer kept, so the
 // bench can re-measure next to every case: on a shared machine the

@@ -46,6 +46,16 @@ TEST(BenchCommand, TinySyntheticWritesCeilingsAndCases) {
     }
     const double cf = k.at("compute_fraction").get<double>();
     EXPECT_TRUE(std::isfinite(cf) && cf >= 0) << cf;
+    // Prefill (compute-bound) is judged against peaks measured around it, no
+    // higher than the run's best sample; decode against the start-up peaks.
+    const auto& pk = k.at("peaks");
+    EXPECT_EQ(pk.at("measured_around_case").get<bool>(), phase == "prefill");
+    for (const char* unit : {"int8_tops", "bf16_tflops", "fp32_tflops"}) {
+      const double v = pk.at(unit).get<double>();
+      EXPECT_GE(v, 0.0) << unit;
+      EXPECT_LE(v, c.at(unit).get<double>()) << unit;
+    }
+    EXPECT_GT(pk.at("fp32_tflops").get<double>(), 0.0);
     ASSERT_EQ(k.at("phases").size(), 6u);
     for (size_t i = 0; i < 6; ++i)
       EXPECT_EQ(k.at("phases")[i].at("name").get<std::string>(),

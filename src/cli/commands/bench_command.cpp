@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,11 +91,24 @@ int run_bench(const BenchOpts& o) {
         ceil.add_read_sample(gb);
         return gb;
       };
-      results.push_back(bench::run_case(m, w, s, reps, probe));
+      // Prefill is compute-bound: the units' peaks are re-measured around it too.
+      auto peaks = [&] {
+        const bench::ComputePeaks p = bench::measure_compute_peaks(o.quick);
+        ceil.add_peak_sample(p);
+        return p;
+      };
+      const bool compute_bound = s.phase == bench::CasePhase::Prefill;
+      results.push_back(bench::run_case(m, w, s, reps, probe, compute_bound ? std::function<bench::ComputePeaks()>(peaks)
+                                                                            : std::function<bench::ComputePeaks()>()));
       const auto& r = results.back();
-      std::fprintf(stderr, "bench:   %s %s batch %lld context %lld top_k %lld: %.2f ms (read ceiling around it %.1f GB/s)\n",
+      char around[160] = "";
+      if (compute_bound)
+        std::snprintf(around, sizeof around, "; peaks around it int8 %.3f TOPS, bf16 %.3f, fp32 %.3f TFLOPS",
+                      r.peaks.int8_tops, r.peaks.bf16_tflops, r.peaks.fp32_tflops);
+      std::fprintf(stderr, "bench:   %s %s batch %lld context %lld top_k %lld: %.2f ms (read ceiling around it %.1f GB/s%s)\n",
                    bench::case_label(s).c_str(), bench::weights_label(w), static_cast<long long>(s.batch),
-                   static_cast<long long>(s.context), static_cast<long long>(s.top_k), r.time_ms, r.read_gb_per_s);
+                   static_cast<long long>(s.context), static_cast<long long>(s.top_k), r.time_ms, r.read_gb_per_s,
+                   around);
     };
     for (const auto& s : specs) one(s);
     if (with_scaling)
