@@ -40,47 +40,29 @@ void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, 
   std::vector<uint16_t> xb(static_cast<size_t>(n_tokens * cols));
   avx512::to_bf16(x, n_tokens * cols, xb.data());
   const auto* wd = static_cast<const uint16_t*>(w.data);
-  // Panels over the team; activation blocks stay in L3 and each panel is
-  // packed once per block (<= 1 MB at K = 16384).
-  const int64_t n_panels = (n_rows + avx512::kBf16PanelRows - 1) / avx512::kBf16PanelRows;
-  const int64_t tb = token_block(8 << 20, cols * 2, 48);
-#pragma omp parallel
-  {
-    Aligned64<uint16_t> pack(static_cast<size_t>(avx512::bf16_panel_elems(cols)));
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
-      const int64_t t1 = std::min(n_tokens, t0 + tb);
-#pragma omp for schedule(dynamic, 1) nowait
-      for (int64_t p = 0; p < n_panels; ++p) {
-        const int64_t r0 = p * avx512::kBf16PanelRows;
-        const int64_t nr = std::min(avx512::kBf16PanelRows, n_rows - r0);
-        avx512::bf16_pack_panel(wd + (row_begin + r0) * cols, cols, cols, nr, pack.data());
-        avx512::bf16_panel_rows(pack.data(), cols, nr, xb.data() + t0 * cols, cols, t1 - t0, y + t0 * y_stride + r0,
+  // Activation blocks stay in L3 and each panel is packed once per block
+  // (<= 1 MB at K = 16384).
+  for_packed_panels<uint16_t>(
+      n_rows, avx512::kBf16PanelRows, n_tokens, token_block(8 << 20, cols * 2, 48),
+      static_cast<size_t>(avx512::bf16_panel_elems(cols)),
+      [&](uint16_t* pack, int64_t r0, int64_t nr, int64_t t0, int64_t t1) {
+        avx512::bf16_pack_panel(wd + (row_begin + r0) * cols, cols, cols, nr, pack);
+        avx512::bf16_panel_rows(pack, cols, nr, xb.data() + t0 * cols, cols, t1 - t0, y + t0 * y_stride + r0,
                                 y_stride, false);
-      }
-    }
-  }
+      });
 }
 
 void linear_bf16_f32_panels(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) {
   const int64_t cols = w.cols, n_rows = w.rows;
   const auto* wd = static_cast<const uint16_t*>(w.data);
-  const int64_t n_panels = (n_rows + avx512::kBf16PanelRows - 1) / avx512::kBf16PanelRows;
   // Token blocks whose activations stay in L2 (<= 512 KB) while the panels pass.
-  const int64_t tb = token_block(512 << 10, cols * 4, 48);
-#pragma omp parallel
-  {
-    Aligned64<float> pack(static_cast<size_t>(avx512::f32_panel_elems(cols)));
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
-      const int64_t t1 = std::min(n_tokens, t0 + tb);
-#pragma omp for schedule(dynamic, 1) nowait
-      for (int64_t p = 0; p < n_panels; ++p) {
-        const int64_t r0 = p * avx512::kBf16PanelRows;
-        const int64_t nr = std::min(avx512::kBf16PanelRows, n_rows - r0);
-        avx512::bf16_pack_f32_panel(wd + r0 * cols, cols, cols, nr, pack.data());
-        avx512::f32_panel_rows(pack.data(), cols, nr, x + t0 * cols, cols, t1 - t0, y + t0 * n_rows + r0, n_rows);
-      }
-    }
-  }
+  for_packed_panels<float>(n_rows, avx512::kBf16PanelRows, n_tokens, token_block(512 << 10, cols * 4, 48),
+                           static_cast<size_t>(avx512::f32_panel_elems(cols)),
+                           [&](float* pack, int64_t r0, int64_t nr, int64_t t0, int64_t t1) {
+                             avx512::bf16_pack_f32_panel(wd + r0 * cols, cols, cols, nr, pack);
+                             avx512::f32_panel_rows(pack, cols, nr, x + t0 * cols, cols, t1 - t0,
+                                                    y + t0 * n_rows + r0, n_rows);
+                           });
 }
 
 }  // namespace dsinfer::cpu

@@ -34,9 +34,6 @@ int64_t panel_token_block(int64_t cols) { return token_block(8 << 20, cols, 48);
 void int8_panels(const int8_t* w, int64_t cols, int64_t row_begin, int64_t n_rows, const int8_t* xq,
                  const int32_t* sums, int64_t n_tokens, const float* xs, const float* ws, float* y, int32_t* acc32,
                  int64_t ldy) {
-  const int64_t n_panels = (n_rows + avx512::kInt8PanelRows - 1) / avx512::kInt8PanelRows;
-  const int64_t tb = panel_token_block(cols);
-  const auto pack_bytes = static_cast<size_t>(avx512::int8_panel_bytes(cols));
   // The kernel reads x in 4-byte groups: rows whose length is not a multiple
   // of 4 get a zero-padded copy (model shapes never need it).
   int64_t ldx = cols;
@@ -47,21 +44,14 @@ void int8_panels(const int8_t* w, int64_t cols, int64_t row_begin, int64_t n_row
     for (int64_t t = 0; t < n_tokens; ++t) std::copy(xq + t * cols, xq + (t + 1) * cols, padded.data() + t * ldx);
     xq = padded.data();
   }
-#pragma omp parallel
-  {
-    Aligned64<uint8_t> buf(pack_bytes);
-    uint8_t* pack = buf.data();
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
-      const int64_t t1 = std::min(n_tokens, t0 + tb);
-#pragma omp for schedule(dynamic, 1) nowait
-      for (int64_t p = 0; p < n_panels; ++p) {
-        const int64_t r0 = row_begin + p * avx512::kInt8PanelRows;
-        const int64_t nr = std::min(avx512::kInt8PanelRows, row_begin + n_rows - r0);
-        avx512::int8_pack_panel(w, cols, r0, nr, pack);
-        avx512::int8_panel_rows(pack, cols, r0, nr, xq, ldx, sums, t0, t1, xs, ws, y, acc32, ldy, row_begin);
-      }
-    }
-  }
+  for_packed_panels<uint8_t>(n_rows, avx512::kInt8PanelRows, n_tokens, panel_token_block(cols),
+                             static_cast<size_t>(avx512::int8_panel_bytes(cols)),
+                             [&](uint8_t* pack, int64_t p0, int64_t nr, int64_t t0, int64_t t1) {
+                               const int64_t r0 = row_begin + p0;
+                               avx512::int8_pack_panel(w, cols, r0, nr, pack);
+                               avx512::int8_panel_rows(pack, cols, r0, nr, xq, ldx, sums, t0, t1, xs, ws, y, acc32,
+                                                       ldy, row_begin);
+                             });
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/cpu/aligned_buffer.h"
+
 namespace dsinfer::cpu {
 
 // Tokens per block: the L2 budget over the activation bytes of one token,
@@ -37,6 +39,29 @@ void for_row_blocks(int64_t n_rows, int64_t n_tokens, int64_t tokens_per_block, 
     // static halves would make every step wait for the slower core.
 #pragma omp for schedule(dynamic, 1) nowait
     for (int64_t c = 0; c < n_chunks; ++c) kernel(c * kChunk, std::min(n_rows, (c + 1) * kChunk), t0, t1);
+  }
+}
+
+// The packed-panel GEMMs' split: kernel(pack, r0, nr, t0, t1) for every
+// panel of panel_rows rows (nr of them present) and every token block of
+// tokens_per_block, panels spread over the team dynamically; each thread
+// owns one 64-byte aligned pack buffer of pack_elems Elem, reused for every
+// panel it takes (the kernel packs into it, then multiplies).
+template <class Elem, class Kernel>
+void for_packed_panels(int64_t n_rows, int64_t panel_rows, int64_t n_tokens, int64_t tokens_per_block,
+                       size_t pack_elems, Kernel&& kernel) {
+  const int64_t n_panels = (n_rows + panel_rows - 1) / panel_rows;
+#pragma omp parallel
+  {
+    Aligned64<Elem> pack(pack_elems);
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += tokens_per_block) {
+      const int64_t t1 = std::min(n_tokens, t0 + tokens_per_block);
+#pragma omp for schedule(dynamic, 1) nowait
+      for (int64_t p = 0; p < n_panels; ++p) {
+        const int64_t r0 = p * panel_rows;
+        kernel(pack.data(), r0, std::min(panel_rows, n_rows - r0), t0, t1);
+      }
+    }
   }
 }
 
