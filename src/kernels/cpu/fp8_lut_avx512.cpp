@@ -135,13 +135,12 @@ inline void lut_tile_wide(const Fp8Weight& w, int64_t r, const float* x, int64_t
     for (int i = 0; i < R; ++i)
 #pragma GCC unroll 4
       for (int t = 0; t < T; ++t) acc[i][t] = _mm512_setzero_ps();
-    for_steps<64>(c1 - c0, [&]<bool Tail>(int64_t kk) {
-      const int64_t k = c0 + kk;
+    for (int64_t k = c0; k < c1; k += 64) {
       const __mmask64 m = tail_mask64(c1 - k);
 #pragma GCC unroll 4
       for (int i = 0; i < R; ++i) {
         const uint8_t* p = row0 + i * ld + k;
-        const Words wd = widen_words(load_epi8<Tail>(m, p), tb);
+        const Words wd = widen_words(m == ~__mmask64{0} ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(m, p), tb);
         const __m512 g0 = group_f32<0>(wd);
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) acc[i][t] = _mm512_fmadd_ps(g0, _mm512_loadu_ps(x + t * ldx + k), acc[i][t]);
@@ -155,7 +154,7 @@ inline void lut_tile_wide(const Fp8Weight& w, int64_t r, const float* x, int64_t
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) acc[i][t] = _mm512_fmadd_ps(g3, _mm512_loadu_ps(x + t * ldx + k + 48), acc[i][t]);
       }
-    });
+    }
 #pragma GCC unroll 4
     for (int i = 0; i < R; ++i) {
       const __m512 sc = _mm512_set1_ps(srow[i][b]);
