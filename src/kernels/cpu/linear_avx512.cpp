@@ -95,11 +95,15 @@ inline void int8_tile(const int8_t* w, int64_t cols, const int8_t* x, int64_t ld
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_si512();
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-  for_steps<64>(cols, [&]<bool Tail>(int64_t k) {
+  // A plain loop with a per-step choice of load, not for_steps: at 4 x 6
+  // tiles the lambda form read ~15 % slower (accumulators spilled).
+  for (int64_t k = 0; k < cols; k += 64) {
+    const bool whole = k + 64 <= cols;
     const __mmask64 m = tail_mask64(cols - k);
+    auto load = [&](const int8_t* p) { return whole ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(m, p); };
     __m512i wv[R];
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) wv[r] = _mm512_xor_si512(load_epi8<Tail>(m, w + r * cols + k), flip);
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_xor_si512(load(w + r * cols + k), flip);
     // GEMV: fetch the next tile's rows (contiguous after these) while this
     // one computes, so each thread keeps 2R streams in flight.
     if constexpr (R == kGemvRows)
@@ -107,11 +111,11 @@ inline void int8_tile(const int8_t* w, int64_t cols, const int8_t* x, int64_t ld
       for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (R + r) * cols + k), _MM_HINT_T0);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      const __m512i xv = load_epi8<Tail>(m, x + t * ldx + k);
+      const __m512i xv = load(x + t * ldx + k);
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], wv[r], xv);
     }
-  });
+  }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
