@@ -47,8 +47,14 @@ void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, 
       static_cast<size_t>(avx512::bf16_panel_elems(cols)),
       [&](uint16_t* pack, int64_t r0, int64_t nr, int64_t t0, int64_t t1) {
         avx512::bf16_pack_panel(wd + (row_begin + r0) * cols, cols, cols, nr, pack);
+        // While the products run, pull in the rows this thread will most
+        // likely pack next (the dynamic schedule hands the threads panels in
+        // turn), so the pack reads L2 instead of memory: a 32-token lm_head
+        // 120-138 -> 94-113 ms, 16 tokens 97-135 -> 75-85 ms (Zen 5).
+        const int64_t next = r0 + omp_get_num_threads() * avx512::kBf16PanelRows;
+        const int64_t next_rows = next < n_rows ? std::min(avx512::kBf16PanelRows, n_rows - next) : 0;
         avx512::bf16_panel_rows(pack, cols, nr, xb.data() + t0 * cols, cols, t1 - t0, y + t0 * y_stride + r0,
-                                y_stride, false);
+                                y_stride, false, wd + (row_begin + next) * cols, next_rows * cols * 2);
       });
 }
 

@@ -238,7 +238,7 @@ inline uint32_t load_u32(const uint16_t* p) {
 
 template <int T>
 inline void bf16_panel_block(const uint16_t* pack, int64_t pairs, int64_t nr, const uint16_t* x, int64_t ldx,
-                             float* y, int64_t ldy, bool accumulate) {
+                             float* y, int64_t ldy, bool accumulate, const char*& pf, const char* pf_end) {
   __m512 acc0[T], acc1[T];
   const __mmask16 m0 = tail_mask16(nr), m1 = nr > 16 ? tail_mask16(nr - 16) : __mmask16(0);
 #pragma GCC unroll 16
@@ -248,6 +248,10 @@ inline void bf16_panel_block(const uint16_t* pack, int64_t pairs, int64_t nr, co
   }
   const uint16_t* p = pack;
   for (int64_t g = 0; g < pairs; ++g, p += 64) {
+    if (pf < pf_end) {
+      _mm_prefetch(pf, _MM_HINT_T1);
+      pf += 64;
+    }
     const __m512bh w0 = (__m512bh)_mm512_load_si512(p), w1 = (__m512bh)_mm512_load_si512(p + 32);
 #pragma GCC unroll 16
     for (int i = 0; i < T; ++i) {
@@ -679,10 +683,12 @@ void f32_panel_rows(const float* pack, int64_t k, int64_t nr, const float* x, in
 }
 
 void bf16_panel_rows(const uint16_t* pack, int64_t k, int64_t nr, const uint16_t* x, int64_t ldx, int64_t n_tokens,
-                     float* y, int64_t ldy, bool accumulate) {
+                     float* y, int64_t ldy, bool accumulate, const void* prefetch, int64_t prefetch_bytes) {
   const int64_t pairs = (k + 1) / 2;
+  const char* pf = static_cast<const char*>(prefetch);
+  const char* pf_end = pf ? pf + prefetch_bytes : pf;
   tiles_of_12(0, n_tokens, [&]<int T>(int64_t t) {
-    bf16_panel_block<T>(pack, pairs, nr, x + t * ldx, ldx, y + t * ldy, ldy, accumulate);
+    bf16_panel_block<T>(pack, pairs, nr, x + t * ldx, ldx, y + t * ldy, ldy, accumulate, pf, pf_end);
   });
 }
 

@@ -61,8 +61,10 @@ void bf16_pack_panel_kmajor(const uint16_t* v, int64_t ldv, int64_t k, int64_t n
 // y[t * ldy + r] (+)= sum_k x[t * ldx + k] * w[r][k] for t < n_tokens, r < nr,
 // float32 accumulation. x rows are read in pairs: when k is odd, x[t][k] must
 // be readable and finite (the packed weight there is 0).
+// prefetch: bytes to pull into L2 while the products run (the weight rows
+// the calling thread will pack next), one line per k pair.
 void bf16_panel_rows(const uint16_t* pack, int64_t k, int64_t nr, const uint16_t* x, int64_t ldx, int64_t n_tokens,
-                     float* y, int64_t ldy, bool accumulate);
+                     float* y, int64_t ldy, bool accumulate, const void* prefetch = nullptr, int64_t prefetch_bytes = 0);
 
 // BF16 weights x float32 activations for many tokens, exact float32 products
 // (the fp32-accuracy form of prefill's kv_b expansion where AMX is absent):
