@@ -54,7 +54,8 @@ void linear_bf16_rows(const LinearWeight& w, int64_t row_begin, int64_t n_rows, 
         const int64_t next = r0 + omp_get_num_threads() * avx512::kBf16PanelRows;
         const int64_t next_rows = next < n_rows ? std::min(avx512::kBf16PanelRows, n_rows - next) : 0;
         avx512::bf16_panel_rows(pack, cols, nr, xb.data() + t0 * cols, cols, t1 - t0, y + t0 * y_stride + r0,
-                                y_stride, false, wd + (row_begin + next) * cols, next_rows * cols * 2);
+                                y_stride, false, next_rows ? wd + (row_begin + next) * cols : nullptr,
+                                next_rows * cols * 2);
       });
 }
 
