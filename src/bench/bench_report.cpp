@@ -11,7 +11,7 @@ namespace {
 Ceilings case_ceilings(const Ceilings& all, const CaseResult& r) {
   Ceilings c = all;
   if (r.read_gb_per_s > 0) c.read_gb_per_s = r.read_gb_per_s;
-  if (r.peaks.int8_tops > 0 || r.peaks.bf16_tflops > 0 || r.peaks.fp32_tflops > 0) {
+  if (r.peaks.measured()) {
     c.int8_tops = r.peaks.int8_tops;
     c.bf16_tflops = r.peaks.bf16_tflops;
     c.fp32_tflops = r.peaks.fp32_tflops;
@@ -86,8 +86,7 @@ nlohmann::json report_json(const Ceilings& all, const std::vector<CaseResult>& c
                         {"peaks", {{"int8_tops", c.int8_tops},
                                    {"bf16_tflops", c.bf16_tflops},
                                    {"fp32_tflops", c.fp32_tflops},
-                                   {"measured_around_case", r.peaks.int8_tops > 0 || r.peaks.bf16_tflops > 0 ||
-                                                                r.peaks.fp32_tflops > 0}}},
+                                   {"measured_around_case", r.peaks.measured()}}},
                         {"roofline_ms", roof},
                         {"roofline_fraction", r.time_ms > 0 ? roof / r.time_ms : 0.0}};
     j["phases"] = nlohmann::json::array();

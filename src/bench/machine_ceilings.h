@@ -16,6 +16,7 @@ struct ComputePeaks {
   double int8_tops = 0;    // vpdpbusd (or AMX tdpbssd where present): 2 ops per int8 multiply-add
   double bf16_tflops = 0;  // vdpbf16ps (or AMX tdpbf16ps)
   double fp32_tflops = 0;  // vfmadd231ps (FP8 / fp32 kernels' mix)
+  bool measured() const { return int8_tops > 0 || bf16_tflops > 0 || fp32_tflops > 0; }
 };
 
 struct Ceilings {

@@ -19,7 +19,7 @@ struct CpuFeatures {
   // FMAs per cycle. Then bf16 weights of decode-sized batches run on the
   // exact float32 tiles even where bf16-rounded inputs are allowed.
   bool bf16_dot_slower_than_fma = false;
-  // int8 GEMVs of one token read one weight row after another, so each
+  // int8 GEMVs of 1-2 tokens read one weight row after another, so each
   // thread reads one sequential stream: AMD cores' prefetchers follow that
   // at ~90-99 % of the read ceiling and fall to ~70 % on rows read side by
   // side (measured on Zen 4 and Zen 5); the Xeons measured read 8-row tiles
