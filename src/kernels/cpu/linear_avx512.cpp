@@ -46,6 +46,48 @@ constexpr int64_t kStreamTokens = 1;
 constexpr int64_t kOneStreamTokens = 2;
 inline bool one_row_at_a_time(int64_t n_tokens) { return n_tokens <= kOneStreamTokens && cpu_features().gemv_one_stream; }
 
+// The k-blocked dot form (int8_rows): from `x_outgrows_l1`, a tile strip
+// re-read its activations (T tokens x K bytes) from L2 for every 4 rows, and
+// those misses crowded out the weight stream's (Zen 5: 8 tokens at K = 7168
+// consumed 18 GB/s of weights against a 44 GB/s read ceiling, k-blocked with
+// the rows fetched ahead 27-35 GB/s; 32 tokens 8.5 -> 15 GB/s). Integer sums:
+// the same bits in any order.
+constexpr int64_t kL1ActivationBytes = 16 * 1024;  // x per k-block
+constexpr int64_t kBlockedRows = 16;               // rows per group (4 tiles)
+constexpr int64_t kBlockedTokens = 48;             // tokens per carry buffer
+constexpr int64_t kAheadBytes = 2048;              // row prefetch distance
+inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+// From a whole 6-token tile on (at 2-5 tokens gemv_bench measured no gain,
+// and bf16 expert shapes at 4 tokens lost).
+constexpr int64_t kBlockedMinTokens = 6;
+inline bool x_outgrows_l1(int64_t n_tokens, int64_t row_bytes) {
+  return n_tokens >= kBlockedMinTokens && n_tokens * row_bytes > kL1ActivationBytes;
+}
+// k-block width in elements of elem_bytes: the block's activations fill the
+// budget, a whole number of 64-byte steps, at least 1 KB per row (32
+// tokens: shorter runs of each row read slower).
+inline int64_t k_block(int64_t n_tokens, int64_t cols, int64_t elem_bytes = 1) {
+  const int64_t bytes = kL1ActivationBytes / n_tokens / 64 * 64;
+  return min64(cols, (bytes < 1024 ? 1024 : bytes) / elem_bytes);
+}
+
+// The k-blocked order over the whole 4-row tiles of [r, r1) x tokens
+// [t0, t1): strip(rr, ts, te, k0, k1, c) for token parts of kBlockedTokens,
+// groups of kBlockedRows rows, k-blocks of k_block() elements, each tile
+// rr of a group keeping its accumulators at carry offset c.
+template <class Strip>
+inline void for_k_blocks(int64_t r, int64_t r1, int64_t t0, int64_t t1, int64_t cols, int64_t elem_bytes,
+                         Strip&& strip) {
+  for (int64_t ts = t0; ts < t1; ts += kBlockedTokens) {
+    const int64_t te = min64(t1, ts + kBlockedTokens), kc = k_block(te - ts, cols, elem_bytes);
+    for (int64_t g = r; g + kRows <= r1; g += kBlockedRows) {
+      const int64_t ge = g + min64(kBlockedRows, (r1 - g) / kRows * kRows);
+      for (int64_t k0 = 0; k0 < cols; k0 += kc)
+        for (int64_t rr = g; rr < ge; rr += kRows) strip(rr, ts, te, k0, min64(cols, k0 + kc), (rr - g) * (te - ts));
+    }
+  }
+}
+
 // Runs tile.template operator()<T>(t) over tokens [t0, t1): tiles of 12
 // tokens, then one tile of the remaining 1-11 (the panel kernels' widths).
 template <class Tile>
@@ -87,17 +129,23 @@ inline void float_row_tiles(int64_t r0, int64_t r1, bool permuted, int64_t n_tok
 // ---- int8 (VNNI) ----------------------------------------------------------
 // vpdpbusd multiplies unsigned by signed bytes: the weight is made unsigned by
 // flipping its sign bit (w + 128) and the excess 128 * sum(x) is removed after.
-template <int R, int T>
-inline void int8_tile(const int8_t* w, int64_t cols, const int8_t* x, int64_t ldx, int32_t out[R][T]) {
+// Sums over k in [k0, k1). Blocked (the k-blocked form, int8_rows): the
+// accumulators resume from `carry` when k0 > 0 and go back there unless k1
+// is the row's end (where they are reduced into out), and each row is
+// fetched kAheadBytes ahead (the k-blocked order breaks the rows into runs
+// the hardware prefetchers follow poorly).
+template <int R, int T, bool Blocked>
+inline void int8_tile(const int8_t* w, int64_t cols, int64_t k0, int64_t k1, const int8_t* x, int64_t ldx,
+                      __m512i* carry, int32_t out[R][T]) {
   __m512i acc[R][T];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_si512();
+    for (int t = 0; t < T; ++t) acc[r][t] = Blocked && k0 > 0 ? _mm512_load_si512(carry + r * T + t) : _mm512_setzero_si512();
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   // A plain loop with a per-step choice of load, not for_steps: at 4 x 6
   // tiles the lambda form read ~15 % slower (accumulators spilled).
-  for (int64_t k = 0; k < cols; k += 64) {
+  for (int64_t k = k0; k < k1; k += 64) {
     const bool whole = k + 64 <= cols;
     const __mmask64 m = tail_mask64(cols - k);
     auto load = [&](const int8_t* p) { return whole ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(m, p); };
@@ -109,12 +157,23 @@ inline void int8_tile(const int8_t* w, int64_t cols, const int8_t* x, int64_t ld
     if constexpr (R == kGemvRows)
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (R + r) * cols + k), _MM_HINT_T0);
+    if constexpr (Blocked)
+      if (k + kAheadBytes < cols)
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + r * cols + k + kAheadBytes), _MM_HINT_T0);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       const __m512i xv = load(x + t * ldx + k);
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], wv[r], xv);
     }
+  }
+  if (Blocked && k1 < cols) {
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) _mm512_store_si512(carry + r * T + t, acc[r][t]);
+    return;
   }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
@@ -144,12 +203,16 @@ inline int32_t int8_row_dot(const int8_t* w, int64_t cols, const int8_t* x) {
 
 // Masked-off weight lanes become 0x80 (=128 unsigned) but meet x = 0, so the
 // tail contributes nothing and the 128 * xsum correction stays exact.
-template <int R, int T>
+// Blocked: the sums over [k0, k1) only (see int8_tile); the epilogue runs
+// with the block that ends the row.
+template <int R, int T, bool Blocked>
 inline void int8_block(const int8_t* w, int64_t cols, int64_t r, const int8_t* xq, const int32_t* xsum, int64_t t,
-                       const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy, int64_t out_row0) {
+                       const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy, int64_t out_row0,
+                       int64_t k0, int64_t k1, __m512i* carry) {
   int32_t out[R][T];
-  if constexpr (R == 1 && T == 1) out[0][0] = int8_row_dot(w + r * cols, cols, xq + t * cols);
-  else int8_tile<R, T>(w + r * cols, cols, xq + t * cols, cols, out);
+  if constexpr (R == 1 && T == 1 && !Blocked) out[0][0] = int8_row_dot(w + r * cols, cols, xq + t * cols);
+  else int8_tile<R, T, Blocked>(w + r * cols, cols, k0, k1, xq + t * cols, cols, carry, out);
+  if (k1 < cols) return;
   for (int rr = 0; rr < R; ++rr)
     for (int tt = 0; tt < T; ++tt) {
       const int32_t a = out[rr][tt] - 128 * xsum[t + tt];
@@ -159,18 +222,25 @@ inline void int8_block(const int8_t* w, int64_t cols, int64_t r, const int8_t* x
     }
 }
 
-template <int R>
+// Rows [r, r + R) x tokens [t0, t1) in token tiles of 6; Blocked: over
+// [k0, k1), the tile at token t keeping its accumulators at carry + (t - t0) * R.
+template <int R, bool Blocked = false>
 inline void int8_strip(const int8_t* w, int64_t cols, int64_t r, const int8_t* xq, const int32_t* xsum, int64_t t0,
                        int64_t t1, const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy,
-                       int64_t out_row0) {
+                       int64_t out_row0, int64_t k0 = 0, int64_t k1 = -1, __m512i* carry = nullptr) {
+  if (k1 < 0) k1 = cols;
+  auto block = [&]<int T>(int64_t t) {
+    int8_block<R, T, Blocked>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0, k0, k1,
+                              Blocked ? carry + (t - t0) * R : nullptr);
+  };
   int64_t t = t0;
-  for (; t + 6 <= t1; t += 6) int8_block<R, 6>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0);
+  for (; t + 6 <= t1; t += 6) block.template operator()<6>(t);
   switch (t1 - t) {
-    case 5: int8_block<R, 5>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0); break;
-    case 4: int8_block<R, 4>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0); break;
-    case 3: int8_block<R, 3>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0); break;
-    case 2: int8_block<R, 2>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0); break;
-    case 1: int8_block<R, 1>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0); break;
+    case 5: block.template operator()<5>(t); break;
+    case 4: block.template operator()<4>(t); break;
+    case 3: block.template operator()<3>(t); break;
+    case 2: block.template operator()<2>(t); break;
+    case 1: block.template operator()<1>(t); break;
     default: break;
   }
 }
@@ -268,18 +338,25 @@ inline void bf16_panel_block(const uint16_t* pack, int64_t pairs, int64_t nr, co
 }
 
 // ---- bf16 -------------------------------------------------------------------
-template <int R, int T>
-inline void bf16_tile(const uint16_t* w, int64_t cols, const uint16_t* x, int64_t ldx, float out[R][T]) {
+// Blocked as int8_tile: float accumulators resume from carry exactly as they
+// were left, so the sums (and their order) are those of the whole-row form.
+template <int R, int T, bool Blocked>
+inline void bf16_tile(const uint16_t* w, int64_t cols, int64_t k0, int64_t k1, const uint16_t* x, int64_t ldx,
+                      __m512* carry, float out[R][T]) {
   __m512 acc[R][T];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
-  for_steps<32>(cols, [&]<bool Tail>(int64_t k) {
+    for (int t = 0; t < T; ++t) acc[r][t] = Blocked && k0 > 0 ? _mm512_load_ps(carry + r * T + t) : _mm512_setzero_ps();
+  for_steps<32>(k0, k1, [&]<bool Tail>(int64_t k) {
     const __mmask32 m = tail_mask32(cols - k);
     __m512i wv[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) wv[r] = load_epi16<Tail>(m, w + r * cols + k);
+    if constexpr (Blocked)
+      if (k + kAheadBytes / 2 < cols)
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + r * cols + k + kAheadBytes / 2), _MM_HINT_T0);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       const __m512i xv = load_epi16<Tail>(m, x + t * ldx + k);
@@ -287,32 +364,46 @@ inline void bf16_tile(const uint16_t* w, int64_t cols, const uint16_t* x, int64_
       for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], (__m512bh)wv[r], (__m512bh)xv);
     }
   });
+  if (Blocked && k1 < cols) {
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) _mm512_store_ps(carry + r * T + t, acc[r][t]);
+    return;
+  }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
-template <int R, int T>
+template <int R, int T, bool Blocked>
 inline void bf16_block(const uint16_t* w, int64_t cols, int64_t r, const uint16_t* xb, int64_t t, float* y,
-                       int64_t ldy, int64_t out_row0) {
+                       int64_t ldy, int64_t out_row0, int64_t k0, int64_t k1, __m512* carry) {
   float out[R][T];
-  bf16_tile<R, T>(w + r * cols, cols, xb + t * cols, cols, out);
+  bf16_tile<R, T, Blocked>(w + r * cols, cols, k0, k1, xb + t * cols, cols, carry, out);
+  if (k1 < cols) return;
   for (int rr = 0; rr < R; ++rr)
     for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + rr - out_row0)] = out[rr][tt];
 }
 
-template <int R>
+// As int8_strip.
+template <int R, bool Blocked = false>
 inline void bf16_strip(const uint16_t* w, int64_t cols, int64_t r, const uint16_t* xb, int64_t t0, int64_t t1,
-                       float* y, int64_t ldy, int64_t out_row0) {
+                       float* y, int64_t ldy, int64_t out_row0, int64_t k0 = 0, int64_t k1 = -1,
+                       __m512* carry = nullptr) {
+  if (k1 < 0) k1 = cols;
+  auto block = [&]<int T>(int64_t t) {
+    bf16_block<R, T, Blocked>(w, cols, r, xb, t, y, ldy, out_row0, k0, k1, Blocked ? carry + (t - t0) * R : nullptr);
+  };
   int64_t t = t0;
-  for (; t + 6 <= t1; t += 6) bf16_block<R, 6>(w, cols, r, xb, t, y, ldy, out_row0);
+  for (; t + 6 <= t1; t += 6) block.template operator()<6>(t);
   switch (t1 - t) {
-    case 5: bf16_block<R, 5>(w, cols, r, xb, t, y, ldy, out_row0); break;
-    case 4: bf16_block<R, 4>(w, cols, r, xb, t, y, ldy, out_row0); break;
-    case 3: bf16_block<R, 3>(w, cols, r, xb, t, y, ldy, out_row0); break;
-    case 2: bf16_block<R, 2>(w, cols, r, xb, t, y, ldy, out_row0); break;
-    case 1: bf16_block<R, 1>(w, cols, r, xb, t, y, ldy, out_row0); break;
+    case 5: block.template operator()<5>(t); break;
+    case 4: block.template operator()<4>(t); break;
+    case 3: block.template operator()<3>(t); break;
+    case 2: block.template operator()<2>(t); break;
+    case 1: block.template operator()<1>(t); break;
     default: break;
   }
 }
@@ -506,6 +597,13 @@ void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const int8
     if (t1 - t0 <= kStreamTokens)
       for (; r + kGemvRows <= r1; r += kGemvRows)
         int8_strip<kGemvRows>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
+    if (x_outgrows_l1(t1 - t0, cols)) {
+      alignas(64) __m512i carry[kBlockedRows * kBlockedTokens];
+      for_k_blocks(r, r1, t0, t1, cols, 1, [&](int64_t rr, int64_t ts, int64_t te, int64_t k0, int64_t k1, int64_t c) {
+        int8_strip<kRows, true>(w, cols, rr, xq, xsum, ts, te, xs, ws, y, acc32, ldy, out_row0, k0, k1, carry + c);
+      });
+      r += (r1 - r) / kRows * kRows;
+    }
     for (; r + kRows <= r1; r += kRows)
       int8_strip<kRows>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
   }
@@ -543,6 +641,13 @@ void int8_panel_rows(const uint8_t* pack, int64_t cols, int64_t r0, int64_t nr, 
 void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint16_t* xb, int64_t t0, int64_t t1,
                float* y, int64_t ldy, int64_t out_row0) {
   int64_t r = r0;
+  if (x_outgrows_l1(t1 - t0, 2 * cols)) {
+    alignas(64) __m512 carry[kBlockedRows * kBlockedTokens];
+    for_k_blocks(r, r1, t0, t1, cols, 2, [&](int64_t rr, int64_t ts, int64_t te, int64_t k0, int64_t k1, int64_t c) {
+      bf16_strip<kRows, true>(w, cols, rr, xb, ts, te, y, ldy, out_row0, k0, k1, carry + c);
+    });
+    r += (r1 - r) / kRows * kRows;
+  }
   for (; r + kRows <= r1; r += kRows) bf16_strip<kRows>(w, cols, r, xb, t0, t1, y, ldy, out_row0);
   for (; r < r1; ++r) bf16_strip<1>(w, cols, r, xb, t0, t1, y, ldy, out_row0);
 }

@@ -24,6 +24,13 @@ inline void for_steps(int64_t n, Step&& step) {
   for (; k + W <= n; k += W) step.template operator()<false>(k);
   if (k < n) step.template operator()<true>(k);
 }
+// The same over [k0, k1), k0 a multiple of W.
+template <int64_t W, class Step>
+inline void for_steps(int64_t k0, int64_t k1, Step&& step) {
+  int64_t k = k0;
+  for (; k + W <= k1; k += W) step.template operator()<false>(k);
+  if (k < k1) step.template operator()<true>(k);
+}
 template <bool Tail>
 inline __m512i load_epi8(__mmask64 m, const void* p) {
   return Tail ? _mm512_maskz_loadu_epi8(m, p) : _mm512_loadu_si512(p);
