@@ -88,6 +88,22 @@ inline void for_k_blocks(int64_t r, int64_t r1, int64_t t0, int64_t t1, int64_t 
   }
 }
 
+// Runs block.template operator()<T>(t) over tokens [t0, t1): tiles of 6
+// tokens, then one of the remaining 1-5 (the dot-form tiles' widths).
+template <class Block>
+inline void tiles_of_6(int64_t t0, int64_t t1, Block&& block) {
+  int64_t t = t0;
+  for (; t + 6 <= t1; t += 6) block.template operator()<6>(t);
+  switch (t1 - t) {
+    case 5: block.template operator()<5>(t); break;
+    case 4: block.template operator()<4>(t); break;
+    case 3: block.template operator()<3>(t); break;
+    case 2: block.template operator()<2>(t); break;
+    case 1: block.template operator()<1>(t); break;
+    default: break;
+  }
+}
+
 // Runs tile.template operator()<T>(t) over tokens [t0, t1): tiles of 12
 // tokens, then one tile of the remaining 1-11 (the panel kernels' widths).
 template <class Tile>
@@ -233,16 +249,7 @@ inline void int8_strip(const int8_t* w, int64_t cols, int64_t r, const int8_t* x
     int8_block<R, T, Blocked>(w, cols, r, xq, xsum, t, xs, ws, y, acc32, ldy, out_row0, k0, k1,
                               Blocked ? carry + (t - t0) * R : nullptr);
   };
-  int64_t t = t0;
-  for (; t + 6 <= t1; t += 6) block.template operator()<6>(t);
-  switch (t1 - t) {
-    case 5: block.template operator()<5>(t); break;
-    case 4: block.template operator()<4>(t); break;
-    case 3: block.template operator()<3>(t); break;
-    case 2: block.template operator()<2>(t); break;
-    case 1: block.template operator()<1>(t); break;
-    default: break;
-  }
+  tiles_of_6(t0, t1, block);
 }
 
 // ---- int8 (VNNI), packed panels ---------------------------------------------
@@ -396,16 +403,7 @@ inline void bf16_strip(const uint16_t* w, int64_t cols, int64_t r, const uint16_
   auto block = [&]<int T>(int64_t t) {
     bf16_block<R, T, Blocked>(w, cols, r, xb, t, y, ldy, out_row0, k0, k1, Blocked ? carry + (t - t0) * R : nullptr);
   };
-  int64_t t = t0;
-  for (; t + 6 <= t1; t += 6) block.template operator()<6>(t);
-  switch (t1 - t) {
-    case 5: block.template operator()<5>(t); break;
-    case 4: block.template operator()<4>(t); break;
-    case 3: block.template operator()<3>(t); break;
-    case 2: block.template operator()<2>(t); break;
-    case 1: block.template operator()<1>(t); break;
-    default: break;
-  }
+  tiles_of_6(t0, t1, block);
 }
 
 // ---- bf16 weights x float32 activations (exact products) --------------------
