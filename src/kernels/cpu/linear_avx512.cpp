@@ -46,12 +46,12 @@ constexpr int64_t kStreamTokens = 1;
 constexpr int64_t kOneStreamTokens = 2;
 inline bool one_row_at_a_time(int64_t n_tokens) { return n_tokens <= kOneStreamTokens && cpu_features().gemv_one_stream; }
 
-// The k-blocked dot form (int8_rows): from `x_outgrows_l1`, a tile strip
-// re-read its activations (T tokens x K bytes) from L2 for every 4 rows, and
-// those misses crowded out the weight stream's (Zen 5: 8 tokens at K = 7168
-// consumed 18 GB/s of weights against a 44 GB/s read ceiling, k-blocked with
-// the rows fetched ahead 27-35 GB/s; 32 tokens 8.5 -> 15 GB/s). Integer sums:
-// the same bits in any order.
+// The k-blocked dot form (int8_rows, bf16_rows): from `x_outgrows_l1`, a
+// tile strip re-read its activations (T tokens x K bytes) from L2 for every 4
+// rows, and those misses crowded out the weight stream's (Zen 5: 8 tokens at
+// K = 7168 consumed 18 GB/s of weights against a 44 GB/s read ceiling,
+// k-blocked with the rows fetched ahead 27-35 GB/s; 32 tokens 8.5 -> 15 GB/s).
+// The accumulators resume exactly between blocks: the same sums, bit for bit.
 constexpr int64_t kL1ActivationBytes = 16 * 1024;  // x per k-block
 constexpr int64_t kBlockedRows = 16;               // rows per group (4 tiles)
 constexpr int64_t kBlockedTokens = 48;             // tokens per carry buffer

@@ -14,22 +14,20 @@ inline __mmask64 tail_mask64(int64_t n) { return n >= 64 ? ~__mmask64{0} : (__mm
 inline __mmask32 tail_mask32(int64_t n) { return n >= 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1; }
 inline __mmask16 tail_mask16(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1); }
 
-// step.template operator()<Tail>(k) for k = 0, W, 2W, ... < n: the whole
-// steps with plain loads, then the ragged one (Tail) with masked loads. The
-// split matters: on Zen 5 a GEMV loop whose every load is masked streams at
-// half the bandwidth of the same loop with plain loads.
-template <int64_t W, class Step>
-inline void for_steps(int64_t n, Step&& step) {
-  int64_t k = 0;
-  for (; k + W <= n; k += W) step.template operator()<false>(k);
-  if (k < n) step.template operator()<true>(k);
-}
-// The same over [k0, k1), k0 a multiple of W.
+// step.template operator()<Tail>(k) for k = k0, k0 + W, ... < k1 (k0 a
+// multiple of W): the whole steps with plain loads, then the ragged one
+// (Tail) with masked loads. The split matters: on Zen 5 a GEMV loop whose
+// every load is masked streams at half the bandwidth of the same loop with
+// plain loads. The one-bound form runs over [0, n).
 template <int64_t W, class Step>
 inline void for_steps(int64_t k0, int64_t k1, Step&& step) {
   int64_t k = k0;
   for (; k + W <= k1; k += W) step.template operator()<false>(k);
   if (k < k1) step.template operator()<true>(k);
+}
+template <int64_t W, class Step>
+inline void for_steps(int64_t n, Step&& step) {
+  for_steps<W>(0, n, static_cast<Step&&>(step));
 }
 template <bool Tail>
 inline __m512i load_epi8(__mmask64 m, const void* p) {
