@@ -1,8 +1,8 @@
 // The dot-form tiles' k-blocked order (activations of several tokens larger
 // than L1: groups of 16 rows pass k-block by k-block, accumulators carried
 // between blocks): int8 sums exact against a scalar int32 loop, bf16 sums
-// bit-identical to the whole-row order (a token computed alone, whose
-// activations fit L1) and within a float64 bound. Shapes: several k-blocks
+// (bf16 or float32 activations) bit-identical to the whole-row order (a
+// token computed alone, whose activations fit L1) and within a float64 bound. Shapes: several k-blocks
 // with a ragged last one, row counts off the 4-row tiles and 16-row groups,
 // token counts across the 48-token carry parts.
 #include <gtest/gtest.h>
@@ -70,6 +70,38 @@ TEST(KBlockedTiles, Bf16SameBitsAsWholeRows) {
             double ref = 0.0, mag = 0.0;
             for (int64_t c = 0; c < cols; ++c) {
               const double p = double(bf16_to_float(x[t * cols + c])) * bf16_to_float(w[r * cols + c]);
+              ref += p, mag += std::fabs(p);
+            }
+            ASSERT_NEAR(got, ref, 1e-6 * mag + 1e-7) << tokens << "x" << rows << "x" << cols << " t" << t << " r" << r;
+          }
+        }
+      }
+}
+
+// bf16 weights x float32 activations (exact products): from 6 tokens the
+// k-blocked order, and 4 x 6 tiles that take each row's even and odd halves
+// in turn; a token alone takes the 8-row GEMV tiles with both halves at once.
+TEST(KBlockedTiles, Bf16F32SameBitsAsOneToken) {
+  if (!cpu::cpu_features().avx512) GTEST_SKIP() << "CPU (or DSINFER_ISA) without AVX-512";
+  for (int64_t cols : {2113, 7168})
+    for (int64_t rows : {5, 37})
+      for (int64_t tokens : {6, 8, 13, 50}) {
+        const auto w = test::bf16_bits(test::uniform_floats(static_cast<size_t>(rows * cols), 11));
+        const auto x = test::uniform_floats(static_cast<size_t>(tokens * cols), 13);
+        const int64_t ld = cpu::avx512::bf16f32_x_stride(cols);
+        std::vector<float> xp(static_cast<size_t>(tokens * ld));
+        cpu::avx512::bf16f32_permute_x(x.data(), tokens, cols, xp.data());
+        std::vector<float> all(static_cast<size_t>(tokens * rows)), one(static_cast<size_t>(rows));
+        cpu::avx512::bf16f32_rows(w.data(), cols, 0, rows, xp.data(), 0, tokens, all.data(), rows, 0);
+        for (int64_t t = 0; t < tokens; ++t) {
+          cpu::avx512::bf16f32_rows(w.data(), cols, 0, rows, xp.data() + t * ld, 0, 1, one.data(), rows, 0);
+          for (int64_t r = 0; r < rows; ++r) {
+            const float got = all[t * rows + r];
+            ASSERT_EQ(std::memcmp(&got, &one[r], sizeof got), 0)
+                << tokens << "x" << rows << "x" << cols << " t" << t << " r" << r << ": " << got << " vs " << one[r];
+            double ref = 0.0, mag = 0.0;
+            for (int64_t c = 0; c < cols; ++c) {
+              const double p = double(x[t * cols + c]) * bf16_to_float(w[r * cols + c]);
               ref += p, mag += std::fabs(p);
             }
             ASSERT_NEAR(got, ref, 1e-6 * mag + 1e-7) << tokens << "x" << rows << "x" << cols << " t" << t << " r" << r;

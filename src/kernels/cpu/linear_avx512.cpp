@@ -63,12 +63,13 @@ constexpr int64_t kBlockedMinTokens = 6;
 inline bool x_outgrows_l1(int64_t n_tokens, int64_t row_bytes) {
   return n_tokens >= kBlockedMinTokens && n_tokens * row_bytes > kL1ActivationBytes;
 }
-// k-block width in elements of elem_bytes: the block's activations fill the
-// budget, a whole number of 64-byte steps, at least 1 KB per row (32
-// tokens: shorter runs of each row read slower).
+// k-block width in elements of elem_bytes (the activations' element): the
+// block's activations fill the budget, whole steps of every tile kind, at
+// least 1 KB of each weight row (32 tokens: shorter runs of a row read
+// slower; float32 activations against bf16 weights: 2 KB of x).
 inline int64_t k_block(int64_t n_tokens, int64_t cols, int64_t elem_bytes = 1) {
-  const int64_t bytes = kL1ActivationBytes / n_tokens / 64 * 64;
-  return min64(cols, (bytes < 1024 ? 1024 : bytes) / elem_bytes);
+  const int64_t bytes = kL1ActivationBytes / n_tokens / 128 * 128, least = elem_bytes == 4 ? 2048 : 1024;
+  return min64(cols, (bytes < least ? least : bytes) / elem_bytes);
 }
 
 // The k-blocked order over the whole 4-row tiles of [r, r1) x tokens
@@ -413,62 +414,98 @@ inline void bf16_strip(const uint16_t* w, int64_t cols, int64_t r, const uint16_
 // (bf16f32_permute_x): a 64-byte load of 32 bf16 gives the even elements as
 // float32 by a 16-bit left shift and the odd ones by masking the low halves,
 // no cross-lane shuffle.
-template <int R, int T>
-inline void bf16f32_tile(const uint16_t* w, int64_t cols, const float* x, int64_t ldx, float out[R][T]) {
+template <int R, int T, bool Blocked>
+inline void bf16f32_tile(const uint16_t* w, int64_t cols, int64_t k0, int64_t k1, const float* x, int64_t ldx,
+                         __m512* carry, float out[R][T]) {
   __m512 acc[R][T];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+    for (int t = 0; t < T; ++t) acc[r][t] = Blocked && k0 > 0 ? _mm512_load_ps(carry + r * T + t) : _mm512_setzero_ps();
   const __m512i hi_mask = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
-  for_steps<32>(cols, [&]<bool Tail>(int64_t k) {
-    __m512 w0[R], w1[R];  // even / odd elements
+  // Both halves of each row at once where they fit the 32 registers with
+  // the accumulators; else even elements into every accumulator, then odd
+  // ones, the rows re-read from L1 for the odd half (4 x 6 tiles: 34
+  // registers the first way, spilled). Each sum's order is even, odd per
+  // step either way.
+  constexpr bool kBothHalves = R * T + 2 * R + 2 <= 32;
+  for_steps<32>(k0, k1, [&]<bool Tail>(int64_t k) {
+    auto row = [&](int r) { return load_epi16<Tail>(tail_mask32(cols - k), w + r * cols + k); };
+    auto even = [&](__m512i v) { return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)); };
+    auto odd = [&](__m512i v) { return _mm512_castsi512_ps(_mm512_and_si512(v, hi_mask)); };
+    __m512 w0[R], w1[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const __m512i v = load_epi16<Tail>(tail_mask32(cols - k), w + r * cols + k);
-      w0[r] = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-      w1[r] = _mm512_castsi512_ps(_mm512_and_si512(v, hi_mask));
+      const __m512i v = row(r);
+      w0[r] = even(v);
+      if constexpr (kBothHalves) w1[r] = odd(v);
     }
     // GEMV: fetch the next tile's rows while this one computes (as int8_tile).
     if constexpr (R == kGemvRows)
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (R + r) * cols + k), _MM_HINT_T0);
+    if constexpr (Blocked)
+      if (k + kAheadBytes / 2 < cols)
 #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) {
-      const __m512 xe = _mm512_loadu_ps(x + t * ldx + k), xo = _mm512_loadu_ps(x + t * ldx + k + 16);
+        for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + r * cols + k + kAheadBytes / 2), _MM_HINT_T0);
+    if constexpr (kBothHalves) {
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w1[r], xo, _mm512_fmadd_ps(w0[r], xe, acc[r][t]));
+      for (int t = 0; t < T; ++t) {
+        const __m512 xe = _mm512_loadu_ps(x + t * ldx + k), xo = _mm512_loadu_ps(x + t * ldx + k + 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w1[r], xo, _mm512_fmadd_ps(w0[r], xe, acc[r][t]));
+      }
+    } else {
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const __m512 xe = _mm512_loadu_ps(x + t * ldx + k);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w0[r], xe, acc[r][t]);
+      }
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) w0[r] = odd(row(r));
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const __m512 xo = _mm512_loadu_ps(x + t * ldx + k + 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(w0[r], xo, acc[r][t]);
+      }
     }
   });
+  if (Blocked && k1 < cols) {
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) _mm512_store_ps(carry + r * T + t, acc[r][t]);
+    return;
+  }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
-template <int R, int T>
+template <int R, int T, bool Blocked>
 inline void bf16f32_block(const uint16_t* w, int64_t cols, int64_t r, const float* x, int64_t t, float* y,
-                          int64_t ldy, int64_t out_row0) {
+                          int64_t ldy, int64_t out_row0, int64_t k0, int64_t k1, __m512* carry) {
   float out[R][T];
   const int64_t ldx = bf16f32_x_stride(cols);
-  bf16f32_tile<R, T>(w + r * cols, cols, x + t * ldx, ldx, out);
+  bf16f32_tile<R, T, Blocked>(w + r * cols, cols, k0, k1, x + t * ldx, ldx, carry, out);
+  if (k1 < cols) return;
   for (int rr = 0; rr < R; ++rr)
     for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + rr - out_row0)] = out[rr][tt];
 }
 
-template <int R>
+// As int8_strip.
+template <int R, bool Blocked = false>
 inline void bf16f32_strip(const uint16_t* w, int64_t cols, int64_t r, const float* x, int64_t t0, int64_t t1,
-                          float* y, int64_t ldy, int64_t out_row0) {
-  int64_t t = t0;
-  for (; t + 6 <= t1; t += 6) bf16f32_block<R, 6>(w, cols, r, x, t, y, ldy, out_row0);
-  switch (t1 - t) {
-    case 5: bf16f32_block<R, 5>(w, cols, r, x, t, y, ldy, out_row0); break;
-    case 4: bf16f32_block<R, 4>(w, cols, r, x, t, y, ldy, out_row0); break;
-    case 3: bf16f32_block<R, 3>(w, cols, r, x, t, y, ldy, out_row0); break;
-    case 2: bf16f32_block<R, 2>(w, cols, r, x, t, y, ldy, out_row0); break;
-    case 1: bf16f32_block<R, 1>(w, cols, r, x, t, y, ldy, out_row0); break;
-    default: break;
-  }
+                          float* y, int64_t ldy, int64_t out_row0, int64_t k0 = 0, int64_t k1 = -1,
+                          __m512* carry = nullptr) {
+  if (k1 < 0) k1 = cols;
+  auto block = [&]<int T>(int64_t t) {
+    bf16f32_block<R, T, Blocked>(w, cols, r, x, t, y, ldy, out_row0, k0, k1, Blocked ? carry + (t - t0) * R : nullptr);
+  };
+  tiles_of_6(t0, t1, block);
 }
 
 // ---- fp8 e4m3 ---------------------------------------------------------------
@@ -652,8 +689,16 @@ void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const ui
 
 void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1,
                   float* y, int64_t ldy, int64_t out_row0) {
-  float_row_tiles(r0, r1, true, t1 - t0, [&]<int R, bool>(int64_t r) {
-    bf16f32_strip<R>(w, cols, r, x, t0, t1, y, ldy, out_row0);
+  int64_t r = r0;
+  if (x_outgrows_l1(t1 - t0, 4 * cols)) {
+    alignas(64) __m512 carry[kBlockedRows * kBlockedTokens];
+    for_k_blocks(r, r1, t0, t1, cols, 4, [&](int64_t rr, int64_t ts, int64_t te, int64_t k0, int64_t k1, int64_t c) {
+      bf16f32_strip<kRows, true>(w, cols, rr, x, ts, te, y, ldy, out_row0, k0, k1, carry + c);
+    });
+    r += (r1 - r) / kRows * kRows;
+  }
+  float_row_tiles(r, r1, true, t1 - t0, [&]<int R, bool>(int64_t rr) {
+    bf16f32_strip<R>(w, cols, rr, x, t0, t1, y, ldy, out_row0);
   });
 }
 
