@@ -45,7 +45,7 @@ nlohmann::json phase_json(const Ceilings& c, BenchWeights weights, const PhaseRe
           {"flops", p.flops},
           {"gb_per_s", p.time_ms > 0 ? p.bytes / (p.time_ms * 1e-3) / 1e9 : 0.0},
           {"bw_fraction", bw_fraction(c, p.bytes, p.time_ms)},
-          {"compute_fraction", compute_fraction(c, weights, p.flops, p.time_ms)}};
+          {"compute_fraction", compute_fraction(c, phase_weights(weights, p), p.flops, p.time_ms)}};
 }
 
 }  // namespace
@@ -121,23 +121,24 @@ std::string report_table(const Ceilings& all, const std::vector<CaseResult>& cas
        "roof%  max-bw%  ceil\n";
   for (const auto& r : cases) {
     const Ceilings c = case_ceilings(all, r);
-    std::string peak;
-    compute_peak(c, r.weights, &peak);
-    auto row = [&](const std::string& part, double ms, double bytes, double flops, double roof) {
+    auto row = [&](const std::string& part, BenchWeights weights, double ms, double bytes, double flops, double roof) {
+      std::string peak;
+      compute_peak(c, weights, &peak);
       const double max_bw = roof > 0 ? 100 * bw_fraction(c, bytes, roof) : 0.0;
       std::snprintf(line, sizeof line,
                     "%-7s %-7s %5lld %7lld %5lld | %-14s %9.2f %7.3f %9.2f %6.1f %5.1f %6.1f (%-4s) %6.1f %6.1f %5.1f\n",
                     case_label(r.spec).c_str(), weights_label(r.weights), static_cast<long long>(r.spec.batch),
                     static_cast<long long>(r.spec.context), static_cast<long long>(r.spec.top_k), part.c_str(), ms,
                     bytes / 1e9, flops / 1e9, ms > 0 ? bytes / ms / 1e6 : 0.0, 100 * bw_fraction(c, bytes, ms),
-                    100 * compute_fraction(c, r.weights, flops, ms), peak.c_str(), ms > 0 ? 100 * roof / ms : 0.0,
+                    100 * compute_fraction(c, weights, flops, ms), peak.c_str(), ms > 0 ? 100 * roof / ms : 0.0,
                     max_bw, c.read_gb_per_s);
       s += line;
     };
     double roof = 0;
     for (const auto& p : r.phases) roof += roofline_ms(c, r.weights, p);
-    row("TOTAL", r.time_ms, r.bytes, r.flops, roof);
-    for (const auto& p : r.phases) row("  " + p.name, p.time_ms, p.bytes, p.flops, roofline_ms(c, r.weights, p));
+    row("TOTAL", r.weights, r.time_ms, r.bytes, r.flops, roof);
+    for (const auto& p : r.phases)
+      row("  " + p.name, phase_weights(r.weights, p), p.time_ms, p.bytes, p.flops, roofline_ms(c, r.weights, p));
   }
   return s;
 }

@@ -68,8 +68,12 @@ class PhaseTimer final : public ForwardObserver {
 
 const char* case_phase_name(CasePhase p) { return p == CasePhase::Decode ? "decode" : "prefill"; }
 
+BenchWeights phase_weights(BenchWeights weights, const PhaseResult& p) {
+  return weights == BenchWeights::W8A8 && p.name == "lm_head" ? BenchWeights::BF16 : weights;
+}
+
 double roofline_ms(const Ceilings& c, BenchWeights weights, const PhaseResult& p) {
-  const double format_peak = compute_peak(c, weights),
+  const double format_peak = compute_peak(c, phase_weights(weights, p)),
                core_peak = (p.core_bf16 ? std::max(c.bf16_tflops, c.fp32_tflops) : c.fp32_tflops) * 1e12;
   const double read_s = c.read_gb_per_s > 0 ? p.bytes / (c.read_gb_per_s * 1e9) : 0.0;
   double compute_s = 0;

@@ -74,5 +74,9 @@ double compute_peak(const Ceilings& c, BenchWeights weights, std::string* name =
 // reading its bytes at the read bandwidth and doing its FLOPs at the peaks of
 // the units they run on (weight-format kernels; float32/bf16 attention core).
 double roofline_ms(const Ceilings& c, BenchWeights weights, const PhaseResult& p);
+// The format a phase's weights are in: a W8A8 checkpoint keeps its lm_head
+// bf16 (as the recipe converts it), so that phase meets the bf16 peak, not
+// the int8 one.
+BenchWeights phase_weights(BenchWeights weights, const PhaseResult& p);
 
 }  // namespace dsinfer::bench
