@@ -385,28 +385,6 @@ inline void bf16_tile(const uint16_t* w, int64_t cols, int64_t k0, int64_t k1, c
     for (int t = 0; t < T; ++t) out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
-template <int R, int T, bool Blocked>
-inline void bf16_block(const uint16_t* w, int64_t cols, int64_t r, const uint16_t* xb, int64_t t, float* y,
-                       int64_t ldy, int64_t out_row0, int64_t k0, int64_t k1, __m512* carry) {
-  float out[R][T];
-  bf16_tile<R, T, Blocked>(w + r * cols, cols, k0, k1, xb + t * cols, cols, carry, out);
-  if (k1 < cols) return;
-  for (int rr = 0; rr < R; ++rr)
-    for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + rr - out_row0)] = out[rr][tt];
-}
-
-// As int8_strip.
-template <int R, bool Blocked = false>
-inline void bf16_strip(const uint16_t* w, int64_t cols, int64_t r, const uint16_t* xb, int64_t t0, int64_t t1,
-                       float* y, int64_t ldy, int64_t out_row0, int64_t k0 = 0, int64_t k1 = -1,
-                       __m512* carry = nullptr) {
-  if (k1 < 0) k1 = cols;
-  auto block = [&]<int T>(int64_t t) {
-    bf16_block<R, T, Blocked>(w, cols, r, xb, t, y, ldy, out_row0, k0, k1, Blocked ? carry + (t - t0) * R : nullptr);
-  };
-  tiles_of_6(t0, t1, block);
-}
-
 // ---- bf16 weights x float32 activations (exact products) --------------------
 // bf16 -> f32 is a 16-bit shift; products and sums in float32 as the
 // reference does, so bf16 checkpoints (and FP8 checkpoints' bf16 lm_head) keep
@@ -485,27 +463,23 @@ inline void bf16f32_tile(const uint16_t* w, int64_t cols, int64_t k0, int64_t k1
     for (int t = 0; t < T; ++t) out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
-template <int R, int T, bool Blocked>
-inline void bf16f32_block(const uint16_t* w, int64_t cols, int64_t r, const float* x, int64_t t, float* y,
-                          int64_t ldy, int64_t out_row0, int64_t k0, int64_t k1, __m512* carry) {
-  float out[R][T];
-  const int64_t ldx = bf16f32_x_stride(cols);
-  bf16f32_tile<R, T, Blocked>(w + r * cols, cols, k0, k1, x + t * ldx, ldx, carry, out);
-  if (k1 < cols) return;
-  for (int rr = 0; rr < R; ++rr)
-    for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + rr - out_row0)] = out[rr][tt];
-}
-
-// As int8_strip.
-template <int R, bool Blocked = false>
-inline void bf16f32_strip(const uint16_t* w, int64_t cols, int64_t r, const float* x, int64_t t0, int64_t t1,
-                          float* y, int64_t ldy, int64_t out_row0, int64_t k0 = 0, int64_t k1 = -1,
-                          __m512* carry = nullptr) {
+// Rows [r, r + R) x tokens [t0, t1) of bf16 weights against activations X
+// (rows ldx apart): bf16 (bf16_tile) or float32 (bf16f32_tile, permuted x)
+// in token tiles of up to 6; Blocked as int8_strip.
+template <int R, bool Blocked = false, class X>
+inline void bf16_weight_strip(const uint16_t* w, int64_t cols, int64_t r, const X* x, int64_t ldx, int64_t t0,
+                              int64_t t1, float* y, int64_t ldy, int64_t out_row0, int64_t k0 = 0, int64_t k1 = -1,
+                              __m512* carry = nullptr) {
   if (k1 < 0) k1 = cols;
-  auto block = [&]<int T>(int64_t t) {
-    bf16f32_block<R, T, Blocked>(w, cols, r, x, t, y, ldy, out_row0, k0, k1, Blocked ? carry + (t - t0) * R : nullptr);
-  };
-  tiles_of_6(t0, t1, block);
+  tiles_of_6(t0, t1, [&]<int T>(int64_t t) {
+    float out[R][T];
+    __m512* c = Blocked ? carry + (t - t0) * R : nullptr;
+    if constexpr (sizeof(X) == 2) bf16_tile<R, T, Blocked>(w + r * cols, cols, k0, k1, x + t * ldx, ldx, c, out);
+    else bf16f32_tile<R, T, Blocked>(w + r * cols, cols, k0, k1, x + t * ldx, ldx, c, out);
+    if (k1 < cols) return;
+    for (int rr = 0; rr < R; ++rr)
+      for (int tt = 0; tt < T; ++tt) y[(t + tt) * ldy + (r + rr - out_row0)] = out[rr][tt];
+  });
 }
 
 // ---- fp8 e4m3 ---------------------------------------------------------------
@@ -679,12 +653,12 @@ void bf16_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const ui
   if (x_outgrows_l1(t1 - t0, 2 * cols)) {
     alignas(64) __m512 carry[kBlockedRows * kBlockedTokens];
     for_k_blocks(r, r1, t0, t1, cols, 2, [&](int64_t rr, int64_t ts, int64_t te, int64_t k0, int64_t k1, int64_t c) {
-      bf16_strip<kRows, true>(w, cols, rr, xb, ts, te, y, ldy, out_row0, k0, k1, carry + c);
+      bf16_weight_strip<kRows, true>(w, cols, rr, xb, cols, ts, te, y, ldy, out_row0, k0, k1, carry + c);
     });
     r += (r1 - r) / kRows * kRows;
   }
-  for (; r + kRows <= r1; r += kRows) bf16_strip<kRows>(w, cols, r, xb, t0, t1, y, ldy, out_row0);
-  for (; r < r1; ++r) bf16_strip<1>(w, cols, r, xb, t0, t1, y, ldy, out_row0);
+  for (; r + kRows <= r1; r += kRows) bf16_weight_strip<kRows>(w, cols, r, xb, cols, t0, t1, y, ldy, out_row0);
+  for (; r < r1; ++r) bf16_weight_strip<1>(w, cols, r, xb, cols, t0, t1, y, ldy, out_row0);
 }
 
 void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1,
@@ -693,12 +667,13 @@ void bf16f32_rows(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const
   if (x_outgrows_l1(t1 - t0, 4 * cols)) {
     alignas(64) __m512 carry[kBlockedRows * kBlockedTokens];
     for_k_blocks(r, r1, t0, t1, cols, 4, [&](int64_t rr, int64_t ts, int64_t te, int64_t k0, int64_t k1, int64_t c) {
-      bf16f32_strip<kRows, true>(w, cols, rr, x, ts, te, y, ldy, out_row0, k0, k1, carry + c);
+      bf16_weight_strip<kRows, true>(w, cols, rr, x, bf16f32_x_stride(cols), ts, te, y, ldy, out_row0, k0, k1,
+                                      carry + c);
     });
     r += (r1 - r) / kRows * kRows;
   }
   float_row_tiles(r, r1, true, t1 - t0, [&]<int R, bool>(int64_t rr) {
-    bf16f32_strip<R>(w, cols, rr, x, t0, t1, y, ldy, out_row0);
+    bf16_weight_strip<R>(w, cols, rr, x, bf16f32_x_stride(cols), t0, t1, y, ldy, out_row0);
   });
 }
 
