@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend/linear_weight.h"
+#include "kernels/cpu/aligned_buffer.h"
 
 namespace dsinfer::cpu {
 
@@ -21,11 +22,12 @@ struct RowKernel {
   // Rows [r0, r1) (relative to the prepared row_begin), tokens [t0, t1).
   std::function<void(int64_t r0, int64_t r1, int64_t t0, int64_t t1)> run;
   // The activations as the tiles read them (run points into these).
-  std::vector<int8_t> xq;
-  std::vector<uint8_t> x_tiles;  // AMX activation tiles
+  AlignedVector<int8_t> xq;
+  AlignedVector<uint8_t> x_tiles;  // AMX activation tiles
   std::vector<int32_t> sums;
-  std::vector<float> scales, xf;
-  std::vector<uint16_t> xb;
+  std::vector<float> scales;
+  AlignedVector<float> xf;
+  AlignedVector<uint16_t> xb;
 };
 
 // y[t, r] = x[t] . W[row_begin + r] through the dot-form tiles, or null when
