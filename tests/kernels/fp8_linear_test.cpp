@@ -118,13 +118,15 @@ TEST(Fp8Linear, MatchesFloat64ReferenceAtEveryTokenCount) {
       const int64_t row_begin = 5, n_rows = rows - 5;
       std::vector<float> y(static_cast<size_t>(tokens * n_rows), -1.f);
       cpu::linear_rows(m.w, row_begin, n_rows, x.data(), tokens, y.data(), n_rows);
-      // The last token alone gets the bits it got among the others (MTP
-      // verify steps must reproduce plain decode).
+      // Each token alone gets the bits it got among the others (MTP verify
+      // steps must reproduce plain decode).
       std::vector<float> one(static_cast<size_t>(n_rows));
-      cpu::linear_rows(m.w, row_begin, n_rows, x.data() + (tokens - 1) * cols, 1, one.data(), n_rows);
-      for (int64_t r = 0; r < n_rows; ++r)
-        ASSERT_EQ(one[static_cast<size_t>(r)], y[static_cast<size_t>((tokens - 1) * n_rows + r)])
-            << "rows " << rows << " cols " << cols << " tokens " << tokens << " r " << r;
+      for (int64_t t = 0; t < tokens; ++t) {
+        cpu::linear_rows(m.w, row_begin, n_rows, x.data() + t * cols, 1, one.data(), n_rows);
+        for (int64_t r = 0; r < n_rows; ++r)
+          ASSERT_EQ(one[static_cast<size_t>(r)], y[static_cast<size_t>(t * n_rows + r)])
+              << "rows " << rows << " cols " << cols << " tokens " << tokens << " t " << t << " r " << r;
+      }
       for (int64_t t = 0; t < tokens; ++t)
         for (int64_t r = 0; r < n_rows; ++r) {
           double ref = 0, mag = 0;

@@ -189,6 +189,107 @@ inline void lut_strip(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx
   if (t < t1) lut_block<R, 1>(w, r, x, ldx, t, y, ldy, out_row0);
 }
 
+// From this many tokens, groups of up to 16 rows pass block by block: each
+// 4 rows' codes of the block are widened once into an L1 scratch (float32,
+// exact) and every token tile multiplies from there, so the block's
+// activations (read from L2) serve 16 rows. 4-token tiles widened each
+// weight vector once per tile (twice at 8 tokens, 8 times at 32), ~10
+// vector ops per 64 codes on the FMAs' two ports, and re-read all
+// activations from L2 per 4 rows. Per output the same sums in the same
+// order as lut_tile (per block, steps in k order, groups 0-3 per step, times
+// the block scale into the total): bit-identical. From 9 tokens: at 5-8
+// the 4-token tiles widen each vector only twice, and gemv_bench (from
+// memory) measured a draw at 8 tokens, 1.15-1.3x at 32.
+constexpr int64_t kScratchMinTokens = 9;
+constexpr int64_t kScratchTokens = 24;  // tokens per pass (the totals stay in L1)
+constexpr int64_t kScratchSteps = 8;    // 64-code steps per block it holds (block_cols <= 512)
+constexpr int kScratchRows = 4, kScratchGroupRows = 16;
+constexpr int64_t kScratchAheadBytes = 2048;
+
+struct Scratch {
+  alignas(64) float g[kScratchRows][kScratchSteps][4][16];  // row, step, group
+  alignas(64) float tot[kScratchGroupRows][kScratchTokens][16];
+};
+
+// Token tile [t, t + T) of rows i0..i0+3 of the group, one block (steps
+// 64-code steps from column k0).
+template <int T>
+inline void scratch_tile(Scratch& sc, int64_t steps, const float* x, int64_t ldx, int64_t k0, int64_t t, int i0,
+                         const float* scale) {
+  __m512 acc[kScratchRows][T];
+#pragma GCC unroll 4
+  for (int i = 0; i < kScratchRows; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < T; ++j) acc[i][j] = _mm512_setzero_ps();
+  for (int64_t st = 0; st < steps; ++st) {
+    const float* xs = x + t * ldx + k0 + 64 * st;
+#pragma GCC unroll 4
+    for (int G = 0; G < 4; ++G) {
+      __m512 g[kScratchRows];
+#pragma GCC unroll 4
+      for (int i = 0; i < kScratchRows; ++i) g[i] = _mm512_load_ps(sc.g[i][st][G]);
+#pragma GCC unroll 8
+      for (int j = 0; j < T; ++j) {
+        const __m512 xv = _mm512_loadu_ps(xs + j * ldx + 16 * G);
+#pragma GCC unroll 4
+        for (int i = 0; i < kScratchRows; ++i) acc[i][j] = _mm512_fmadd_ps(g[i], xv, acc[i][j]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < kScratchRows; ++i) {
+    const __m512 s = _mm512_set1_ps(scale[i]);
+    float(*tot)[16] = sc.tot[i0 + i];
+#pragma GCC unroll 8
+    for (int j = 0; j < T; ++j) _mm512_store_ps(tot[t + j], _mm512_fmadd_ps(acc[i][j], s, _mm512_load_ps(tot[t + j])));
+  }
+}
+
+// Rows [r, r + nr) (nr a multiple of 4, <= 16) x tokens [t0, t1), t1 - t0 <= kScratchTokens.
+inline void scratch_group(const Fp8Weight& w, int64_t r, int nr, const float* x, int64_t ldx, int64_t t0, int64_t t1,
+                          float* y, int64_t ldy, int64_t out_row0, Scratch& sc) {
+  const Tables& tb = tables();
+  const int64_t n = t1 - t0;
+  for (int i = 0; i < nr; ++i)
+    for (int64_t j = 0; j < n; ++j) _mm512_store_ps(sc.tot[i][j], _mm512_setzero_ps());
+  const float* x0 = x + t0 * ldx;
+  for (int64_t c0 = 0, b = 0; c0 < w.cols; c0 += w.block_cols, ++b) {
+    const int64_t c1 = c0 + w.block_cols < w.cols ? c0 + w.block_cols : w.cols, steps = (c1 - c0 + 63) / 64;
+    for (int i0 = 0; i0 < nr; i0 += kScratchRows) {
+      float scale[kScratchRows];
+      for (int i = 0; i < kScratchRows; ++i) {
+        scale[i] = w.scale[((r + i0 + i) / w.block_rows) * w.scale_cols + b];
+        const uint8_t* row = w.data + (r + i0 + i) * w.cols;
+        for (int64_t st = 0; st < steps; ++st) {
+          const int64_t k = c0 + 64 * st;
+          const __mmask64 m = tail_mask64(c1 - k);
+          // Block by block breaks each row into 128-byte runs the hardware
+          // prefetchers follow poorly: fetch the row 2 KB ahead.
+          if (k + kScratchAheadBytes < w.cols) _mm_prefetch(reinterpret_cast<const char*>(row + k + kScratchAheadBytes), _MM_HINT_T0);
+          const Words wd =
+              widen_words(m == ~__mmask64{0} ? _mm512_loadu_si512(row + k) : _mm512_maskz_loadu_epi8(m, row + k), tb);
+          _mm512_store_ps(sc.g[i][st][0], group_f32<0>(wd));
+          _mm512_store_ps(sc.g[i][st][1], group_f32<1>(wd));
+          _mm512_store_ps(sc.g[i][st][2], group_f32<2>(wd));
+          _mm512_store_ps(sc.g[i][st][3], group_f32<3>(wd));
+        }
+      }
+      int64_t t = 0;
+      for (; t + 6 <= n; t += 6) scratch_tile<6>(sc, steps, x0, ldx, c0, t, i0, scale);
+      switch (n - t) {
+        case 5: scratch_tile<5>(sc, steps, x0, ldx, c0, t, i0, scale); break;
+        case 4: scratch_tile<4>(sc, steps, x0, ldx, c0, t, i0, scale); break;
+        case 3: scratch_tile<3>(sc, steps, x0, ldx, c0, t, i0, scale); break;
+        case 2: scratch_tile<2>(sc, steps, x0, ldx, c0, t, i0, scale); break;
+        case 1: scratch_tile<1>(sc, steps, x0, ldx, c0, t, i0, scale); break;
+        default: break;
+      }
+    }
+  }
+  for (int i = 0; i < nr; ++i)
+    for (int64_t j = 0; j < n; ++j) y[(t0 + j) * ldy + (r + i - out_row0)] = _mm512_reduce_add_ps(_mm512_load_ps(sc.tot[i][j]));
+}
+
 // ---- y = x W over a range of W's rows (the MLA query absorption) ----------
 // Column of lane p (= 16G + 4L + d) of the four group vectors of 64 codes.
 inline int lut_column(int p) {
@@ -234,6 +335,15 @@ void fp8_lut_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t sc
   int64_t r = r0;
   if (t1 - t0 == 1) {
     for (; r + 8 <= r1; r += 8) lut_strip<8>(fw, r, x, ldx, t0, t1, y, ldy, out_row0);
+  }
+  if (t1 - t0 >= kScratchMinTokens && block_cols <= 64 * kScratchSteps) {
+    Scratch sc;
+    while (r + kScratchRows <= r1) {
+      const int nr = static_cast<int>(r1 - r >= kScratchGroupRows ? kScratchGroupRows : (r1 - r) / kScratchRows * kScratchRows);
+      for (int64_t t = t0; t < t1; t += kScratchTokens)
+        scratch_group(fw, r, nr, x, ldx, t, t1 - t < kScratchTokens ? t1 : t + kScratchTokens, y, ldy, out_row0, sc);
+      r += nr;
+    }
   }
   for (; r + 4 <= r1; r += 4) lut_strip<4>(fw, r, x, ldx, t0, t1, y, ldy, out_row0);
   for (; r < r1; ++r) lut_strip<1>(fw, r, x, ldx, t0, t1, y, ldy, out_row0);
