@@ -165,11 +165,11 @@ class LatentBlocksBf16 {
 
   int64_t heads_, kw_, rank_, hp_, hpan_, dpan_, q_panel_ = 0, v_panel_ = 0;
   cpu::Aligned64<uint16_t> packs_;
-  std::vector<uint16_t> qrows_, blk_, pt_, scb_;
-  std::vector<float> lat_, sc_, alpha_, block_max_;
+  AlignedVector<uint16_t> qrows_, blk_, pt_, scb_;
+  AlignedVector<float> lat_, sc_, alpha_, block_max_;
   bool tiles_ = false;  // AMX-BF16 (attend_tiles)
   int64_t kwp_ = 0;     // kw rounded up to 32 (tile width)
-  std::vector<uint16_t> qp_, blkp_, ptp_, vpair_;
+  AlignedVector<uint16_t> qp_, blkp_, ptp_, vpair_;
   std::vector<uint8_t> xt_;
 };
 

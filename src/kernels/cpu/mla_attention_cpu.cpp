@@ -67,7 +67,7 @@ namespace {
 // layer of fresh pages to zero and fault in, measurable at every step.
 // Sized by the model's shape, not by the batch or the context.
 struct DecodeThreadScratch {
-  std::vector<float> qt, blk, sc, alpha, block_max;
+  AlignedVector<float> qt, blk, sc, alpha, block_max;
   std::unique_ptr<LatentBlocksBf16> bf16_blocks;
 };
 DecodeThreadScratch& decode_thread_scratch() {
@@ -109,18 +109,18 @@ void mla_decode_attention(const MlaShape& s, std::span<const AttentionSeq> seqs,
   first_item[static_cast<size_t>(T)] = static_cast<int64_t>(items.size());
   const int64_t n_items = static_cast<int64_t>(items.size());
   // Every element is written before it is read (first blocks write, m and l are filled).
-  std::vector<float>&acc = ws.acc, &mx = ws.mx, &sum = ws.sum;
+  AlignedVector<float>&acc = ws.acc, &mx = ws.mx, &sum = ws.sum;
   const auto need = static_cast<size_t>(n_items * rank * hp);
   // Kept from step to step, but a burst's is given back: over 64 MB and more
   // than 4x what this step needs (R1: 256 KB per decode token and range).
-  if (acc.capacity() > 4 * need && acc.capacity() * sizeof(float) > (size_t{64} << 20)) std::vector<float>().swap(acc);
+  if (acc.capacity() > 4 * need && acc.capacity() * sizeof(float) > (size_t{64} << 20)) AlignedVector<float>().swap(acc);
   acc.resize(need);
   mx.resize(static_cast<size_t>(n_items * hp));
   sum.resize(static_cast<size_t>(n_items * hp));
 #pragma omp parallel
   {
     DecodeThreadScratch& ts = decode_thread_scratch();
-    std::vector<float>&qt = ts.qt, &blk = ts.blk, &sc = ts.sc, &alpha = ts.alpha, &block_max = ts.block_max;
+    AlignedVector<float>&qt = ts.qt, &blk = ts.blk, &sc = ts.sc, &alpha = ts.alpha, &block_max = ts.block_max;
     LatentBlocksBf16* bf16_blocks = nullptr;
     // Also the merge's weights: up to `threads` ranges per token, which on a
     // many-core machine can outnumber the (padded) heads.
@@ -250,9 +250,9 @@ void mla_prefill_attention(const MlaShape& s, const LinearWeight& kv_b, std::spa
 
     for (int64_t k0 = 0; k0 < L; k0 += kKeyChunk) {
       const int64_t C = std::min(kKeyChunk, L - k0);
-      std::vector<float>& latents = ws.latents;
-      std::vector<float>& k_pe = ws.k_pe;
-      std::vector<float>& kv = ws.kv;
+      AlignedVector<float>& latents = ws.latents;
+      AlignedVector<float>& k_pe = ws.k_pe;
+      AlignedVector<float>& kv = ws.kv;
       latents.resize(static_cast<size_t>(C * rank));
       k_pe.resize(static_cast<size_t>(C * rope_dim));
       kv.resize(static_cast<size_t>(C * heads * kv_rows));

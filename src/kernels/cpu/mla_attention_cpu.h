@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/ops.h"
+#include "kernels/cpu/aligned_buffer.h"
 
 namespace dsinfer::cpu {
 
@@ -18,8 +19,8 @@ inline constexpr int64_t kExpandedKeyChunk = 1024;
 // megabytes) faults in and zeroes fresh memory on every layer; a burst's
 // large decode buffer is given back once steps need far less.
 struct MlaScratch {
-  std::vector<float> latents, k_pe, kv;
-  std::vector<float> acc, mx, sum;
+  AlignedVector<float> latents, k_pe, kv;  // 64-byte aligned: read by AVX-512 tiles
+  AlignedVector<float> acc, mx, sum;
 };
 
 void mla_write_cache(std::span<const AttentionSeq> seqs, const float* kv, int64_t ld);
