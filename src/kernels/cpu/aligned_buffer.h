@@ -4,7 +4,6 @@
 // with every resize.
 #include <cstddef>
 #include <cstdint>
-#include <new>
 #include <vector>
 
 namespace dsinfer::cpu {
@@ -34,8 +33,17 @@ struct Align64Allocator {
   Align64Allocator() = default;
   template <class U>
   Align64Allocator(const Align64Allocator<U>&) {}
-  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
-  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t{64}); }
+  // A plain block 64 bytes longer, the start moved up to the next 64-byte
+  // boundary and the block's address kept just before it: aligned operator
+  // new (memalign) split the heap's chunks and let a server's RSS creep with
+  // the varying sizes of its steps.
+  T* allocate(size_t n) {
+    auto* raw = static_cast<unsigned char*>(::operator new(n * sizeof(T) + 64 + sizeof(void*)));
+    const auto start = (reinterpret_cast<uintptr_t>(raw) + sizeof(void*) + 63) / 64 * 64;
+    reinterpret_cast<void**>(start)[-1] = raw;
+    return reinterpret_cast<T*>(start);
+  }
+  void deallocate(T* p, size_t) { ::operator delete(reinterpret_cast<void**>(p)[-1]); }
   friend bool operator==(const Align64Allocator&, const Align64Allocator&) { return true; }
 };
 template <class T>
