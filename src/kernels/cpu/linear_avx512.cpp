@@ -89,6 +89,19 @@ inline void for_k_blocks(int64_t r, int64_t r1, int64_t t0, int64_t t1, int64_t 
   }
 }
 
+// The k-blocked tiles' exit where their k-range stops short of the row's
+// end (mid_row): the accumulators go back to carry (64-byte aligned) for the
+// next block to resume; true then.
+template <int R, int T, class V>
+inline bool carry_out(bool mid_row, V* carry, const V (&acc)[R][T]) {
+  if (!mid_row) return false;
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) carry[r * T + t] = acc[r][t];
+  return true;
+}
+
 // Runs block.template operator()<T>(t) over tokens [t0, t1): tiles of 6
 // tokens, then one of the remaining 1-5 (the dot-form tiles' widths).
 template <class Block>
@@ -185,13 +198,7 @@ inline void int8_tile(const int8_t* w, int64_t cols, int64_t k0, int64_t k1, con
       for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], wv[r], xv);
     }
   }
-  if (Blocked && k1 < cols) {
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) _mm512_store_si512(carry + r * T + t, acc[r][t]);
-    return;
-  }
+  if (carry_out<R, T>(Blocked && k1 < cols, carry, acc)) return;
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
@@ -372,13 +379,7 @@ inline void bf16_tile(const uint16_t* w, int64_t cols, int64_t k0, int64_t k1, c
       for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], (__m512bh)wv[r], (__m512bh)xv);
     }
   });
-  if (Blocked && k1 < cols) {
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) _mm512_store_ps(carry + r * T + t, acc[r][t]);
-    return;
-  }
+  if (carry_out<R, T>(Blocked && k1 < cols, carry, acc)) return;
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
@@ -450,13 +451,7 @@ inline void bf16f32_tile(const uint16_t* w, int64_t cols, int64_t k0, int64_t k1
       }
     }
   });
-  if (Blocked && k1 < cols) {
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) _mm512_store_ps(carry + r * T + t, acc[r][t]);
-    return;
-  }
+  if (carry_out<R, T>(Blocked && k1 < cols, carry, acc)) return;
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
