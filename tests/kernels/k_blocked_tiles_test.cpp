@@ -51,6 +51,32 @@ TEST(KBlockedTiles, Int8SumsExact) {
       }
 }
 
+// Over the bf16 tests' shapes: all(tokens, rows, cols, w) runs every token
+// at once and returns y[t * rows + r]; one(t, y) runs token t alone; x(t, c)
+// is the activation the products use. Each output must have the bits of its
+// token alone (a token's activations fit L1: the whole-row order) and be
+// within a float64 bound of the exact sum.
+template <class All, class One, class X>
+void expect_token_alone_bits(int64_t cols, int64_t rows, int64_t tokens, const std::vector<uint16_t>& w, All&& all_of,
+                             One&& one_of, X&& x) {
+  const std::vector<float> all = all_of();
+  std::vector<float> one(static_cast<size_t>(rows));
+  for (int64_t t = 0; t < tokens; ++t) {
+    one_of(t, one.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      const float got = all[t * rows + r];
+      ASSERT_EQ(std::memcmp(&got, &one[r], sizeof got), 0)
+          << tokens << "x" << rows << "x" << cols << " t" << t << " r" << r << ": " << got << " vs " << one[r];
+      double ref = 0.0, mag = 0.0;
+      for (int64_t c = 0; c < cols; ++c) {
+        const double p = double(x(t, c)) * bf16_to_float(w[r * cols + c]);
+        ref += p, mag += std::fabs(p);
+      }
+      ASSERT_NEAR(got, ref, 1e-6 * mag + 1e-7) << tokens << "x" << rows << "x" << cols << " t" << t << " r" << r;
+    }
+  }
+}
+
 TEST(KBlockedTiles, Bf16SameBitsAsWholeRows) {
   if (!cpu::cpu_features().avx512_bf16) GTEST_SKIP() << "CPU (or DSINFER_ISA) without AVX512_BF16";
   for (int64_t cols : {2113, 4096})
@@ -58,23 +84,17 @@ TEST(KBlockedTiles, Bf16SameBitsAsWholeRows) {
       for (int64_t tokens : {6, 8, 13, 50}) {
         const auto w = test::bf16_bits(test::uniform_floats(static_cast<size_t>(rows * cols), 7));
         const auto x = test::bf16_bits(test::uniform_floats(static_cast<size_t>(tokens * cols), 9));
-        std::vector<float> all(static_cast<size_t>(tokens * rows)), one(static_cast<size_t>(rows));
-        cpu::avx512::bf16_rows(w.data(), cols, 0, rows, x.data(), 0, tokens, all.data(), rows, 0);
-        for (int64_t t = 0; t < tokens; ++t) {
-          // One token's activations fit L1: the whole-row order.
-          cpu::avx512::bf16_rows(w.data(), cols, 0, rows, x.data() + t * cols, 0, 1, one.data(), rows, 0);
-          for (int64_t r = 0; r < rows; ++r) {
-            const float got = all[t * rows + r];
-            ASSERT_EQ(std::memcmp(&got, &one[r], sizeof got), 0)
-                << tokens << "x" << rows << "x" << cols << " t" << t << " r" << r << ": " << got << " vs " << one[r];
-            double ref = 0.0, mag = 0.0;
-            for (int64_t c = 0; c < cols; ++c) {
-              const double p = double(bf16_to_float(x[t * cols + c])) * bf16_to_float(w[r * cols + c]);
-              ref += p, mag += std::fabs(p);
-            }
-            ASSERT_NEAR(got, ref, 1e-6 * mag + 1e-7) << tokens << "x" << rows << "x" << cols << " t" << t << " r" << r;
-          }
-        }
+        expect_token_alone_bits(
+            cols, rows, tokens, w,
+            [&] {
+              std::vector<float> all(static_cast<size_t>(tokens * rows));
+              cpu::avx512::bf16_rows(w.data(), cols, 0, rows, x.data(), 0, tokens, all.data(), rows, 0);
+              return all;
+            },
+            [&](int64_t t, float* y) {
+              cpu::avx512::bf16_rows(w.data(), cols, 0, rows, x.data() + t * cols, 0, 1, y, rows, 0);
+            },
+            [&](int64_t t, int64_t c) { return bf16_to_float(x[t * cols + c]); });
       }
 }
 
@@ -91,22 +111,17 @@ TEST(KBlockedTiles, Bf16F32SameBitsAsOneToken) {
         const int64_t ld = cpu::avx512::bf16f32_x_stride(cols);
         std::vector<float> xp(static_cast<size_t>(tokens * ld));
         cpu::avx512::bf16f32_permute_x(x.data(), tokens, cols, xp.data());
-        std::vector<float> all(static_cast<size_t>(tokens * rows)), one(static_cast<size_t>(rows));
-        cpu::avx512::bf16f32_rows(w.data(), cols, 0, rows, xp.data(), 0, tokens, all.data(), rows, 0);
-        for (int64_t t = 0; t < tokens; ++t) {
-          cpu::avx512::bf16f32_rows(w.data(), cols, 0, rows, xp.data() + t * ld, 0, 1, one.data(), rows, 0);
-          for (int64_t r = 0; r < rows; ++r) {
-            const float got = all[t * rows + r];
-            ASSERT_EQ(std::memcmp(&got, &one[r], sizeof got), 0)
-                << tokens << "x" << rows << "x" << cols << " t" << t << " r" << r << ": " << got << " vs " << one[r];
-            double ref = 0.0, mag = 0.0;
-            for (int64_t c = 0; c < cols; ++c) {
-              const double p = double(x[t * cols + c]) * bf16_to_float(w[r * cols + c]);
-              ref += p, mag += std::fabs(p);
-            }
-            ASSERT_NEAR(got, ref, 1e-6 * mag + 1e-7) << tokens << "x" << rows << "x" << cols << " t" << t << " r" << r;
-          }
-        }
+        expect_token_alone_bits(
+            cols, rows, tokens, w,
+            [&] {
+              std::vector<float> all(static_cast<size_t>(tokens * rows));
+              cpu::avx512::bf16f32_rows(w.data(), cols, 0, rows, xp.data(), 0, tokens, all.data(), rows, 0);
+              return all;
+            },
+            [&](int64_t t, float* y) {
+              cpu::avx512::bf16f32_rows(w.data(), cols, 0, rows, xp.data() + t * ld, 0, 1, y, rows, 0);
+            },
+            [&](int64_t t, int64_t c) { return x[t * cols + c]; });
       }
 }
 

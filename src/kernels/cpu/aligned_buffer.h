@@ -1,26 +1,11 @@
 #pragma once
-// A 64-byte aligned array (packed GEMM panels are read with aligned
-// AVX-512 loads). Backed by a vector with slack; the aligned start moves
-// with every resize.
+// 64-byte aligned storage: packed GEMM panels are read with aligned AVX-512
+// loads, and activation copies 64 bytes at a time.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace dsinfer::cpu {
-
-template <class T>
-class Aligned64 {
- public:
-  explicit Aligned64(size_t n = 0) { resize(n); }
-  void resize(size_t n) { storage_.assign(n + 64 / sizeof(T), T{}); }
-  T* data() {
-    const auto mis = reinterpret_cast<uintptr_t>(storage_.data()) % 64;
-    return storage_.data() + (mis ? (64 - mis) / sizeof(T) : 0);
-  }
-
- private:
-  std::vector<T> storage_;
-};
 
 // 64-byte aligned storage for std::vector: the activation copies the
 // AVX-512 tiles read 64 bytes at a time. glibc's large blocks start 16 bytes
@@ -48,5 +33,17 @@ struct Align64Allocator {
 };
 template <class T>
 using AlignedVector = std::vector<T, Align64Allocator<T>>;
+
+// A 64-byte aligned array of n zeroed elements (every resize zeroes it).
+template <class T>
+class Aligned64 {
+ public:
+  explicit Aligned64(size_t n = 0) { resize(n); }
+  void resize(size_t n) { storage_.assign(n, T{}); }
+  T* data() { return storage_.data(); }
+
+ private:
+  AlignedVector<T> storage_;
+};
 
 }  // namespace dsinfer::cpu

@@ -17,6 +17,7 @@
 #include "kernels/cpu/fp8_block_tile.h"
 #include "kernels/cpu/left_multiply_tile.h"
 #include "kernels/cpu/tail_masks_avx512.h"
+#include "kernels/cpu/token_tiles_avx512.h"
 
 namespace dsinfer::cpu::avx512 {
 namespace {
@@ -274,16 +275,7 @@ inline void scratch_group(const Fp8Weight& w, int64_t r, int nr, const float* x,
           _mm512_store_ps(sc.g[i][st][3], group_f32<3>(wd));
         }
       }
-      int64_t t = 0;
-      for (; t + 6 <= n; t += 6) scratch_tile<6>(sc, steps, x0, ldx, c0, t, i0, scale);
-      switch (n - t) {
-        case 5: scratch_tile<5>(sc, steps, x0, ldx, c0, t, i0, scale); break;
-        case 4: scratch_tile<4>(sc, steps, x0, ldx, c0, t, i0, scale); break;
-        case 3: scratch_tile<3>(sc, steps, x0, ldx, c0, t, i0, scale); break;
-        case 2: scratch_tile<2>(sc, steps, x0, ldx, c0, t, i0, scale); break;
-        case 1: scratch_tile<1>(sc, steps, x0, ldx, c0, t, i0, scale); break;
-        default: break;
-      }
+      tiles_of_6(0, n, [&]<int T>(int64_t t) { scratch_tile<T>(sc, steps, x0, ldx, c0, t, i0, scale); });
     }
   }
   for (int i = 0; i < nr; ++i)

@@ -22,6 +22,7 @@
 #include "kernels/cpu/left_multiply_tile.h"
 #include "kernels/cpu/transpose16_avx512.h"
 #include "kernels/cpu/tail_masks_avx512.h"
+#include "kernels/cpu/token_tiles_avx512.h"
 
 namespace dsinfer::cpu::avx512 {
 namespace {
@@ -89,6 +90,17 @@ inline void for_k_blocks(int64_t r, int64_t r1, int64_t t0, int64_t t1, int64_t 
   }
 }
 
+// The k-blocked tiles' entry: accumulators resumed from carry (64-byte
+// aligned) where their k-range starts past the row's beginning (resume),
+// else zero.
+template <int R, int T, class V>
+inline void carry_in(bool resume, const V* carry, V (&acc)[R][T]) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) acc[r][t] = resume ? carry[r * T + t] : V{};
+}
+
 // The k-blocked tiles' exit where their k-range stops short of the row's
 // end (mid_row): the accumulators go back to carry (64-byte aligned) for the
 // next block to resume; true then.
@@ -100,22 +112,6 @@ inline bool carry_out(bool mid_row, V* carry, const V (&acc)[R][T]) {
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) carry[r * T + t] = acc[r][t];
   return true;
-}
-
-// Runs block.template operator()<T>(t) over tokens [t0, t1): tiles of 6
-// tokens, then one of the remaining 1-5 (the dot-form tiles' widths).
-template <class Block>
-inline void tiles_of_6(int64_t t0, int64_t t1, Block&& block) {
-  int64_t t = t0;
-  for (; t + 6 <= t1; t += 6) block.template operator()<6>(t);
-  switch (t1 - t) {
-    case 5: block.template operator()<5>(t); break;
-    case 4: block.template operator()<4>(t); break;
-    case 3: block.template operator()<3>(t); break;
-    case 2: block.template operator()<2>(t); break;
-    case 1: block.template operator()<1>(t); break;
-    default: break;
-  }
 }
 
 // Runs tile.template operator()<T>(t) over tokens [t0, t1): tiles of 12
@@ -168,10 +164,7 @@ template <int R, int T, bool Blocked>
 inline void int8_tile(const int8_t* w, int64_t cols, int64_t k0, int64_t k1, const int8_t* x, int64_t ldx,
                       __m512i* carry, int32_t out[R][T]) {
   __m512i acc[R][T];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc[r][t] = Blocked && k0 > 0 ? _mm512_load_si512(carry + r * T + t) : _mm512_setzero_si512();
+  carry_in<R, T>(Blocked && k0 > 0, carry, acc);
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   // A plain loop with a per-step choice of load, not for_steps: at 4 x 6
   // tiles the lambda form read ~15 % slower (accumulators spilled).
@@ -359,10 +352,7 @@ template <int R, int T, bool Blocked>
 inline void bf16_tile(const uint16_t* w, int64_t cols, int64_t k0, int64_t k1, const uint16_t* x, int64_t ldx,
                       __m512* carry, float out[R][T]) {
   __m512 acc[R][T];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc[r][t] = Blocked && k0 > 0 ? _mm512_load_ps(carry + r * T + t) : _mm512_setzero_ps();
+  carry_in<R, T>(Blocked && k0 > 0, carry, acc);
   for_steps<32>(k0, k1, [&]<bool Tail>(int64_t k) {
     const __mmask32 m = tail_mask32(cols - k);
     __m512i wv[R];
@@ -397,10 +387,7 @@ template <int R, int T, bool Blocked>
 inline void bf16f32_tile(const uint16_t* w, int64_t cols, int64_t k0, int64_t k1, const float* x, int64_t ldx,
                          __m512* carry, float out[R][T]) {
   __m512 acc[R][T];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc[r][t] = Blocked && k0 > 0 ? _mm512_load_ps(carry + r * T + t) : _mm512_setzero_ps();
+  carry_in<R, T>(Blocked && k0 > 0, carry, acc);
   const __m512i hi_mask = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
   // Both halves of each row at once where they fit the 32 registers with
   // the accumulators; else even elements into every accumulator, then odd
