@@ -205,7 +205,6 @@ constexpr int64_t kScratchMinTokens = 9;
 constexpr int64_t kScratchTokens = 24;  // tokens per pass (the totals stay in L1)
 constexpr int64_t kScratchSteps = 8;    // 64-code steps per block it holds (block_cols <= 512)
 constexpr int kScratchRows = 4, kScratchGroupRows = 16;
-constexpr int64_t kScratchAheadBytes = 2048;
 
 struct Scratch {
   alignas(64) float g[kScratchRows][kScratchSteps][4][16];  // row, step, group
@@ -266,7 +265,7 @@ inline void scratch_group(const Fp8Weight& w, int64_t r, int nr, const float* x,
           const __mmask64 m = tail_mask64(c1 - k);
           // Block by block breaks each row into 128-byte runs the hardware
           // prefetchers follow poorly: fetch the row 2 KB ahead.
-          if (k + kScratchAheadBytes < w.cols) _mm_prefetch(reinterpret_cast<const char*>(row + k + kScratchAheadBytes), _MM_HINT_T0);
+          if (k + kRowAheadBytes < w.cols) _mm_prefetch(reinterpret_cast<const char*>(row + k + kRowAheadBytes), _MM_HINT_T0);
           const Words wd =
               widen_words(m == ~__mmask64{0} ? _mm512_loadu_si512(row + k) : _mm512_maskz_loadu_epi8(m, row + k), tb);
           _mm512_store_ps(sc.g[i][st][0], group_f32<0>(wd));

@@ -86,6 +86,9 @@ void fp8_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_
               int64_t block_cols, int64_t r0, int64_t r1, const float* x, bool permuted_x, int64_t t0, int64_t t1,
               float* y, int64_t ldy, int64_t out_row0);
 inline int64_t fp8_x_stride(int64_t cols) { return (cols + 63) / 64 * 64; }
+
+// How far ahead of their loads the weight tiles fetch each row (bytes).
+inline constexpr int64_t kRowAheadBytes = 2048;
 // Per 64 columns: four groups of 16, group j holding columns 4i + j (zero pad).
 void fp8_permute_x(const float* x, int64_t n_tokens, int64_t cols, float* out);
 
