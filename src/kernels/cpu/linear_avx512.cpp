@@ -580,10 +580,7 @@ struct Bf16Source {
   const uint16_t* w;
   int64_t cols, r0;
   Row row(int64_t d) const { return {w + (r0 + d) * cols}; }
-  void prefetch_row(int64_t d) const {
-    const auto* p = reinterpret_cast<const char*>(w + (r0 + d) * cols);
-    for (int64_t b = 0; b < cols * 2; b += 64) _mm_prefetch(p + b, _MM_HINT_T1);
-  }
+  void prefetch_row(int64_t d) const { prefetch_row_bytes(w + (r0 + d) * cols, 2 * cols); }
 };
 
 }  // namespace
