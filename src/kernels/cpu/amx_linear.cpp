@@ -31,6 +31,7 @@ bool request_tile_permission() {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,amx-tile,amx-int8,amx-bf16")
 
+#include "kernels/cpu/row_prefetch_avx512.h"
 #include "kernels/cpu/transpose16_avx512.h"
 #include "kernels/cpu/tail_masks_avx512.h"
 
@@ -101,17 +102,9 @@ inline void tile_block(const void* weights, int64_t row_bytes, const uint8_t* b,
   _tile_zero(0);
   if constexpr (NB > 1) _tile_zero(1);
   const uint8_t* b1 = b + kTileTokens * row_bytes;
-  const int64_t prefetch_ahead = row_bytes < kPrefetchAhead ? row_bytes : kPrefetchAhead;
   for (int64_t k = 0; k < row_bytes; k += kTileBytes) {
     const int64_t kb = k * n;  // this step's token tile: 16 k-groups x n tokens x 4 bytes
-    {
-      // Each row's stream ahead in the order it is read: along the row, then
-      // on into the same row of the next tile (16 rows on).
-      const int64_t ahead = k + prefetch_ahead < row_bytes ? k + prefetch_ahead
-                                                           : k + prefetch_ahead - row_bytes + kTileRows * row_bytes;
-#pragma GCC unroll 16
-      for (int m = 0; m < kTileRows; ++m) _mm_prefetch(reinterpret_cast<const char*>(w + m * row_bytes + ahead), _MM_HINT_T0);
-    }
+    avx512::prefetch_stream_ahead<kTileRows>(w, row_bytes, k, kPrefetchAhead);
     _tile_loadd(4, w + k, row_bytes);
 #pragma GCC unroll 3
     for (int p = 0; p < Parts; ++p) {

@@ -16,6 +16,7 @@
 
 #include "kernels/cpu/fp8_block_tile.h"
 #include "kernels/cpu/left_multiply_tile.h"
+#include "kernels/cpu/row_prefetch_avx512.h"
 #include "kernels/cpu/tail_masks_avx512.h"
 #include "kernels/cpu/token_tiles_avx512.h"
 
@@ -77,16 +78,12 @@ inline __m512 group_f32(const Words& w) {
 template <int R, int T>
 inline void lut_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
   const Tables& tb = tables();
-  const uint8_t* next = w.data + (r + R) * w.cols;  // the following tile's rows
   fp8_block_scaled_tile<R, T>(w, r, 1.0f, out, [&](const uint8_t* const (&rows)[R], int64_t c0, int64_t c1,
                                                    __m512 (&blk)[R][T]) {
     for_steps<64>(c1 - c0, [&]<bool Tail>(int64_t kk) {
       const int64_t k = c0 + kk;
       const __mmask64 m = tail_mask64(c1 - k);
-      // One token: keep the next tile's rows in flight too (2R streams).
-      if constexpr (T == 1)
-#pragma GCC unroll 8
-        for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(next + i * w.cols + k), _MM_HINT_T0);
+      if constexpr (T == 1) prefetch_stream_ahead<R>(rows[0], w.cols, k);
       // Rows in groups of 4: 8 word registers live, not 2R (no spills at R = 8).
 #pragma GCC unroll 2
       for (int i0 = 0; i0 < R; i0 += 4) {

@@ -20,6 +20,7 @@
 
 #include "kernels/cpu/fp8_block_tile.h"
 #include "kernels/cpu/left_multiply_tile.h"
+#include "kernels/cpu/row_prefetch_avx512.h"
 #include "kernels/cpu/transpose16_avx512.h"
 #include "kernels/cpu/tail_masks_avx512.h"
 #include "kernels/cpu/token_tiles_avx512.h"
@@ -58,30 +59,6 @@ constexpr int64_t kBlockedRows = 16;               // rows per group (4 tiles)
 constexpr int64_t kBlockedTokens = 48;             // tokens per carry buffer
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-// Rows [0, R) of w (row_bytes apart) fetched kRowAheadBytes past byte k,
-// not past the row's end (the k-blocked tiles).
-template <int R>
-inline void prefetch_rows_ahead(const void* w, int64_t row_bytes, int64_t k) {
-  if (k + kRowAheadBytes >= row_bytes) return;
-  const char* p = static_cast<const char*>(w) + k + kRowAheadBytes;
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) _mm_prefetch(p + r * row_bytes, _MM_HINT_T0);
-}
-// One-token tiles of R rows: each row's stream fetched kRowAheadBytes ahead
-// in the order it is read (along the row, then the next tile's same row);
-// rows shorter than that distance fetch the next tile's row at the same
-// offset. The Xeon without AMX (2 threads from memory) read 7168-16384-byte
-// rows at 83-110 % of the ceiling this way against 60-75 % when every tile
-// fetched only the next tile's rows (16 streams per thread).
-template <int R>
-inline void prefetch_stream_ahead(const void* w, int64_t row_bytes, int64_t k) {
-  const int64_t ahead = k + kRowAheadBytes < row_bytes ? kRowAheadBytes
-                        : row_bytes > kRowAheadBytes   ? (R - 1) * row_bytes + kRowAheadBytes
-                                                       : R * row_bytes;
-  const char* p = static_cast<const char*>(w) + k + ahead;
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) _mm_prefetch(p + r * row_bytes, _MM_HINT_T0);
-}
 // From a whole 6-token tile on (at 2-5 tokens gemv_bench measured no gain,
 // and bf16 expert shapes at 4 tokens lost).
 constexpr int64_t kBlockedMinTokens = 6;

@@ -1,0 +1,40 @@
+#pragma once
+// How the AVX-512 and AMX weight tiles fetch their rows ahead of the loads
+// (int8, bf16 and FP8 dot tiles; AMX weight tiles). Include only after a `#pragma GCC target` with
+// AVX-512 (as the other *_avx512.h headers).
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/cpu/linear_avx512.h"
+
+namespace dsinfer::cpu::avx512 {
+
+// Rows [0, R) of w (row_bytes apart) fetched kRowAheadBytes past byte k,
+// not past the row's end (the k-blocked tiles).
+template <int R>
+inline void prefetch_rows_ahead(const void* w, int64_t row_bytes, int64_t k) {
+  if (k + kRowAheadBytes >= row_bytes) return;
+  const char* p = static_cast<const char*>(w) + k + kRowAheadBytes;
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) _mm_prefetch(p + r * row_bytes, _MM_HINT_T0);
+}
+// One-token tiles of R rows: each row's stream fetched kRowAheadBytes ahead
+// in the order it is read (along the row, then the next tile's same row);
+// rows shorter than that distance fetch the next tile's row at the same
+// offset. The Xeon without AMX (2 threads from memory) read 7168-16384-byte
+// int8 / bf16 rows at 83-110 % of the ceiling this way against 60-75 % when
+// every tile fetched only the next tile's rows (16 streams per thread); the
+// Xeon with AMX: FP8 attention projections 62-66 -> 70-72 %, routed experts
+// 70-76 -> 75-79 % (engine, interleaved builds).
+// (The AMX tiles pass their own, shorter distance.)
+template <int R>
+inline void prefetch_stream_ahead(const void* w, int64_t row_bytes, int64_t k, int64_t distance = kRowAheadBytes) {
+  const int64_t ahead = k + distance < row_bytes ? distance
+                        : row_bytes > distance   ? (R - 1) * row_bytes + distance
+                                                 : R * row_bytes;
+  const char* p = static_cast<const char*>(w) + k + ahead;
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) _mm_prefetch(p + r * row_bytes, _MM_HINT_T0);
+}
+}  // namespace dsinfer::cpu::avx512
