@@ -53,9 +53,10 @@ TEST_F(Bf16x3, LinearMatchesFloat64AndTokensStayIndependent) {
   };
   // 2 x 2 blocks (>= 32 rows, > 32 tokens), single token tiles, a ragged
   // last token tile, several token blocks (100 tokens at K = 4096).
-  // 20 and 83 rows: a ragged last tile on the float32 dot form.
+  // 20 and 83 rows: a ragged last tile on the float32 dot form. Fewer than
+  // 16 tokens (1, 2, 5, 15): narrow token tiles per part.
   for (const Case c : {Case{1, 16, 64}, Case{17, 48, 96}, Case{40, 64, 512}, Case{100, 32, 4096}, Case{67, 80, 256},
-                       Case{5, 20, 64}, Case{40, 83, 128}}) {
+                       Case{5, 20, 64}, Case{40, 83, 128}, Case{15, 32, 128}, Case{2, 83, 4096}}) {
     const auto wf = uniform_floats(static_cast<size_t>(c.rows * c.cols), 7);
     const std::vector<uint16_t> wb = test::bf16_bits(wf);
     const auto x = uniform_floats(static_cast<size_t>(c.tokens * c.cols), 11, -3.f, 3.f);

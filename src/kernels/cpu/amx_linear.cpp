@@ -223,14 +223,14 @@ inline void transpose_sums(const void* sums, __m512i out[16]) {
 // Rows [r0, r1) (whole 16-row tiles) x n < 16 tokens from dense token
 // tiles (pack_x_narrow) through tile_block, so the same products and order
 // of sums per output as with 16; write(sums, r) takes sums [16 rows][n].
-template <bool Bf16, class Sum, class Write>
+template <bool Bf16, class Sum, int Parts = 1, class Write>
 inline void narrow_rows(const void* weights, int64_t row_bytes, int64_t r0, int64_t r1, const uint8_t* x, int n,
-                        Write&& write) {
+                        Write&& write, int64_t part_bytes = 0) {
   configure_this_thread(n);
   alignas(64) Sum sums[kTileRows * kTileTokens];
   const auto* w = static_cast<const uint8_t*>(weights);
   for (int64_t r = r0; r < r1; r += kTileRows) {
-    tile_block<Bf16, 1>(w + r * row_bytes, row_bytes, x, 0, sums, n);
+    tile_block<Bf16, 1, Parts>(w + r * row_bytes, row_bytes, x, part_bytes, sums, n);
     write(sums, r);
   }
 }
@@ -270,13 +270,27 @@ void int8_rows_narrow(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, con
   });
 }
 
-void bf16_rows_narrow(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x, int64_t n_tokens,
-                      float* y, int64_t ldy, int64_t out_row0) {
+namespace {
+template <int Parts>
+void bf16_parts_rows_narrow(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x,
+                            int64_t part_bytes, int64_t n_tokens, float* y, int64_t ldy, int64_t out_row0) {
   const int n = static_cast<int>(n_tokens);
-  narrow_rows<true, float>(w, cols * 2, r0, r1, x, n, [&](const float* s, int64_t r) {
+  auto write = [&](const float* s, int64_t r) {
     for (int t = 0; t < n; ++t)
       for (int64_t m = 0; m < kTileRows; ++m) y[t * ldy + (r + m - out_row0)] = s[m * n + t];
-  });
+  };
+  narrow_rows<true, float, Parts>(w, cols * 2, r0, r1, x, n, write, part_bytes);
+}
+}  // namespace
+
+void bf16_rows_narrow(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x, int64_t n_tokens,
+                      float* y, int64_t ldy, int64_t out_row0) {
+  bf16_parts_rows_narrow<1>(w, cols, r0, r1, x, 0, n_tokens, y, ldy, out_row0);
+}
+
+void bf16x3_rows_narrow(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x,
+                        int64_t part_bytes, int64_t n_tokens, float* y, int64_t ldy, int64_t out_row0) {
+  bf16_parts_rows_narrow<3>(w, cols, r0, r1, x, part_bytes, n_tokens, y, ldy, out_row0);
 }
 
 void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x_tiles, int64_t t0, int64_t t1,

@@ -67,6 +67,10 @@ void int8_rows_narrow(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, con
                       const float* xs, const float* ws, float* y, int64_t ldy, int64_t out_row0);
 void bf16_rows_narrow(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x, int64_t n_tokens,
                       float* y, int64_t ldy, int64_t out_row0);
+// bf16x3_rows' narrow form: each of the three parts as pack_x_narrow writes
+// it, part p at x + p * part_bytes; the same products and order of sums.
+void bf16x3_rows_narrow(const uint16_t* w, int64_t cols, int64_t r0, int64_t r1, const uint8_t* x,
+                        int64_t part_bytes, int64_t n_tokens, float* y, int64_t ldy, int64_t out_row0);
 
 // Pair layout of a bf16 matrix v [k][n] (rows ldv apart; k even, n % 32
 // == 0), the form tdpbf16ps takes its second operand in: row g of out (2n

@@ -127,14 +127,34 @@ std::unique_ptr<RowKernel> prepare_bf16x3_kernel(const LinearWeight& w, int64_t 
   const int64_t n = n_tokens * w.cols, row_bytes = w.cols * 2;
   K.xb.resize(static_cast<size_t>(3 * n));
   amx::split_bf16x3(x, n, K.xb.data(), K.xb.data() + n, K.xb.data() + 2 * n);
-  pack_tiles(K, K.xb.data(), row_bytes, prepare_on_team(n_tokens, w.cols), 3);
-  const int64_t part_bytes = amx::x_tiles_bytes(n_tokens, row_bytes);
   // Rows past the last whole tile (n_rows % 16 of them, whatever the token
   // count) on the float32 dot form.
   const float* xs =
       n_rows % amx::kTileRows ? permute_into(K, x, avx512::bf16f32_x_stride(w.cols), avx512::bf16f32_permute_x) : nullptr;
-  K.tokens_per_block = amx_tokens_per_block(n_tokens, 3 * row_bytes);
   const auto* wd = static_cast<const uint16_t*>(w.data);
+  if (n_tokens < amx::kTileTokens) {  // narrow token tiles per part (one token: the parts themselves)
+    const int64_t part_bytes = n_tokens * row_bytes;
+    const uint8_t* xd = reinterpret_cast<const uint8_t*>(K.xb.data());
+    if (n_tokens > 1) {
+      K.x_tiles.resize(static_cast<size_t>(3 * part_bytes));
+      for (int p = 0; p < 3; ++p)
+        amx::pack_x_narrow(K.xb.data() + p * n, n_tokens, row_bytes, K.x_tiles.data() + p * part_bytes);
+      xd = K.x_tiles.data();
+    }
+    K.tokens_per_block = n_tokens;
+    K.run = [&K, wd, xd, xs, part_bytes, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t, int64_t) {
+      const int64_t mid = amx::whole_tiles_end(r0, r1);
+      if (mid > r0)
+        amx::bf16x3_rows_narrow(wd, K.cols, row_begin + r0, row_begin + mid, xd, part_bytes, K.n_tokens, y, y_stride,
+                                row_begin);
+      if (mid < r1)
+        avx512::bf16f32_rows(wd, K.cols, row_begin + mid, row_begin + r1, xs, 0, K.n_tokens, y, y_stride, row_begin);
+    };
+    return k;
+  }
+  pack_tiles(K, K.xb.data(), row_bytes, prepare_on_team(n_tokens, w.cols), 3);
+  const int64_t part_bytes = amx::x_tiles_bytes(n_tokens, row_bytes);
+  K.tokens_per_block = amx_tokens_per_block(n_tokens, 3 * row_bytes);
   K.run = [&K, wd, xs, part_bytes, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
     const int64_t mid = amx::whole_tiles_end(r0, r1);
     if (mid > r0)
@@ -206,6 +226,10 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
     return prepare_bf16_rounded_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride);
   }
   if (w.format == WeightFormat::BF16 && isa.avx512) {
+    // AMX: x as three bf16 parts on the tiles at every token count (one
+    // order of sums whatever the count; the rows decide the kernel).
+    if (isa.amx_bf16)
+      if (auto tiles = prepare_bf16x3_kernel(w, row_begin, n_rows, x, n_tokens, y, y_stride)) return tiles;
     // Permuted x for every token count: one summation order, so a token's
     // result does not depend on how many share its step (an MTP verify step
     // reproduces plain decode), and the permuted tiles widen with fewer
