@@ -22,8 +22,7 @@ Ceilings case_ceilings(const Ceilings& all, const CaseResult& r) {
 double bw_fraction(const Ceilings& c, double bytes, double ms) {
   return ms > 0 && c.read_gb_per_s > 0 ? bytes / (ms * 1e-3) / (c.read_gb_per_s * 1e9) : 0.0;
 }
-double compute_fraction(const Ceilings& c, BenchWeights weights, double flops, double ms) {
-  const double peak = compute_peak(c, weights);
+double compute_fraction(double peak, double flops, double ms) {
   return ms > 0 && peak > 0 ? flops / (ms * 1e-3) / peak : 0.0;
 }
 
@@ -45,7 +44,7 @@ nlohmann::json phase_json(const Ceilings& c, BenchWeights weights, const PhaseRe
           {"flops", p.flops},
           {"gb_per_s", p.time_ms > 0 ? p.bytes / (p.time_ms * 1e-3) / 1e9 : 0.0},
           {"bw_fraction", bw_fraction(c, p.bytes, p.time_ms)},
-          {"compute_fraction", compute_fraction(c, phase_weights(weights, p), p.flops, p.time_ms)}};
+          {"compute_fraction", compute_fraction(phase_peak(c, weights, p), p.flops, p.time_ms)}};
 }
 
 }  // namespace
@@ -80,7 +79,7 @@ nlohmann::json report_json(const Ceilings& all, const std::vector<CaseResult>& c
                         {"flops", r.flops},
                         {"gb_per_s", r.time_ms > 0 ? r.bytes / (r.time_ms * 1e-3) / 1e9 : 0.0},
                         {"bw_fraction", bw_fraction(c, r.bytes, r.time_ms)},
-                        {"compute_fraction", compute_fraction(c, r.weights, r.flops, r.time_ms)},
+                        {"compute_fraction", compute_fraction(compute_peak(c, r.weights), r.flops, r.time_ms)},
                         {"compute_peak", peak_name},
                         {"read_gb_per_s", c.read_gb_per_s},
                         {"peaks", {{"int8_tops", c.int8_tops},
@@ -121,24 +120,27 @@ std::string report_table(const Ceilings& all, const std::vector<CaseResult>& cas
        "roof%  max-bw%  ceil\n";
   for (const auto& r : cases) {
     const Ceilings c = case_ceilings(all, r);
-    auto row = [&](const std::string& part, BenchWeights weights, double ms, double bytes, double flops, double roof) {
-      std::string peak;
-      compute_peak(c, weights, &peak);
+    auto row = [&](const std::string& part, double peak, const std::string& peak_name, double ms, double bytes,
+                   double flops, double roof) {
       const double max_bw = roof > 0 ? 100 * bw_fraction(c, bytes, roof) : 0.0;
       std::snprintf(line, sizeof line,
                     "%-7s %-7s %5lld %7lld %5lld | %-14s %9.2f %7.3f %9.2f %6.1f %5.1f %6.1f (%-4s) %6.1f %6.1f %5.1f\n",
                     case_label(r.spec).c_str(), weights_label(r.weights), static_cast<long long>(r.spec.batch),
                     static_cast<long long>(r.spec.context), static_cast<long long>(r.spec.top_k), part.c_str(), ms,
                     bytes / 1e9, flops / 1e9, ms > 0 ? bytes / ms / 1e6 : 0.0, 100 * bw_fraction(c, bytes, ms),
-                    100 * compute_fraction(c, weights, flops, ms), peak.c_str(), ms > 0 ? 100 * roof / ms : 0.0,
+                    100 * compute_fraction(peak, flops, ms), peak_name.c_str(), ms > 0 ? 100 * roof / ms : 0.0,
                     max_bw, c.read_gb_per_s);
       s += line;
     };
     double roof = 0;
     for (const auto& p : r.phases) roof += roofline_ms(c, r.weights, p);
-    row("TOTAL", r.weights, r.time_ms, r.bytes, r.flops, roof);
-    for (const auto& p : r.phases)
-      row("  " + p.name, phase_weights(r.weights, p), p.time_ms, p.bytes, p.flops, roofline_ms(c, r.weights, p));
+    std::string name;
+    const double total_peak = compute_peak(c, r.weights, &name);
+    row("TOTAL", total_peak, name, r.time_ms, r.bytes, r.flops, roof);
+    for (const auto& p : r.phases) {
+      const double peak = phase_peak(c, r.weights, p, &name);
+      row("  " + p.name, peak, name, p.time_ms, p.bytes, p.flops, roofline_ms(c, r.weights, p));
+    }
   }
   return s;
 }

@@ -72,8 +72,18 @@ BenchWeights phase_weights(BenchWeights weights, const PhaseResult& p) {
   return weights == BenchWeights::W8A8 && p.name == "lm_head" ? BenchWeights::BF16 : weights;
 }
 
+double phase_peak(const Ceilings& c, BenchWeights weights, const PhaseResult& p, std::string* name) {
+  // The FP8 release's lm_head is bf16 at float32 accuracy: float32 FMAs, or
+  // on AMX three bf16 products per product (x in three bf16 parts).
+  if (weights == BenchWeights::FP8 && p.name == "lm_head" && c.bf16_tflops / 3 > c.fp32_tflops) {
+    if (name) *name = "bf16x3";
+    return c.bf16_tflops / 3 * 1e12;
+  }
+  return compute_peak(c, phase_weights(weights, p), name);
+}
+
 double roofline_ms(const Ceilings& c, BenchWeights weights, const PhaseResult& p) {
-  const double format_peak = compute_peak(c, phase_weights(weights, p)),
+  const double format_peak = phase_peak(c, weights, p),
                core_peak = (p.core_bf16 ? std::max(c.bf16_tflops, c.fp32_tflops) : c.fp32_tflops) * 1e12;
   const double read_s = c.read_gb_per_s > 0 ? p.bytes / (c.read_gb_per_s * 1e9) : 0.0;
   double compute_s = 0;

@@ -78,5 +78,10 @@ double roofline_ms(const Ceilings& c, BenchWeights weights, const PhaseResult& p
 // bf16 (as the recipe converts it), so that phase meets the bf16 peak, not
 // the int8 one.
 BenchWeights phase_weights(BenchWeights weights, const PhaseResult& p);
+// The peak (ops/s) a phase's weight FLOPs meet, and its name: its format's
+// (phase_weights), except the FP8 release's bf16 lm_head, computed at
+// float32 accuracy: the faster of the float32 FMAs and a third of the bf16
+// peak (AMX: three bf16 products per product).
+double phase_peak(const Ceilings& c, BenchWeights weights, const PhaseResult& p, std::string* name = nullptr);
 
 }  // namespace dsinfer::bench

@@ -41,5 +41,19 @@ TEST(Roofline, Bf16WeightsMeetTheFasterOfBf16AndFp32) {
   EXPECT_DOUBLE_EQ(roofline_ms(c, BenchWeights::W8A8, head), 500.0);
 }
 
+TEST(Roofline, Fp8LmHeadMeetsTheFasterOfFp32AndAThirdOfBf16) {
+  Ceilings c = ceilings();  // bf16 / 3 below fp32: the float32 FMAs
+  const PhaseResult head{"lm_head", 0, 0, 1e12}, experts{"routed_experts", 0, 0, 1e12};
+  std::string name;
+  EXPECT_DOUBLE_EQ(roofline_ms(c, BenchWeights::FP8, head), 2000.0);
+  EXPECT_DOUBLE_EQ(phase_peak(c, BenchWeights::FP8, head, &name), 0.5e12);
+  EXPECT_EQ(name, "fp32");
+  c.bf16_tflops = 6;  // AMX: x in three bf16 parts, 2 TFLOPS of float32-accurate products
+  EXPECT_DOUBLE_EQ(roofline_ms(c, BenchWeights::FP8, head), 500.0);
+  EXPECT_DOUBLE_EQ(phase_peak(c, BenchWeights::FP8, head, &name), 2e12);
+  EXPECT_EQ(name, "bf16x3");
+  EXPECT_DOUBLE_EQ(roofline_ms(c, BenchWeights::FP8, experts), 2000.0);  // FP8 weights: float32 FMAs
+}
+
 }  // namespace
 }  // namespace dsinfer::bench
