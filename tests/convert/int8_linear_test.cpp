@@ -35,7 +35,7 @@ TEST(Int8Gemm, MatchesIntegerReferenceBitForBit) {
   // |acc| ~ 6.7e7, far beyond float's exact-integer range.
   // 72+ tokens take the packed-panel prefill kernel (K not a multiple of 4,
   // row counts not a multiple of its 32-row panels, a non-zero row_begin).
-  for (auto [tokens, rows, cols] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {1, 83, 517}, {1, 64, 2048}, {2, 19, 300}, {3, 17, 33}, {5, 64, 4099},
+  for (auto [tokens, rows, cols] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {1, 83, 517}, {1, 64, 2048}, {1, 100, 8197}, {2, 19, 300}, {3, 17, 33}, {5, 64, 4099},
                                     {37, 129, 257}, {72, 45, 3}, {97, 70, 130}, {161, 33, 2050}, {80, 40, 4099}}) {
     const auto x = random_int8(static_cast<size_t>(tokens * cols), gen);
     const auto w = random_int8(static_cast<size_t>(rows * cols), gen);
@@ -130,6 +130,7 @@ void check_linear_int8(int64_t tokens, int64_t rows, int64_t cols) {
 
 TEST(Int8Linear, AppliesScalesAfterIntegerAccumulation) {
   check_linear_int8(1, 83, 4099);  // one token: 8-row GEMV tiles, then 4-row and single-row tails
+  check_linear_int8(1, 70, 8197);  // one token, 16-row chunks of 8 KB rows: strided tiles (rows r + 2i), a 6-row chunk
   check_linear_int8(4, 9, 70);
   check_linear_int8(100, 37, 130);
 }

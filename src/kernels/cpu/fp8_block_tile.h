@@ -18,11 +18,12 @@ struct Fp8Weight {
   int64_t scale_cols, block_rows, block_cols;
 };
 
-// out[i][t] for rows r..r+R-1. block(rows, c0, c1, blk) adds columns
-// [c0, c1) of each row times x to blk[R][T] (zeroed per block); each block
-// sum is multiplied by scale * scale_factor.
+// out[i][t] for rows r + i * row_step (i < R). block(rows, c0, c1, blk) adds
+// columns [c0, c1) of each row times x to blk[R][T] (zeroed per block); each
+// block sum is multiplied by scale * scale_factor.
 template <int R, int T, class Block>
-inline void fp8_block_scaled_tile(const Fp8Weight& w, int64_t r, float scale_factor, float out[R][T], Block&& block) {
+inline void fp8_block_scaled_tile(const Fp8Weight& w, int64_t r, float scale_factor, float out[R][T], Block&& block,
+                                  int64_t row_step = 1) {
   __m512 tot[R][T];
 #pragma GCC unroll 8
   for (int i = 0; i < R; ++i)
@@ -31,8 +32,8 @@ inline void fp8_block_scaled_tile(const Fp8Weight& w, int64_t r, float scale_fac
   const uint8_t* rows[R];
   const float* srow[R];
   for (int i = 0; i < R; ++i) {
-    rows[i] = w.data + (r + i) * w.cols;
-    srow[i] = w.scale + ((r + i) / w.block_rows) * w.scale_cols;
+    rows[i] = w.data + (r + i * row_step) * w.cols;
+    srow[i] = w.scale + ((r + i * row_step) / w.block_rows) * w.scale_cols;
   }
   for (int64_t c0 = 0, b = 0; c0 < w.cols; c0 += w.block_cols, ++b) {
     const int64_t c1 = c0 + w.block_cols < w.cols ? c0 + w.block_cols : w.cols;

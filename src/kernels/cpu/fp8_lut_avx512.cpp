@@ -75,15 +75,21 @@ inline __m512 group_f32(const Words& w) {
 }
 
 // R rows x T tokens, dot form (the skeleton's per-block sums times scale).
+// Rows r + i * row_step: one token's strided tiles (lut_strided_rows)
+// fetch each row's stream on into the row after it, the next tile's.
 template <int R, int T>
-inline void lut_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
+inline void lut_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T],
+                     int64_t row_step = 1) {
   const Tables& tb = tables();
   fp8_block_scaled_tile<R, T>(w, r, 1.0f, out, [&](const uint8_t* const (&rows)[R], int64_t c0, int64_t c1,
                                                    __m512 (&blk)[R][T]) {
     for_steps<64>(c1 - c0, [&]<bool Tail>(int64_t kk) {
       const int64_t k = c0 + kk;
       const __mmask64 m = tail_mask64(c1 - k);
-      if constexpr (T == 1) prefetch_stream_ahead<R>(rows[0], w.cols, k);
+      if constexpr (T == 1) {
+        if (row_step == 1) prefetch_stream_ahead<R>(rows[0], w.cols, k);
+        else prefetch_strided_ahead<R>(rows[0], row_step * w.cols, k);
+      }
       // Rows in groups of 4: 8 word registers live, not 2R (no spills at R = 8).
 #pragma GCC unroll 2
       for (int i0 = 0; i0 < R; i0 += 4) {
@@ -108,7 +114,7 @@ inline void lut_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx,
         fma_group.template operator()<3>();
       }
     });
-  });
+  }, row_step);
 }
 
 // R rows x T tokens with each weight vector widened once for all T tokens:
@@ -163,6 +169,26 @@ inline void lut_tile_wide(const Fp8Weight& w, int64_t r, const float* x, int64_t
   }
   for (int i = 0; i < R; ++i)
     for (int t = 0; t < T; ++t) out[i][t] = _mm512_reduce_add_ps(_mm512_load_ps(tot[i][t]));
+}
+
+// One token, rows [r0, r1): tile j takes rows r0 + j + i S (S = (r1 - r0)
+// / R), so each of its R streams runs along S consecutive rows instead of
+// one row per tile: 8-row tiles of short rows lose the hardware
+// prefetchers (two threads from memory, R1 shapes: q_b_proj's 1.5 KB rows
+// 18.7-19.3 -> 27.3-27.5 GB/s, the experts' 2 KB down rows 22.4-22.8 ->
+// 26.7-27.3; 7-16 KB rows 26.7-27.7 either way). Each row's sums are those
+// of lut_tile: the same bits. Returns the first row it left (r0 + R S).
+template <int R>
+inline int64_t lut_strided_rows(const Fp8Weight& w, int64_t r0, int64_t r1, const float* x, int64_t ldx, float* y,
+                                int64_t out_row0) {
+  const int64_t S = (r1 - r0) / R;
+  if (S * w.cols < kStridedMinStreamBytes) return r0;
+  for (int64_t j = 0; j < S; ++j) {
+    float out[R][1];
+    lut_tile<R, 1>(w, r0 + j, x, ldx, out, S);
+    for (int i = 0; i < R; ++i) y[r0 + j + i * S - out_row0] = out[i][0];
+  }
+  return r0 + R * S;
 }
 
 template <int R, int T>
@@ -324,6 +350,7 @@ void fp8_lut_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t sc
   const int64_t ldx = fp8_x_stride(cols);
   int64_t r = r0;
   if (t1 - t0 == 1) {
+    r = lut_strided_rows<8>(fw, r, r1, x + t0 * ldx, ldx, y + t0 * ldy, out_row0);
     for (; r + 8 <= r1; r += 8) lut_strip<8>(fw, r, x, ldx, t0, t1, y, ldy, out_row0);
   }
   if (t1 - t0 >= kScratchMinTokens && block_cols <= 64 * kScratchSteps) {

@@ -161,9 +161,11 @@ inline void float_row_tiles(int64_t r0, int64_t r1, bool permuted, int64_t n_tok
 // is the row's end (where they are reduced into out), and each row is
 // fetched kRowAheadBytes ahead (the k-blocked order breaks the rows into runs
 // the hardware prefetchers follow poorly).
+// row_step > 1 (one token, int8_strided_rows): rows r * row_step apart.
 template <int R, int T, bool Blocked>
 inline void int8_tile(const int8_t* w, int64_t cols, int64_t k0, int64_t k1, const int8_t* x, int64_t ldx,
-                      __m512i* carry, int32_t out[R][T]) {
+                      __m512i* carry, int32_t out[R][T], int64_t row_step = 1) {
+  const int64_t stride = row_step * cols;
   __m512i acc[R][T];
   carry_in<R, T>(Blocked && k0 > 0, carry, acc);
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
@@ -175,9 +177,12 @@ inline void int8_tile(const int8_t* w, int64_t cols, int64_t k0, int64_t k1, con
     auto load = [&](const int8_t* p) { return whole ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(m, p); };
     __m512i wv[R];
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) wv[r] = _mm512_xor_si512(load(w + r * cols + k), flip);
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_xor_si512(load(w + r * stride + k), flip);
     if constexpr (Blocked) prefetch_rows_ahead<R>(w, cols, k);
-    else if constexpr (R == kGemvRows) prefetch_stream_ahead<R>(w, cols, k);
+    else if constexpr (R == kGemvRows) {
+      if (row_step == 1) prefetch_stream_ahead<R>(w, cols, k);
+      else prefetch_strided_ahead<R>(w, stride, k);
+    }
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       const __m512i xv = load(x + t * ldx + k);
@@ -216,6 +221,16 @@ inline int32_t int8_row_dot(const int8_t* w, int64_t cols, const int8_t* x) {
 // tail contributes nothing and the 128 * xsum correction stays exact.
 // Blocked: the sums over [k0, k1) only (see int8_tile); the epilogue runs
 // with the block that ends the row.
+// Output (row r, token t) from the tile's sum: the excess 128 * sum(x) off,
+// then the scales (or the int32 sum itself without y).
+inline void int8_epilogue(int32_t sum, int64_t r, int64_t t, const int32_t* xsum, const float* xs, const float* ws,
+                          float* y, int32_t* acc32, int64_t ldy, int64_t out_row0) {
+  const int32_t a = sum - 128 * xsum[t];
+  const int64_t o = t * ldy + (r - out_row0);
+  if (y) y[o] = static_cast<float>(a) * xs[t] * ws[r];
+  else acc32[o] = a;
+}
+
 template <int R, int T, bool Blocked>
 inline void int8_block(const int8_t* w, int64_t cols, int64_t r, const int8_t* xq, const int32_t* xsum, int64_t t,
                        const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy, int64_t out_row0,
@@ -225,12 +240,27 @@ inline void int8_block(const int8_t* w, int64_t cols, int64_t r, const int8_t* x
   else int8_tile<R, T, Blocked>(w + r * cols, cols, k0, k1, xq + t * cols, cols, carry, out);
   if (k1 < cols) return;
   for (int rr = 0; rr < R; ++rr)
-    for (int tt = 0; tt < T; ++tt) {
-      const int32_t a = out[rr][tt] - 128 * xsum[t + tt];
-      const int64_t o = (t + tt) * ldy + (r + rr - out_row0);
-      if (y) y[o] = static_cast<float>(a) * xs[t + tt] * ws[r + rr];
-      else acc32[o] = a;
-    }
+    for (int tt = 0; tt < T; ++tt) int8_epilogue(out[rr][tt], r + rr, t + tt, xsum, xs, ws, y, acc32, ldy, out_row0);
+}
+
+// One token t, rows [r0, r1) in strided tiles (as the FP8 byte-table
+// GEMV's lut_strided_rows: tile j takes rows r0 + j + i S, so each stream
+// runs along S consecutive rows; two threads from memory, R1's q_b_proj
+// (1.5 KB rows) and the experts' down rows (2 KB) read 24-25 GB/s in 8-row
+// tiles against 27.6 for 7 KB rows). Integer sums: the same outputs.
+// Returns the first row it left.
+template <int R>
+inline int64_t int8_strided_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const int8_t* xq,
+                                 const int32_t* xsum, int64_t t, const float* xs, const float* ws, float* y,
+                                 int32_t* acc32, int64_t ldy, int64_t out_row0) {
+  const int64_t S = (r1 - r0) / R;
+  if (S * cols < kStridedMinStreamBytes) return r0;
+  for (int64_t j = 0; j < S; ++j) {
+    int32_t out[R][1];
+    int8_tile<R, 1, false>(w + (r0 + j) * cols, cols, 0, cols, xq + t * cols, cols, nullptr, out, S);
+    for (int i = 0; i < R; ++i) int8_epilogue(out[i][0], r0 + j + i * S, t, xsum, xs, ws, y, acc32, ldy, out_row0);
+  }
+  return r0 + R * S;
 }
 
 // Rows [r, r + R) x tokens [t0, t1) in token tiles of 6; Blocked: over
@@ -567,6 +597,7 @@ void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const int8
                int64_t out_row0) {
   int64_t r = r0;
   if (!one_row_at_a_time(t1 - t0)) {
+    if (t1 - t0 == 1) r = int8_strided_rows<kGemvRows>(w, cols, r, r1, xq, xsum, t0, xs, ws, y, acc32, ldy, out_row0);
     if (t1 - t0 <= kStreamTokens)
       for (; r + kGemvRows <= r1; r += kGemvRows)
         int8_strip<kGemvRows>(w, cols, r, xq, xsum, t0, t1, xs, ws, y, acc32, ldy, out_row0);
