@@ -86,10 +86,8 @@ inline void lut_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx,
     for_steps<64>(c1 - c0, [&]<bool Tail>(int64_t kk) {
       const int64_t k = c0 + kk;
       const __mmask64 m = tail_mask64(c1 - k);
-      if constexpr (T == 1) {
-        if (row_step == 1) prefetch_stream_ahead<R>(rows[0], w.cols, k);
-        else prefetch_strided_ahead<R>(rows[0], row_step * w.cols, k);
-      }
+      if (row_step == 1) prefetch_stream_ahead<R>(rows[0], w.cols, k);
+      else prefetch_strided_ahead<R>(rows[0], row_step * w.cols, k);
       // Rows in groups of 4: 8 word registers live, not 2R (no spills at R = 8).
 #pragma GCC unroll 2
       for (int i0 = 0; i0 < R; i0 += 4) {
@@ -141,6 +139,7 @@ inline void lut_tile_wide(const Fp8Weight& w, int64_t r, const float* x, int64_t
       for (int t = 0; t < T; ++t) acc[i][t] = _mm512_setzero_ps();
     for (int64_t k = c0; k < c1; k += 64) {
       const __mmask64 m = tail_mask64(c1 - k);
+      prefetch_stream_ahead<R>(row0, ld, k);
 #pragma GCC unroll 4
       for (int i = 0; i < R; ++i) {
         const uint8_t* p = row0 + i * ld + k;
