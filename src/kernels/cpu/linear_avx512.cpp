@@ -179,7 +179,7 @@ inline void int8_tile(const int8_t* w, int64_t cols, int64_t k0, int64_t k1, con
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) wv[r] = _mm512_xor_si512(load(w + r * stride + k), flip);
     if constexpr (Blocked) prefetch_rows_ahead<R>(w, cols, k);
-    else if constexpr (R == kGemvRows) {
+    else if constexpr (R > 1) {
       if (row_step == 1) prefetch_stream_ahead<R>(w, cols, k);
       else prefetch_strided_ahead<R>(w, stride, k);
     }
@@ -383,6 +383,7 @@ inline void bf16_tile(const uint16_t* w, int64_t cols, int64_t k0, int64_t k1, c
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) wv[r] = load_epi16<Tail>(m, w + r * cols + k);
     if constexpr (Blocked) prefetch_rows_ahead<R>(w, 2 * cols, 2 * k);
+    else if constexpr (R > 1) prefetch_stream_ahead<R>(w, 2 * cols, 2 * k);
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       const __m512i xv = load_epi16<Tail>(m, x + t * ldx + k);
@@ -428,7 +429,7 @@ inline void bf16f32_tile(const uint16_t* w, int64_t cols, int64_t k0, int64_t k1
       if constexpr (kBothHalves) w1[r] = odd(v);
     }
     if constexpr (Blocked) prefetch_rows_ahead<R>(w, 2 * cols, 2 * k);
-    else if constexpr (R == kGemvRows) prefetch_stream_ahead<R>(w, 2 * cols, 2 * k);
+    else if constexpr (R > 1) prefetch_stream_ahead<R>(w, 2 * cols, 2 * k);
     if constexpr (kBothHalves) {
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) {
