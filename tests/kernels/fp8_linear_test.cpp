@@ -109,7 +109,9 @@ TEST(Fp8Linear, DequantRowEqualsTheScalarDefinition) {
 
 TEST(Fp8Linear, MatchesFloat64ReferenceAtEveryTokenCount) {
   std::mt19937 gen(11);
-  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{83, 200}, {136, 1024}, {19, 4099}}) {
+  // 40 x 8192: 16-row chunks long enough for the strided tiles of one and
+  // two tokens (rows r + i S).
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{83, 200}, {136, 1024}, {19, 4099}, {40, 8192}}) {
     const Fp8Matrix m = make(rows, cols, gen);
     for (int64_t tokens : {1, 2, 3, 4, 5, 7, 8, 9, 40}) {
       std::normal_distribution<float> nd;

@@ -170,22 +170,25 @@ inline void lut_tile_wide(const Fp8Weight& w, int64_t r, const float* x, int64_t
     for (int t = 0; t < T; ++t) out[i][t] = _mm512_reduce_add_ps(_mm512_load_ps(tot[i][t]));
 }
 
-// One token, rows [r0, r1): tile j takes rows r0 + j + i S (S = (r1 - r0)
-// / R), so each of its R streams runs along S consecutive rows instead of
-// one row per tile: 8-row tiles of short rows lose the hardware
-// prefetchers (two threads from memory, R1 shapes: q_b_proj's 1.5 KB rows
-// 18.7-19.3 -> 27.3-27.5 GB/s, the experts' 2 KB down rows 22.4-22.8 ->
-// 26.7-27.3; 7-16 KB rows 26.7-27.7 either way). Each row's sums are those
-// of lut_tile: the same bits. Returns the first row it left (r0 + R S).
-template <int R>
+// One token (R = 8) or two (R = 4), rows [r0, r1): tile j takes rows
+// r0 + j + i S (S = (r1 - r0) / R), so each of its R streams runs along S
+// consecutive rows instead of one row per tile: tiles of short rows lose
+// the hardware prefetchers (two threads from memory, R1 shapes, one token:
+// q_b_proj's 1.5 KB rows 18.7-19.3 -> 27.3-27.5 GB/s, the experts' 2 KB
+// down rows 22.4-22.8 -> 26.7-27.3, 7-16 KB rows 26.7-27.7 either way; two
+// tokens: q_b 16.9 -> 22.4, down 18.7 -> 22.5, gate 21.9 -> 23.4). Each
+// row's sums are those of lut_tile: the same bits. Returns the first row it
+// left (r0 + R S).
+template <int R, int T = 1>
 inline int64_t lut_strided_rows(const Fp8Weight& w, int64_t r0, int64_t r1, const float* x, int64_t ldx, float* y,
-                                int64_t out_row0) {
+                                int64_t ldy, int64_t out_row0) {
   const int64_t S = (r1 - r0) / R;
   if (S * w.cols < kStridedMinStreamBytes) return r0;
   for (int64_t j = 0; j < S; ++j) {
-    float out[R][1];
-    lut_tile<R, 1>(w, r0 + j, x, ldx, out, S);
-    for (int i = 0; i < R; ++i) y[r0 + j + i * S - out_row0] = out[i][0];
+    float out[R][T];
+    lut_tile<R, T>(w, r0 + j, x, ldx, out, S);
+    for (int i = 0; i < R; ++i)
+      for (int t = 0; t < T; ++t) y[t * ldy + (r0 + j + i * S - out_row0)] = out[i][t];
   }
   return r0 + R * S;
 }
@@ -349,7 +352,7 @@ void fp8_lut_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t sc
   const int64_t ldx = fp8_x_stride(cols);
   int64_t r = r0;
   if (t1 - t0 == 1) {
-    r = lut_strided_rows<8>(fw, r, r1, x + t0 * ldx, ldx, y + t0 * ldy, out_row0);
+    r = lut_strided_rows<8>(fw, r, r1, x + t0 * ldx, ldx, y + t0 * ldy, ldy, out_row0);
     for (; r + 8 <= r1; r += 8) lut_strip<8>(fw, r, x, ldx, t0, t1, y, ldy, out_row0);
   }
   if (t1 - t0 >= kScratchMinTokens && block_cols <= 64 * kScratchSteps) {
@@ -361,6 +364,7 @@ void fp8_lut_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t sc
       r += nr;
     }
   }
+  if (t1 - t0 == 2) r = lut_strided_rows<4, 2>(fw, r, r1, x + t0 * ldx, ldx, y + t0 * ldy, ldy, out_row0);
   for (; r + 4 <= r1; r += 4) lut_strip<4>(fw, r, x, ldx, t0, t1, y, ldy, out_row0);
   for (; r < r1; ++r) lut_strip<1>(fw, r, x, ldx, t0, t1, y, ldy, out_row0);
 }
