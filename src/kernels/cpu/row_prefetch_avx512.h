@@ -19,19 +19,16 @@ inline void prefetch_rows_ahead(const void* w, int64_t row_bytes, int64_t k) {
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) _mm_prefetch(p + r * row_bytes, _MM_HINT_T0);
 }
-// The dot tiles of R rows that are not k-blocked (int8, bf16, bf16 x float32
-// and FP8 tiles of 1 to ~8 tokens; without it their 4-row tiles of 2-5
-// tokens fetched nothing: two threads from memory, q_b_proj at 3 tokens
-// int8 16.8 -> 22.0 GB/s, bf16 14.1 -> 24.2, bf16 x float32 16.6 -> 23.2;
-// expert gate at 2-4 tokens +9-17 %): each row's stream fetched kRowAheadBytes ahead
-// in the order it is read (along the row, then the next tile's same row);
-// rows shorter than that distance fetch the next tile's row at the same
-// offset. The Xeon without AMX (2 threads from memory) read 7168-16384-byte
-// int8 / bf16 rows at 83-110 % of the ceiling this way against 60-75 % when
-// every tile fetched only the next tile's rows (16 streams per thread); the
-// Xeon with AMX: FP8 attention projections 62-66 -> 70-72 %, routed experts
-// 70-76 -> 75-79 % (engine, interleaved builds).
-// (The AMX tiles pass their own, shorter distance.)
+// Tiles of R consecutive rows that are not k-blocked (int8, bf16, bf16 x
+// float32 and FP8 dot tiles of 1 to ~8 tokens; AMX weight tiles with their
+// own, shorter distance): each row's stream fetched `distance` ahead in the
+// order it is read, along the row, then on into the same row of the next
+// tile; rows no longer than the distance fetch the next tile's row at the
+// same offset. Measured (2 threads from memory): one-token int8 / bf16 x
+// float32 rows of 7-16 KB on the Xeon without AMX 83-110 % of the ceiling
+// against 60-75 % when tiles fetched only the next tile's rows; 4-row tiles
+// of 2-5 tokens, which fetched nothing, q_b_proj at 3 tokens int8 16.8 ->
+// 22.0 GB/s, bf16 14.1 -> 24.2, bf16 x float32 16.6 -> 23.2.
 template <int R>
 inline void prefetch_stream_ahead(const void* w, int64_t row_bytes, int64_t k, int64_t distance = kRowAheadBytes) {
   const int64_t ahead = k + distance < row_bytes ? distance
@@ -42,9 +39,10 @@ inline void prefetch_stream_ahead(const void* w, int64_t row_bytes, int64_t k, i
   for (int r = 0; r < R; ++r) _mm_prefetch(p + r * row_bytes, _MM_HINT_T0);
 }
 
-// One-token strided tiles (rows r + i S of a call's rows, i < R; each of the
-// R streams runs along S consecutive rows): row i fetched kRowAheadBytes past
-// byte k, on into the row after it (the next tile's). Rows `stride` bytes apart.
+// Strided tiles (one and two tokens: rows r + i S of a call's rows, i < R,
+// each of the R streams along S consecutive rows): row i fetched
+// kRowAheadBytes past byte k, on into the row after it (the next tile's).
+// Rows `stride` bytes apart.
 template <int R>
 inline void prefetch_strided_ahead(const void* w, int64_t stride, int64_t k) {
   const char* p = static_cast<const char*>(w) + k + kRowAheadBytes;
