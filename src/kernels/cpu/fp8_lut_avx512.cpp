@@ -75,8 +75,8 @@ inline __m512 group_f32(const Words& w) {
 }
 
 // R rows x T tokens, dot form (the skeleton's per-block sums times scale).
-// Rows r + i * row_step: one token's strided tiles (lut_strided_rows)
-// fetch each row's stream on into the row after it, the next tile's.
+// Rows r + i * row_step (row_step > 1: the strided tiles of
+// lut_strided_rows, each row's stream fetched on into the row after it).
 template <int R, int T>
 inline void lut_tile(const Fp8Weight& w, int64_t r, const float* x, int64_t ldx, float out[R][T],
                      int64_t row_step = 1) {
@@ -290,7 +290,7 @@ inline void scratch_group(const Fp8Weight& w, int64_t r, int nr, const float* x,
           const __mmask64 m = tail_mask64(c1 - k);
           // Block by block breaks each row into 128-byte runs the hardware
           // prefetchers follow poorly: fetch the row 2 KB ahead.
-          if (k + kRowAheadBytes < w.cols) _mm_prefetch(reinterpret_cast<const char*>(row + k + kRowAheadBytes), _MM_HINT_T0);
+          prefetch_rows_ahead<1>(row, w.cols, k);
           const Words wd =
               widen_words(m == ~__mmask64{0} ? _mm512_loadu_si512(row + k) : _mm512_maskz_loadu_epi8(m, row + k), tb);
           _mm512_store_ps(sc.g[i][st][0], group_f32<0>(wd));

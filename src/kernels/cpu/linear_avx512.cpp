@@ -58,7 +58,6 @@ constexpr int64_t kL1ActivationBytes = 16 * 1024;  // x per k-block
 constexpr int64_t kBlockedRows = 16;               // rows per group (4 tiles)
 constexpr int64_t kBlockedTokens = 48;             // tokens per carry buffer
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
 // From a whole 6-token tile on (at 2-5 tokens gemv_bench measured no gain,
 // and bf16 expert shapes at 4 tokens lost).
 constexpr int64_t kBlockedMinTokens = 6;
@@ -217,10 +216,6 @@ inline int32_t int8_row_dot(const int8_t* w, int64_t cols, const int8_t* x) {
       _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3])));
 }
 
-// Masked-off weight lanes become 0x80 (=128 unsigned) but meet x = 0, so the
-// tail contributes nothing and the 128 * xsum correction stays exact.
-// Blocked: the sums over [k0, k1) only (see int8_tile); the epilogue runs
-// with the block that ends the row.
 // Output (row r, token t) from the tile's sum: the excess 128 * sum(x) off,
 // then the scales (or the int32 sum itself without y).
 inline void int8_epilogue(int32_t sum, int64_t r, int64_t t, const int32_t* xsum, const float* xs, const float* ws,
@@ -231,6 +226,10 @@ inline void int8_epilogue(int32_t sum, int64_t r, int64_t t, const int32_t* xsum
   else acc32[o] = a;
 }
 
+// Masked-off weight lanes become 0x80 (=128 unsigned) but meet x = 0, so the
+// tail contributes nothing and the 128 * xsum correction stays exact.
+// Blocked: the sums over [k0, k1) only (see int8_tile); the epilogue runs
+// with the block that ends the row.
 template <int R, int T, bool Blocked>
 inline void int8_block(const int8_t* w, int64_t cols, int64_t r, const int8_t* xq, const int32_t* xsum, int64_t t,
                        const float* xs, const float* ws, float* y, int32_t* acc32, int64_t ldy, int64_t out_row0,
