@@ -69,11 +69,15 @@ void pack_tiles(RowKernel& k, const void* x, int64_t row_bytes, bool team, int64
 }
 
 // The activations (rows row_bytes long) as narrow token tiles; one token's
-// row already is one.
-const uint8_t* narrow_tiles(RowKernel& k, const void* x, int64_t row_bytes) {
+// row already is one. With parts > 1, x is that many tensors n_tokens rows
+// apart and their tiles lie n_tokens * row_bytes apart (as the rows do).
+const uint8_t* narrow_tiles(RowKernel& k, const void* x, int64_t row_bytes, int64_t parts = 1) {
   if (k.n_tokens == 1) return static_cast<const uint8_t*>(x);
-  k.x_tiles.resize(static_cast<size_t>(k.n_tokens * row_bytes));
-  amx::pack_x_narrow(x, k.n_tokens, row_bytes, k.x_tiles.data());
+  const int64_t part_bytes = k.n_tokens * row_bytes;
+  k.x_tiles.resize(static_cast<size_t>(parts * part_bytes));
+  for (int64_t p = 0; p < parts; ++p)
+    amx::pack_x_narrow(static_cast<const uint8_t*>(x) + p * part_bytes, k.n_tokens, row_bytes,
+                       k.x_tiles.data() + p * part_bytes);
   return k.x_tiles.data();
 }
 
@@ -134,13 +138,7 @@ std::unique_ptr<RowKernel> prepare_bf16x3_kernel(const LinearWeight& w, int64_t 
   const auto* wd = static_cast<const uint16_t*>(w.data);
   if (n_tokens < amx::kTileTokens) {  // narrow token tiles per part (one token: the parts themselves)
     const int64_t part_bytes = n_tokens * row_bytes;
-    const uint8_t* xd = reinterpret_cast<const uint8_t*>(K.xb.data());
-    if (n_tokens > 1) {
-      K.x_tiles.resize(static_cast<size_t>(3 * part_bytes));
-      for (int p = 0; p < 3; ++p)
-        amx::pack_x_narrow(K.xb.data() + p * n, n_tokens, row_bytes, K.x_tiles.data() + p * part_bytes);
-      xd = K.x_tiles.data();
-    }
+    const uint8_t* xd = narrow_tiles(K, K.xb.data(), row_bytes, 3);
     K.tokens_per_block = n_tokens;
     K.run = [&K, wd, xd, xs, part_bytes, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t, int64_t) {
       const int64_t mid = amx::whole_tiles_end(r0, r1);
