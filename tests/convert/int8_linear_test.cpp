@@ -51,6 +51,34 @@ TEST(Int8Gemm, MatchesIntegerReferenceBitForBit) {
   }
 }
 
+// Activations as quantization makes them ([-127, 127]) against every weight
+// value: the range the AVX2 tiles take (sign-carrying byte products), at
+// every token-tile width and with column tails; -128 weights and +-127
+// activations at the extremes of the 16-bit pair sums.
+TEST(Int8Gemm, QuantizedActivationsMatchIntegerReferenceBitForBit) {
+  std::mt19937 gen(11);
+  for (auto [tokens, rows, cols] : {std::tuple<int64_t, int64_t, int64_t>{1, 9, 4128}, {1, 70, 33}, {2, 13, 1000},
+                                    {3, 21, 96}, {4, 9, 257}, {7, 30, 7168}, {13, 11, 130}, {40, 37, 2050}}) {
+    for (int extreme = 0; extreme < 2; ++extreme) {
+      auto x = random_int8(static_cast<size_t>(tokens * cols), gen, -127, 127);
+      auto w = random_int8(static_cast<size_t>(rows * cols), gen);
+      if (extreme) {
+        for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 3) ? -127 : 127;
+        for (auto& v : w) v = -128;
+      }
+      const int64_t row_begin = rows / 3, n_rows = rows - rows / 3;
+      std::vector<int32_t> acc(static_cast<size_t>(tokens * n_rows), -1);
+      cpu::gemm_int8_int32(x.data(), tokens, w.data(), row_begin, n_rows, cols, acc.data(), n_rows);
+      for (int64_t t = 0; t < tokens; ++t)
+        for (int64_t r = 0; r < n_rows; ++r) {
+          int64_t ref = 0;
+          for (int64_t c = 0; c < cols; ++c) ref += int64_t{x[t * cols + c]} * int64_t{w[(row_begin + r) * cols + c]};
+          ASSERT_EQ(acc[t * n_rows + r], ref) << "t " << t << " r " << r << " cols " << cols << " extreme " << extreme;
+        }
+    }
+  }
+}
+
 TEST(Int8Gemm, ExtremeValuesDoNotOverflowInt32) {
   const int64_t cols = 8191;  // 8191 * 128 * 128 = 134 M < 2^31
   std::vector<int8_t> x(cols, -128), w(cols, -128);

@@ -57,7 +57,7 @@ CpuFeatures detect() {
   CpuFeatures f;
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
   f.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
   f.avx512_vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
@@ -80,7 +80,7 @@ CpuFeatures detect() {
   if (const char* s = std::getenv("DSINFER_GEMV_STREAM")) f.gemv_one_stream = std::strcmp(s, "1") == 0;
   if (const char* cap = std::getenv("DSINFER_ISA")) {
     if (std::strcmp(cap, "scalar") == 0) f = CpuFeatures{};
-    else if (std::strcmp(cap, "avx2") == 0) f = CpuFeatures{.avx2 = f.avx2};
+    else if (std::strcmp(cap, "avx2") == 0) f = CpuFeatures{.avx2 = f.avx2, .gemv_one_stream = f.gemv_one_stream};
     else if (std::strcmp(cap, "avx512") == 0) f.amx = f.amx_bf16 = false;
   }
   return f;

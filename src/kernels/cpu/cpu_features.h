@@ -7,7 +7,7 @@
 namespace dsinfer::cpu {
 
 struct CpuFeatures {
-  bool avx2 = false;
+  bool avx2 = false;         // AVX2 + FMA + F16C (the linear_avx2 kernels)
   bool avx512 = false;       // F + BW + VL (+ DQ)
   bool avx512_vnni = false;  // vpdpbusd
   bool avx512_bf16 = false;  // vdpbf16ps, vcvtne2ps2bf16

@@ -10,6 +10,7 @@
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/head_gemm.h"
 #include "kernels/cpu/int8_linear.h"
+#include "kernels/cpu/linear_avx2.h"
 #include "kernels/cpu/linear_avx512.h"
 #include "kernels/cpu/multiversion.h"
 #include "kernels/cpu/row_blocks.h"
@@ -90,6 +91,15 @@ void dequant_row(const LinearWeight& w, int64_t r, float* out) {
   }
   if (isa.avx512 && w.format == WeightFormat::BF16) {
     avx512::dequant_bf16_row(static_cast<const uint16_t*>(w.data) + r * w.cols, w.cols, out);
+    return;
+  }
+  if (isa.avx2 && w.format == WeightFormat::Fp8Block && w.block_cols % 16 == 0) {
+    avx2::dequant_fp8_row(static_cast<const uint8_t*>(w.data) + r * w.cols,
+                          w.scale + (r / w.block_rows) * w.scale_cols(), w.cols, w.block_cols, out);
+    return;
+  }
+  if (isa.avx2 && w.format == WeightFormat::BF16) {
+    avx2::dequant_bf16_row(static_cast<const uint16_t*>(w.data) + r * w.cols, w.cols, out);
     return;
   }
   w.dequant_row(r, out);

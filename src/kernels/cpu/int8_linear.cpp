@@ -7,6 +7,7 @@
 
 #include "kernels/cpu/aligned_buffer.h"
 #include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/linear_avx2.h"
 #include "kernels/cpu/linear_avx512.h"
 #include "kernels/cpu/row_blocks.h"
 #include "kernels/cpu/row_kernel.h"
@@ -62,6 +63,10 @@ void quantize_per_token_int8(const float* x, int64_t n_tokens, int64_t cols, int
     avx512::quantize_int8(x, n_tokens, cols, q, scales, sums.data());
     return;
   }
+  if (cpu_features().avx2) {
+    avx2::quantize_int8(x, n_tokens, cols, q, scales);
+    return;
+  }
   for (int64_t t = 0; t < n_tokens; ++t) {
     const float* xi = x + t * cols;
     float amax = 0.f;
@@ -94,6 +99,16 @@ void gemm_int8_int32(const int8_t* xq, int64_t n_tokens, const int8_t* w, int64_
       avx512::int8_rows(w, cols, row_begin + r0, row_begin + r1, xq, sums.data(), t0, t1, nullptr, nullptr, nullptr,
                         acc, acc_stride, row_begin);
     });
+    return;
+  }
+  // The AVX2 tiles need x in [-127, 127] (what quantization produces; see
+  // avx2::int8_rows); other int8 inputs take the portable loop.
+  if (cpu_features().avx2 && std::find(xq, xq + n_tokens * cols, int8_t{-128}) == xq + n_tokens * cols) {
+    for_row_blocks(n_rows, n_tokens, int8_token_block(cols), n_rows * n_tokens * cols,
+                   [&](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+                     avx2::int8_rows(w, cols, row_begin + r0, row_begin + r1, xq, t0, t1, nullptr, nullptr, nullptr,
+                                     acc, acc_stride, row_begin);
+                   });
     return;
   }
 #pragma omp parallel for schedule(static) if (n_rows * n_tokens * cols > 65536)

@@ -10,6 +10,7 @@
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/int8_linear.h"
+#include "kernels/cpu/linear_avx2.h"
 #include "kernels/cpu/linear_avx512.h"
 #include "kernels/cpu/row_blocks.h"
 
@@ -170,6 +171,21 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
   const int64_t cols = w.cols;
   auto k = new_kernel(w, n_rows, n_tokens);
   RowKernel& K = *k;
+  if (w.format == WeightFormat::Int8Channel && !isa.avx512_vnni && isa.avx2) {
+    // AVX2 (no VNNI): the dot-form tiles for every token count (there is no
+    // AVX2 panel kernel; prefill runs them in L2-sized token blocks).
+    K.xq.resize(static_cast<size_t>(n_tokens * cols));
+    K.scales.resize(static_cast<size_t>(n_tokens));
+#pragma omp parallel for schedule(static) if (prepare_on_team(n_tokens, cols))
+    for (int64_t t = 0; t < n_tokens; ++t) avx2::quantize_int8(x + t * cols, 1, cols, K.xq.data() + t * cols, K.scales.data() + t);
+    K.tokens_per_block = int8_token_block(cols);
+    const auto* wd = static_cast<const int8_t*>(w.data);
+    K.run = [&K, wd, &w, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx2::int8_rows(wd, K.cols, row_begin + r0, row_begin + r1, K.xq.data(), t0, t1, K.scales.data(), w.scale, y,
+                      nullptr, y_stride, row_begin);
+    };
+    return k;
+  }
   if (w.format == WeightFormat::Int8Channel) {
     const bool tiles = isa.amx && n_tokens >= kInt8AmxMinTokens && cols % amx::kTileBytes == 0;
     if (!isa.avx512_vnni || (n_tokens >= kInt8PanelMinTokens && !tiles)) return nullptr;
@@ -261,6 +277,25 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
     K.run = [&K, wd, &w, xs, permuted, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx512::fp8_rows(wd, K.cols, w.scale, w.scale_cols(), w.block_rows, w.block_cols, row_begin + r0,
                        row_begin + r1, xs, permuted, t0, t1, y, y_stride, row_begin);
+    };
+    return k;
+  }
+  // AVX2 without AVX-512: x read in place (no permutation: the widening
+  // keeps the columns in order), one FMA chain per output at every count.
+  if (w.format == WeightFormat::BF16 && isa.avx2 && !isa.avx512) {
+    K.tokens_per_block = token_block(384 * 1024, cols * 4, 12);
+    const auto* wd = static_cast<const uint16_t*>(w.data);
+    K.run = [&K, wd, x, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx2::bf16f32_rows(wd, K.cols, row_begin + r0, row_begin + r1, x, t0, t1, y, y_stride, row_begin);
+    };
+    return k;
+  }
+  if (w.format == WeightFormat::Fp8Block && isa.avx2 && !isa.avx512 && w.block_cols % 16 == 0) {
+    K.tokens_per_block = token_block(384 * 1024, cols * 4, 12);
+    const auto* wd = static_cast<const uint8_t*>(w.data);
+    K.run = [&K, wd, &w, x, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx2::fp8_rows(wd, K.cols, w.scale, w.scale_cols(), w.block_rows, w.block_cols, row_begin + r0, row_begin + r1,
+                     x, t0, t1, y, y_stride, row_begin);
     };
     return k;
   }
