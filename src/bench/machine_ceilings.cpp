@@ -130,7 +130,9 @@ ComputePeaks measure_compute_peaks(bool quick) {
   if (!avx512) {
     const double flops = static_cast<double>(iters) * 96 * 2 * nthreads;
     c.fp32_tflops = flops / best_parallel_seconds(3, [&](int, int) { g_sink = fma_loop_portable(iters); }) / 1e12;
-    return c;  // no int8 / bf16 dot-product instructions measured
+    if (cpu::cpu_features().avx2)  // the AVX2 int8 tiles' mix (no bf16 dot product on these CPUs)
+      c.int8_tops = ops * 64 / best_parallel_seconds(3, [&](int, int) { g_sink = int8_madd_loop_avx2(iters); }) / 1e12;
+    return c;
   }
   if (cpu::cpu_features().avx512_vnni)
     c.int8_tops = ops * 128 / best_parallel_seconds(3, [&](int, int) { g_sink = vnni_loop(iters); }) / 1e12;

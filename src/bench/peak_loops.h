@@ -18,6 +18,10 @@ float vnni_loop(int64_t iters);
 float bf16_dot_loop(int64_t iters);
 float fma_loop(int64_t iters);
 
+// AVX2 (needs AVX2, callers check): iters x 12 int8 multiply-add steps of
+// the AVX2 tiles (vpsignb + vpmaddubsw + vpmaddwd + vpaddd, 32 MACs each).
+float int8_madd_loop_avx2(int64_t iters);
+
 // Portable versions (any CPU): a streaming read, and iters x 96 float FMAs.
 uint64_t stream_read_portable(const uint8_t* p, size_t n);
 float fma_loop_portable(int64_t iters);
