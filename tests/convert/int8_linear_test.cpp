@@ -29,6 +29,20 @@ float round_half_even(float x) {
   return std::fmod(f, 2.f) == 0.f ? f : f + 1.f;
 }
 
+// gemm_int8_int32 over rows [rows / 3, rows) equals the int64 sums exactly.
+void expect_integer_sums(const std::vector<int8_t>& x, const std::vector<int8_t>& w, int64_t tokens, int64_t rows,
+                         int64_t cols) {
+  const int64_t row_begin = rows / 3, n_rows = rows - rows / 3;
+  std::vector<int32_t> acc(static_cast<size_t>(tokens * n_rows), -1);
+  cpu::gemm_int8_int32(x.data(), tokens, w.data(), row_begin, n_rows, cols, acc.data(), n_rows);
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t r = 0; r < n_rows; ++r) {
+      int64_t ref = 0;
+      for (int64_t c = 0; c < cols; ++c) ref += int64_t{x[t * cols + c]} * int64_t{w[(row_begin + r) * cols + c]};
+      ASSERT_EQ(acc[t * n_rows + r], ref) << "tokens " << tokens << " t " << t << " r " << r << " cols " << cols;
+    }
+}
+
 TEST(Int8Gemm, MatchesIntegerReferenceBitForBit) {
   std::mt19937 gen(7);
   // Odd sizes exercise vector tails; 4099 columns of +-127/-128 reach
@@ -39,15 +53,7 @@ TEST(Int8Gemm, MatchesIntegerReferenceBitForBit) {
                                     {37, 129, 257}, {72, 45, 3}, {97, 70, 130}, {161, 33, 2050}, {80, 40, 4099}}) {
     const auto x = random_int8(static_cast<size_t>(tokens * cols), gen);
     const auto w = random_int8(static_cast<size_t>(rows * cols), gen);
-    const int64_t row_begin = rows / 3, n_rows = rows - rows / 3;
-    std::vector<int32_t> acc(static_cast<size_t>(tokens * n_rows), -1);
-    cpu::gemm_int8_int32(x.data(), tokens, w.data(), row_begin, n_rows, cols, acc.data(), n_rows);
-    for (int64_t t = 0; t < tokens; ++t)
-      for (int64_t r = 0; r < n_rows; ++r) {
-        int64_t ref = 0;
-        for (int64_t c = 0; c < cols; ++c) ref += int64_t{x[t * cols + c]} * int64_t{w[(row_begin + r) * cols + c]};
-        ASSERT_EQ(acc[t * n_rows + r], ref) << "t " << t << " r " << r << " cols " << cols;
-      }
+    expect_integer_sums(x, w, tokens, rows, cols);
   }
 }
 
@@ -66,15 +72,8 @@ TEST(Int8Gemm, QuantizedActivationsMatchIntegerReferenceBitForBit) {
         for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 3) ? -127 : 127;
         for (auto& v : w) v = -128;
       }
-      const int64_t row_begin = rows / 3, n_rows = rows - rows / 3;
-      std::vector<int32_t> acc(static_cast<size_t>(tokens * n_rows), -1);
-      cpu::gemm_int8_int32(x.data(), tokens, w.data(), row_begin, n_rows, cols, acc.data(), n_rows);
-      for (int64_t t = 0; t < tokens; ++t)
-        for (int64_t r = 0; r < n_rows; ++r) {
-          int64_t ref = 0;
-          for (int64_t c = 0; c < cols; ++c) ref += int64_t{x[t * cols + c]} * int64_t{w[(row_begin + r) * cols + c]};
-          ASSERT_EQ(acc[t * n_rows + r], ref) << "t " << t << " r " << r << " cols " << cols << " extreme " << extreme;
-        }
+      SCOPED_TRACE(extreme ? "extremes" : "random");
+      expect_integer_sums(x, w, tokens, rows, cols);
     }
   }
 }
