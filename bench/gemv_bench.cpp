@@ -230,7 +230,8 @@ void attention_core(const std::vector<int64_t>& tokens, int64_t L, int reps, con
         best = std::min(best, now_s() - t0);
       }
       const double flops = 2.0 * static_cast<double>(t * s.heads * L * (kw + s.rank)) / best;
-      const double peak = (bf16 ? c.bf16_tflops : c.fp32_tflops) * 1e12;
+      // Without bf16 dot products the bf16 setting runs the float32 core.
+      const double peak = (bf16 && c.bf16_tflops > 0 ? c.bf16_tflops : c.fp32_tflops) * 1e12;
       std::printf("%-8s %6lld | %9.2f %9.1f %6.1f%%\n", bf16 ? "bf16" : "fp32", static_cast<long long>(t), best * 1e3,
                   flops / 1e9, 100 * flops / peak);
     }

@@ -1,6 +1,6 @@
 // The float32 attention GEMM against a float64 triple loop, on ragged shapes,
-// strided/transposed A and accumulation; the AVX-512 body and the portable
-// fallback are both checked where the CPU allows.
+// strided/transposed A and accumulation; the AVX-512 and AVX2 bodies and the
+// portable fallback are checked where the CPU allows.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -41,7 +41,7 @@ void check(GemmFn fn, int64_t m, int64_t n, int64_t k, bool transposed_a, bool a
 
 void check_all(GemmFn fn) {
   for (int64_t m : {1, 3, 4, 9})
-    for (int64_t n : {1, 15, 16, 17, 64, 100})
+    for (int64_t n : {1, 8, 15, 16, 17, 24, 64, 100})
       for (int64_t k : {1, 7, 192})
         for (bool t : {false, true})
           for (bool acc : {false, true}) check(fn, m, n, k, t, acc);
@@ -52,6 +52,11 @@ TEST(GemmF32, DispatchedMatchesFloat64Reference) { check_all(&cpu::gemm_f32); }
 TEST(GemmF32, Avx512BodyMatchesFloat64Reference) {
   if (!cpu::cpu_features().avx512) GTEST_SKIP() << "no AVX-512 on this CPU";
   check_all(&cpu::avx512::gemm_f32);
+}
+
+TEST(GemmF32, Avx2BodyMatchesFloat64Reference) {
+  if (!cpu::cpu_features().avx2) GTEST_SKIP() << "no AVX2 + FMA on this CPU";
+  check_all(&cpu::avx2::gemm_f32);
 }
 
 }  // namespace

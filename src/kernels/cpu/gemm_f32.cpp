@@ -10,6 +10,10 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, in
     avx512::gemm_f32(m, n, k, a, a_row, a_col, b, ldb, c, ldc, accumulate);
     return;
   }
+  if (cpu_features().avx2) {
+    avx2::gemm_f32(m, n, k, a, a_row, a_col, b, ldb, c, ldc, accumulate);
+    return;
+  }
   for (int64_t i = 0; i < m; ++i) {
     float* ci = c + i * ldc;
     if (!accumulate)

@@ -15,4 +15,9 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, in
               int64_t ldb, float* c, int64_t ldc, bool accumulate);
 }  // namespace avx512
 
+namespace avx2 {  // AVX2 + FMA, for CPUs without AVX-512
+void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, int64_t a_col, const float* b,
+              int64_t ldb, float* c, int64_t ldc, bool accumulate);
+}  // namespace avx2
+
 }  // namespace dsinfer::cpu

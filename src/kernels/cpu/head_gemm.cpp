@@ -12,6 +12,10 @@ void head_gemm(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_co
     avx512::head_gemm(m, k, a, a_row, a_col, b, hp, out, alpha, accumulate);
     return;
   }
+  if (cpu_features().avx2) {
+    avx2::head_gemm(m, k, a, a_row, a_col, b, hp, out, alpha, accumulate);
+    return;
+  }
   for (int64_t i = 0; i < m; ++i) {
     float* o = out + i * hp;
     for (int64_t h = 0; h < hp; ++h) o[h] = accumulate ? (alpha ? o[h] * alpha[h] : o[h]) : 0.f;
@@ -27,6 +31,10 @@ void head_gemm(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_co
 void exp_inplace(float* x, int64_t n) {
   if (cpu_features().avx512) {
     avx512::exp_inplace(x, n);
+    return;
+  }
+  if (cpu_features().avx2) {
+    avx2::exp_inplace(x, n);
     return;
   }
   for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);

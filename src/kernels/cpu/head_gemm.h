@@ -10,7 +10,7 @@ namespace dsinfer::cpu {
 
 void head_gemm(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_col, const float* b, int64_t hp,
                float* out, const float* alpha, bool accumulate);
-// x[i] = exp(x[i]) (vectorized; relative error < 2e-7 where AVX-512 is present).
+// x[i] = exp(x[i]) (vectorized; relative error < 2e-7 where AVX-512 or AVX2 is present).
 void exp_inplace(float* x, int64_t n);
 
 namespace avx512 {
@@ -18,5 +18,11 @@ void head_gemm(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_co
                float* out, const float* alpha, bool accumulate);
 void exp_inplace(float* x, int64_t n);
 }  // namespace avx512
+
+namespace avx2 {  // AVX2 + FMA, for CPUs without AVX-512
+void head_gemm(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_col, const float* b, int64_t hp,
+               float* out, const float* alpha, bool accumulate);
+void exp_inplace(float* x, int64_t n);
+}  // namespace avx2
 
 }  // namespace dsinfer::cpu

@@ -1,0 +1,63 @@
+// AVX2 + FMA bodies of head_gemm.h for CPUs without AVX-512 (target
+// pragma after every standard header; no standard templates below it).
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/cpu/head_gemm.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+
+#include "kernels/cpu/f32_tile_avx2.h"
+
+namespace dsinfer::cpu::avx2 {
+namespace {
+
+// exp of 8 floats as the AVX-512 exp16: exp(x) = 2^n e^r, n = round(x /
+// ln2), r = x - n ln2 (two-part ln2), e^r by the degree-7 Taylor polynomial
+// on |r| <= ln2/2; 2^n built in the exponent field (n in [-126, 127] after
+// the clamp); 0 below -87.3, which covers -inf.
+inline __m256 exp8(__m256 v) {
+  const __m256 lo = _mm256_set1_ps(-87.3f), hi = _mm256_set1_ps(88.3f);
+  const __m256 under = _mm256_cmp_ps(v, lo, _CMP_LT_OQ);
+  v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+  const __m256 nf = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(nf, _mm256_set1_ps(0.693145751953125f), v);
+  r = _mm256_fnmadd_ps(nf, _mm256_set1_ps(1.428606765330187e-06f), r);
+  __m256 p = _mm256_set1_ps(1.f / 5040);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 720));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(nf), _mm256_set1_epi32(127)), 23);
+  return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+}
+
+}  // namespace
+
+void head_gemm(int64_t m, int64_t k, const float* a, int64_t a_row, int64_t a_col, const float* b, int64_t hp,
+               float* out, const float* alpha, bool accumulate) {
+  // Column panels of 16 heads (hp is a multiple of 16).
+  for (int64_t h0 = 0; h0 < hp; h0 += 16)
+    f32_panel<2>(m, k, a, a_row, a_col, b + h0, hp, out + h0, hp, alpha ? alpha + h0 : nullptr, accumulate);
+}
+
+void exp_inplace(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, exp8(_mm256_loadu_ps(x + i)));
+  if (i < n) {  // the ragged end through a zero-padded vector
+    alignas(32) float t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t j = i; j < n; ++j) t[j - i] = x[j];
+    _mm256_store_ps(t, exp8(_mm256_load_ps(t)));
+    for (int64_t j = i; j < n; ++j) x[j] = t[j - i];
+  }
+}
+
+}  // namespace dsinfer::cpu::avx2
+
+#pragma GCC pop_options
