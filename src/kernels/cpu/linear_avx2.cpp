@@ -341,12 +341,14 @@ void quantize_int8(const float* x, int64_t n_tokens, int64_t cols, int8_t* q, fl
 void dequant_fp8_row(const uint8_t* src, const float* scale_row, int64_t cols, int64_t block_cols, float* out) {
   const Fp8Rows f{src, cols, scale_row, 0, 1, block_cols};
   const int64_t whole = cols / 16 * 16;
-  for (int64_t k = 0; k < whole; k += 16) {
-    const __m256 sv = _mm256_set1_ps(f.block_scale(0, k));
-    __m256 lo, hi;
-    f.widen(0, k, lo, hi);
-    _mm256_storeu_ps(out + k, _mm256_mul_ps(lo, sv));
-    _mm256_storeu_ps(out + k + 8, _mm256_mul_ps(hi, sv));
+  for (int64_t c0 = 0; c0 < whole; c0 += block_cols) {  // one scale per block
+    const __m256 sv = _mm256_set1_ps(f.block_scale(0, c0));
+    for (int64_t k = c0; k < min64(whole, c0 + block_cols); k += 16) {
+      __m256 lo, hi;
+      f.widen(0, k, lo, hi);
+      _mm256_storeu_ps(out + k, _mm256_mul_ps(lo, sv));
+      _mm256_storeu_ps(out + k + 8, _mm256_mul_ps(hi, sv));
+    }
   }
   for (int64_t c = whole; c < cols; ++c) out[c] = f.scalar(0, c);
 }
