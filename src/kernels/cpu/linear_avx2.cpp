@@ -202,8 +202,12 @@ struct Fp8Rows {
 };
 
 // out[i][t] = sum_k W[r + i, k] * x[t, k]: per 16 columns each row's two
-// widened vectors (times the block scale) meet every token's; the last
-// cols % 16 columns one by one after the reduction.
+// widened vectors meet every token's; the last cols % 16 columns one by one
+// after the reduction. Scaled formats (FP8) sum each scale block into its
+// own accumulators and add them times the block's scale at the block's end
+// (acc = fma(block_sum, scale, acc)): two multiplies fewer per 16 weights
+// than scaling every widened vector (harness, from memory: one token
+// 0.84-0.98x the time, three 0.89x, eight 0.91x).
 template <int R, int T, class F>
 inline void float_tile(const F& f, int64_t r, const float* x, int64_t ldx, float out[R][T]) {
   __m256 acc[R][T];
@@ -214,26 +218,33 @@ inline void float_tile(const F& f, int64_t r, const float* x, int64_t ldx, float
   const int64_t whole = f.cols / 16 * 16;
   for (int64_t c0 = 0; c0 < whole; c0 += f.block()) {
     const int64_t c1 = min64(whole, c0 + f.block());
-    float s[R];
-    if constexpr (F::kScaled)
-      for (int i = 0; i < R; ++i) s[i] = f.block_scale(r + i, c0);
+    __m256 bacc[R][T];
+    if constexpr (F::kScaled) {
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) bacc[i][t] = _mm256_setzero_ps();
+    }
+    auto& dst = F::kScaled ? bacc : acc;
     for (int64_t k = c0; k < c1; k += 16) {
 #pragma GCC unroll 8
       for (int i = 0; i < R; ++i) {
         __m256 lo, hi;
         f.widen(r + i, k, lo, hi);
-        if constexpr (F::kScaled) {
-          const __m256 sv = _mm256_set1_ps(s[i]);
-          lo = _mm256_mul_ps(lo, sv);
-          hi = _mm256_mul_ps(hi, sv);
-        }
 #pragma GCC unroll 8
         for (int t = 0; t < T; ++t) {
-          acc[i][t] = _mm256_fmadd_ps(lo, _mm256_loadu_ps(x + t * ldx + k), acc[i][t]);
-          acc[i][t] = _mm256_fmadd_ps(hi, _mm256_loadu_ps(x + t * ldx + k + 8), acc[i][t]);
+          dst[i][t] = _mm256_fmadd_ps(lo, _mm256_loadu_ps(x + t * ldx + k), dst[i][t]);
+          dst[i][t] = _mm256_fmadd_ps(hi, _mm256_loadu_ps(x + t * ldx + k + 8), dst[i][t]);
         }
       }
     }
+    if constexpr (F::kScaled)
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) {
+        const __m256 sv = _mm256_set1_ps(f.block_scale(r + i, c0));
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) acc[i][t] = _mm256_fmadd_ps(bacc[i][t], sv, acc[i][t]);
+      }
   }
 #pragma GCC unroll 8
   for (int i = 0; i < R; ++i)
