@@ -52,7 +52,7 @@ TEST(HeadGemm, EveryOutputIsTheInOrderFmaChain) {
 
 // The softmax exp (vector bodies where present): relative error < 2e-7
 // against float64 over the range softmax feeds it (x <= 0 after the max
-// shift, down to -inf), 0 below -87.3, and a ragged end.
+// shift, down to -inf), 0 below -87.3, NaN kept, and a ragged end.
 TEST(HeadGemm, ExpIsWithinTwoUlpOfFloat64) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> u(-87.f, 10.f);
@@ -63,10 +63,16 @@ TEST(HeadGemm, ExpIsWithinTwoUlpOfFloat64) {
   x[2] = -100.f;
   x[3] = -87.2f;
   x[4] = 88.f;
-  x[1002] = -1e-3f;  // in the ragged end
+  x[5] = NAN;  // a NaN score (NaN weights) stays NaN, as std::exp keeps it
+  x[1001] = NAN;  // and in the ragged end
+  x[1002] = -1e-3f;
   std::vector<float> y = x;
   cpu::exp_inplace(y.data(), static_cast<int64_t>(y.size()));
   for (size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(x[i])) {
+      EXPECT_TRUE(std::isnan(y[i])) << "exp(NaN) = " << y[i] << " at " << i;
+      continue;
+    }
     const double ref = std::exp(static_cast<double>(x[i]));
     if (x[i] < -87.3f) {
       EXPECT_LE(y[i], 1e-37f) << x[i];

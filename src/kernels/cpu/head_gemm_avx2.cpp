@@ -17,11 +17,11 @@ namespace {
 // exp of 8 floats as the AVX-512 exp16: exp(x) = 2^n e^r, n = round(x /
 // ln2), r = x - n ln2 (two-part ln2), e^r by the degree-7 Taylor polynomial
 // on |r| <= ln2/2; 2^n built in the exponent field (n in [-126, 127] after
-// the clamp); 0 below -87.3, which covers -inf.
+// the clamp); 0 below -87.3, which covers -inf; NaN stays NaN.
 inline __m256 exp8(__m256 v) {
   const __m256 lo = _mm256_set1_ps(-87.3f), hi = _mm256_set1_ps(88.3f);
   const __m256 under = _mm256_cmp_ps(v, lo, _CMP_LT_OQ);
-  v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+  v = _mm256_min_ps(hi, _mm256_max_ps(lo, v));  // v second: a NaN passes through (min/max return it)
   const __m256 nf = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504088896341f)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256 r = _mm256_fnmadd_ps(nf, _mm256_set1_ps(0.693145751953125f), v);
