@@ -4,7 +4,10 @@
 //    GB/s over the all-thread read ceiling measured in the same run;
 //  - from L2, one thread: one ~1 MB matrix re-read, GB/s over the one-thread
 //    read ceiling. A ratio well above 1 means the kernel's own instruction
-//    stream is not what limits it on a core whose memory is faster.
+//    stream is not what limits it on a core whose memory is faster;
+//  - from memory, multiply-add ops per second over the peak of the unit
+//    the format computes on (int8; bf16 dot products for bf16x where
+//    present; else float32 FMA): what binds batched calls.
 // Usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x] [--absorb] [--attention]
 //                   [--context N]
 //   bf16x: bf16 weights with bf16-rounded inputs (ComputePrecision::BF16).
@@ -276,8 +279,8 @@ int main(int argc, char** argv) {
               "%.3f TFLOPS | fp32 %.3f TFLOPS\n",
               cpu::cpu_features().describe().c_str(), threads, c.read_streams, c.read_gb_per_s, c.read_gb_per_s_1thread, c.int8_tops,
               c.bf16_tflops, c.fp32_tflops);
-  std::printf("%-6s %-12s %6s | %9s %6s %6s | %10s %7s\n", "format", "shape", "tokens", "mem GB/s", "ceil", "mem%",
-              "L2 GB/s/t", "L2/1t");
+  std::printf("%-6s %-12s %6s | %9s %6s %6s | %10s %7s | %13s\n", "format", "shape", "tokens", "mem GB/s", "ceil", "mem%",
+              "L2 GB/s/t", "L2/1t", "mem peak%");
   const int passes = quick ? 2 : 4;
   for (const auto& f : formats) {
     for (const Shape& s : kShapes) {
@@ -300,9 +303,15 @@ int main(int argc, char** argv) {
         gemv_gb_per_s(l2, t, 2);  // into L2
         const double l2_gbs = gemv_gb_per_s(l2, t, quick ? 20 : 60);
         omp_set_num_threads(threads);
-        std::printf("%-6s %-12s %6lld | %9.1f %6.1f %5.0f%% | %10.1f %6.2fx\n", f.c_str(), s.name,
+        // From memory, (multiply-add) ops per second over the peak of the
+        // unit the format computes on: what binds from a few tokens on.
+        const bool int8 = f == "int8", bf16_dot = f == "bf16x" && c.bf16_tflops > 0;
+        const double peak = int8 ? c.int8_tops : bf16_dot ? c.bf16_tflops : c.fp32_tflops;
+        const double ops = 2.0 * static_cast<double>(t) * gbs * 1e9 / (row_bytes / static_cast<double>(s.cols));
+        std::printf("%-6s %-12s %6lld | %9.1f %6.1f %5.0f%% | %10.1f %6.2fx | %5.0f%% (%s)\n", f.c_str(), s.name,
                     static_cast<long long>(t), gbs, ceil, 100 * gbs / ceil, l2_gbs,
-                    c.read_gb_per_s_1thread > 0 ? l2_gbs / c.read_gb_per_s_1thread : 0.0);
+                    c.read_gb_per_s_1thread > 0 ? l2_gbs / c.read_gb_per_s_1thread : 0.0,
+                    peak > 0 ? 100 * ops / (peak * 1e12) : 0.0, int8 ? "int8" : bf16_dot ? "bf16" : "fp32");
         std::fflush(stdout);
       }
     }
