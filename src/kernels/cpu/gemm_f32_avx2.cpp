@@ -21,7 +21,7 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row, in
   int64_t j = 0;
   for (; j + 16 <= n; j += 16) f32_panel<2>(m, k, a, a_row, a_col, b + j, ldb, c + j, ldc, nullptr, accumulate);
   for (; j + 8 <= n; j += 8) f32_panel<1>(m, k, a, a_row, a_col, b + j, ldb, c + j, ldc, nullptr, accumulate);
-  for (int64_t i = 0; i < m && j < n; ++i)
+  for (int64_t i = 0; i < m; ++i)
     for (int64_t jj = j; jj < n; ++jj) {
       float s = accumulate ? c[i * ldc + jj] : 0.f;
       for (int64_t kk = 0; kk < k; ++kk) s = __builtin_fmaf(a[i * a_row + kk * a_col], b[kk * ldb + jj], s);

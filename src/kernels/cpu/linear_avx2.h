@@ -25,7 +25,7 @@ void int8_rows(const int8_t* w, int64_t cols, int64_t r0, int64_t r1, const int8
 // FP8 e4m3 block-scaled weights x float32 activations (x rows cols apart).
 // Each code becomes its exact fp16 image times 2^-8 (sign-extend, shift,
 // mask: subnormals included, no float32 denormal is ever formed) and
-// vcvtph2ps widens it; each 128-column scale block is one FMA chain per
+// vcvtph2ps widens it; each scale block (block_cols columns) is one FMA chain per
 // output over those images, added times scale * 2^8 into the output's
 // chain at the block's end. Needs block_cols % 16 == 0.
 void fp8_rows(const uint8_t* w, int64_t cols, const float* scale, int64_t scale_cols, int64_t block_rows,
