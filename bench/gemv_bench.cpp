@@ -8,9 +8,11 @@
 //  - from memory, multiply-add ops per second over the peak of the unit
 //    the format computes on (int8; bf16 dot products for bf16x where
 //    present; else float32 FMA): what binds batched calls.
-// Usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x] [--absorb] [--attention]
+// Usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x,bf16p] [--absorb] [--attention]
 //                   [--context N]
 //   bf16x: bf16 weights with bf16-rounded inputs (ComputePrecision::BF16).
+//   bf16p: bf16 weights as the backend packs the lm_head at load
+//   (Ops::pack_weight: 16-row panels on AVX2 without AVX-512; elsewhere bf16).
 //   --absorb: instead, the MLA query absorption (q_nope x W_UK per head, R1's
 //   kv_b) both ways, interleaved in this run: W_UK read once into register
 //   accumulators (cpu::left_multiply_rows) vs dequantized + gemm_f32.
@@ -31,6 +33,8 @@
 #include <vector>
 
 #include "bench/machine_ceilings.h"
+#include "kernels/cpu/bf16_load_panels.h"
+#include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/gemm_f32.h"
@@ -113,6 +117,7 @@ Matrix make_matrix(const std::string& format, int64_t rows, int64_t cols, uint32
   }
   m.w.data = m.data.data();
   m.w.scale = m.scale.empty() ? nullptr : m.scale.data();
+  if (format == "bf16p") cpu::make_cpu_backend()->pack_weight(m.w);
   return m;
 }
 
@@ -120,6 +125,7 @@ Matrix copy_of(const Matrix& m) {
   Matrix c = m;
   c.w.data = c.data.data();
   c.w.scale = c.scale.empty() ? nullptr : c.scale.data();
+  if (c.w.packed) c.w.packed = cpu::pack_bf16_panels(c.w);  // its own copy, so each pass reads memory
   return c;
 }
 
@@ -257,7 +263,7 @@ int main(int argc, char** argv) {
       for (const auto& t : split(argv[++i])) tokens.push_back(std::atoll(t.c_str()));
     } else if (a == "--formats" && i + 1 < argc) formats = split(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x] [--absorb] [--attention] "
+      std::fprintf(stderr, "usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x,bf16p] [--absorb] [--attention] "
                            "[--context N]\n");
       return 2;
     }

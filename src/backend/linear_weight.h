@@ -3,6 +3,7 @@
 // stored in the checkpoint (memory-mapped, never converted as a whole). Each
 // backend implements the matrix products for every format listed here.
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace dsinfer {
@@ -25,6 +26,9 @@ struct LinearWeight {
   int64_t block_cols = 128;
   // BF16 weights only: inputs may be rounded to bf16 (ComputePrecision::BF16).
   bool bf16_inputs = false;
+  // A backend's own copy of these values in its own layout, made once at
+  // load (Ops::pack_weight), or null; data stays the checkpoint's view.
+  std::shared_ptr<const void> packed;
 
   int64_t scale_cols() const { return (cols + block_cols - 1) / block_cols; }
   // Weight row r as float32 (exact dequantization: value * scale in fp32).

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/bf16_load_panels.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/mla_attention_cpu.h"
 #include "kernels/cpu/router_top_k.h"
@@ -16,6 +17,9 @@ class CpuBackend final : public Ops {
  public:
   const char* name() const override { return "cpu"; }
 
+  void pack_weight(LinearWeight& w) override {
+    if (bf16_panels_apply(w) && !w.packed) w.packed = pack_bf16_panels(w);
+  }
   void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) override {
     cpu::linear(w, x, n_tokens, y);
   }
