@@ -8,11 +8,12 @@
 //  - from memory, multiply-add ops per second over the peak of the unit
 //    the format computes on (int8; bf16 dot products for bf16x where
 //    present; else float32 FMA): what binds batched calls.
-// Usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x,bf16p] [--absorb] [--attention]
+// Usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x,bf16p,fp8p] [--absorb] [--attention]
 //                   [--context N]
 //   bf16x: bf16 weights with bf16-rounded inputs (ComputePrecision::BF16).
-//   bf16p: bf16 weights as the backend packs the lm_head at load
-//   (Ops::pack_weight: 16-row panels on AVX2 without AVX-512; elsewhere bf16).
+//   bf16p, fp8p: bf16 / FP8 weights as the backend packs them at load
+//   (Ops::pack_weight: 16-row panels on AVX2 without AVX-512; elsewhere as
+//   bf16 / fp8).
 //   --absorb: instead, the MLA query absorption (q_nope x W_UK per head, R1's
 //   kv_b) both ways, interleaved in this run: W_UK read once into register
 //   accumulators (cpu::left_multiply_rows) vs dequantized + gemm_f32.
@@ -33,7 +34,7 @@
 #include <vector>
 
 #include "bench/machine_ceilings.h"
-#include "kernels/cpu/bf16_load_panels.h"
+#include "kernels/cpu/load_panels.h"
 #include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
@@ -93,7 +94,7 @@ Matrix make_matrix(const std::string& format, int64_t rows, int64_t cols, uint32
     m.data.resize(static_cast<size_t>(rows * cols));
     for (auto& b : m.data) b = static_cast<uint8_t>(static_cast<int>(rng() % 255) - 127);
     m.scale.assign(static_cast<size_t>(rows), 1e-3f);
-  } else if (format == "fp8") {
+  } else if (format == "fp8" || format == "fp8p") {
     m.w.format = WeightFormat::Fp8Block;
     m.data.resize(static_cast<size_t>(rows * cols));
     // Codes of normally distributed values whose 128x128 blocks reach ~448,
@@ -117,7 +118,7 @@ Matrix make_matrix(const std::string& format, int64_t rows, int64_t cols, uint32
   }
   m.w.data = m.data.data();
   m.w.scale = m.scale.empty() ? nullptr : m.scale.data();
-  if (format == "bf16p") cpu::make_cpu_backend()->pack_weight(m.w);
+  if (format == "bf16p" || format == "fp8p") cpu::make_cpu_backend()->pack_weight(m.w);
   return m;
 }
 
@@ -125,7 +126,7 @@ Matrix copy_of(const Matrix& m) {
   Matrix c = m;
   c.w.data = c.data.data();
   c.w.scale = c.scale.empty() ? nullptr : c.scale.data();
-  if (c.w.packed) c.w.packed = cpu::pack_bf16_panels(c.w);  // its own copy, so each pass reads memory
+  if (c.w.packed) c.w.packed = cpu::pack_load_panels(c.w);  // its own copy, so each pass reads memory
   return c;
 }
 
@@ -263,7 +264,7 @@ int main(int argc, char** argv) {
       for (const auto& t : split(argv[++i])) tokens.push_back(std::atoll(t.c_str()));
     } else if (a == "--formats" && i + 1 < argc) formats = split(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x,bf16p] [--absorb] [--attention] "
+      std::fprintf(stderr, "usage: gemv_bench [--quick] [--tokens 1,8,32] [--formats int8,fp8,bf16,bf16x,bf16p,fp8p] [--absorb] [--attention] "
                            "[--context N]\n");
       return 2;
     }

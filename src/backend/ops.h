@@ -65,9 +65,10 @@ class Ops {
   virtual ~Ops() = default;
   virtual const char* name() const = 0;
 
-  // Called once at load for a weight read at every step and token count
-  // (the lm_head, the MTP shared_head): the backend may set w.packed to a
-  // copy in a layout its products prefer. Same values, same results' bounds.
+  // Called once at load for each weight the graph multiplies by: the
+  // backend may set w.packed to a copy in a layout its products prefer
+  // (same values; each output's order of sums must still not depend on the
+  // token count).
   virtual void pack_weight(LinearWeight& w) { (void)w; }
   // y[T, w.rows] = x[T, w.cols] W^T for any stored weight format.
   virtual void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) = 0;

@@ -7,11 +7,36 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <utility>
 
 #include "io/error.h"
 
 namespace dsinfer {
+namespace {
+
+// Live mappings, begin -> end, for drop_resident_pages.
+std::mutex mappings_mutex;
+std::map<uintptr_t, uintptr_t>& mappings() {
+  static std::map<uintptr_t, uintptr_t> m;
+  return m;
+}
+
+}  // namespace
+
+bool MappedFile::drop_resident_pages(const void* p, size_t n) {
+  const auto begin = reinterpret_cast<uintptr_t>(p), end = begin + n;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+  std::lock_guard<std::mutex> lock(mappings_mutex);
+  auto it = mappings().upper_bound(begin);
+  if (it == mappings().begin()) return false;
+  --it;
+  if (end > it->second) return false;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  return true;
+}
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
   // Without blocking: a FIFO in a shard's place is refused below, not waited on.
@@ -36,6 +61,8 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
       throw Error(path + ": cannot mmap: " + std::strerror(err));
     }
     data_ = static_cast<const uint8_t*>(p);
+    std::lock_guard<std::mutex> lock(mappings_mutex);
+    mappings()[reinterpret_cast<uintptr_t>(data_)] = reinterpret_cast<uintptr_t>(data_) + size_;
   }
   ::close(fd);
 }
@@ -58,7 +85,13 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
 }
 
 void MappedFile::release() {
-  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (data_ != nullptr) {
+    {
+      std::lock_guard<std::mutex> lock(mappings_mutex);
+      mappings().erase(reinterpret_cast<uintptr_t>(data_));
+    }
+    ::munmap(const_cast<uint8_t*>(data_), size_);
+  }
   data_ = nullptr;
   size_ = 0;
 }

@@ -21,6 +21,13 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Hands the whole pages of [p, p + n) back to the OS if the range lies in
+  // a live MappedFile (clean read-only pages: a later read faults them in
+  // from the page cache or the file again); false, nothing done, elsewhere
+  // (anonymous memory would lose its contents). For weights a backend has
+  // copied into its own layout, so the process holds one copy.
+  static bool drop_resident_pages(const void* p, size_t n);
+
  private:
   void release();
   std::string path_;

@@ -44,11 +44,12 @@ DeepseekModel::DeepseekModel(ModelConfig config, ModelWeights& weights, std::sha
       rope_(config_),
       attention_(config_, rope_, precision_, *ops_, parallel_ ? shard.heads.size() : config_.num_attention_heads) {
   apply_compute_precision(weights_.layers, weights_.lm_head, precision_);
-  ops_->pack_weight(weights_.lm_head);  // read at every step, at every batch size
+  pack_linears(weights_.layers, weights_.lm_head, *ops_);
   for (MtpWeights& m : weights_.mtp) {
     apply_compute_precision(std::span<LayerWeights>(&m.block, 1), m.shared_head, precision_);
     m.eh_proj.bf16_inputs = precision_ == ComputePrecision::BF16 && m.eh_proj.format == WeightFormat::BF16;
-    ops_->pack_weight(m.shared_head);
+    pack_linears(std::span<LayerWeights>(&m.block, 1), m.shared_head, *ops_);
+    ops_->pack_weight(m.eh_proj);
   }
 }
 

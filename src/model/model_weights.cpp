@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <unordered_set>
 
 #include "io/checkpoint_schema.h"
 #include "io/error.h"
@@ -212,6 +213,17 @@ void apply_compute_precision(std::span<LayerWeights> layers, LinearWeight& lm_he
   // values: its rounding error reaches all attention logits, while it is
   // ~3% of a layer's prefill FLOPs. It stays exact.
   for (auto& L : layers) L.attn.kv_b_proj.bf16_inputs = false;
+}
+
+void pack_linears(std::span<LayerWeights> layers, LinearWeight& lm_head, Ops& ops) {
+  // kv_b_proj stays as stored: the absorbed decode reads its rows (W_UK,
+  // W_UV) in place, not through ops.linear.
+  std::unordered_set<const LinearWeight*> in_place;
+  for (const auto& L : layers) in_place.insert(&L.attn.kv_b_proj);
+  for_each_compute_linear(layers, [&](LinearWeight& w) {
+    if (!in_place.contains(&w)) ops.pack_weight(w);
+  });
+  ops.pack_weight(lm_head);
 }
 
 ComputePrecision default_compute_precision(const std::vector<LayerWeights>& layers) {

@@ -70,6 +70,9 @@ struct ModelWeights {
 // kv_b_proj stay exact: both are small, and expert choice and every head's
 // keys are sensitive to their rounding.
 void apply_compute_precision(std::span<LayerWeights> layers, LinearWeight& lm_head, ComputePrecision p);
+// Offers every linear the graph multiplies by (ops.linear and the fused
+// forms) to the backend's pack_weight, once at load.
+void pack_linears(std::span<LayerWeights> layers, LinearWeight& lm_head, Ops& ops);
 // The automatic choice: Float32 when an attention or expert Linear is FP8 or
 // float32 (release checkpoints: exact, as the references), else BF16
 // (checkpoints converted to bf16 or W8A8 run at the precision they were made for).

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "io/error.h"
 #include "kernels/cpu/mla_attention_cpu.h"
@@ -75,20 +73,6 @@ void check_fits(const MemoryPlan& plan) {
   else
     advice = "the weights dominate: use a smaller checkpoint, or split it over more ranks (mpirun)";
   throw Error("run does not fit in memory: needs " + plan.describe() + "; " + advice);
-}
-
-uint64_t available_memory_bytes() {
-  std::ifstream in("/proc/meminfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("MemAvailable:", 0) == 0) {
-      std::istringstream ss(line.substr(13));
-      uint64_t kb = 0;
-      ss >> kb;
-      return kb * 1024;
-    }
-  }
-  return 0;
 }
 
 }  // namespace dsinfer

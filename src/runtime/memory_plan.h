@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "io/available_memory.h"  // available_memory_bytes, for callers of plan_memory
 #include "io/model_config.h"
 
 namespace dsinfer {
@@ -25,6 +26,5 @@ MemoryPlan plan_memory(const ModelConfig& c, uint64_t weight_bytes, int64_t batc
                        int64_t max_len, int64_t page_size);
 // Throws Error with the plan when it does not fit in available memory.
 void check_fits(const MemoryPlan& plan);
-uint64_t available_memory_bytes();
 
 }  // namespace dsinfer

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/cpu/bf16_load_panels.h"
+#include "io/mapped_file.h"
+#include "kernels/cpu/load_panels.h"
+#include "kernels/cpu/pack_budget.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/mla_attention_cpu.h"
 #include "kernels/cpu/router_top_k.h"
@@ -18,7 +20,15 @@ class CpuBackend final : public Ops {
   const char* name() const override { return "cpu"; }
 
   void pack_weight(LinearWeight& w) override {
-    if (bf16_panels_apply(w) && !w.packed) w.packed = pack_bf16_panels(w);
+    if (w.packed || !load_panels_apply(w)) return;
+    const uint64_t bytes = load_panels_bytes(w);
+    if (!process_pack_budget().take(bytes)) return;
+    w.packed = pack_load_panels(w);
+    if (!w.packed) {
+      process_pack_budget().give_back(bytes);
+      return;
+    }
+    MappedFile::drop_resident_pages(w.data, w.bytes());
   }
   void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) override {
     cpu::linear(w, x, n_tokens, y);

@@ -7,7 +7,7 @@
 
 #include "kernels/cpu/amx_linear.h"
 #include "kernels/cpu/bf16_linear.h"
-#include "kernels/cpu/bf16_load_panels.h"
+#include "kernels/cpu/load_panels.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/int8_linear.h"
@@ -281,18 +281,19 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
     };
     return k;
   }
-  // AVX2 without AVX-512: x read in place (no permutation: the widening
-  // keeps the columns in order), one FMA chain per output at every count;
-  // on the panels where the backend packed them (the lm_head), all tokens
-  // in one block (each panel is re-read from L2 per token tile).
-  if (w.format == WeightFormat::BF16 && isa.avx2 && !isa.avx512 && w.packed) {
-    K.tokens_per_block = n_tokens;
-    const auto* panels = static_cast<const uint16_t*>(w.packed.get());
-    K.run = [&K, panels, x, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-      avx2::bf16_panel_rows(panels, K.cols, row_begin + r0, row_begin + r1, x, t0, t1, y, y_stride, row_begin);
+  // AVX2 without AVX-512, weights the backend packed at load (BF16, FP8):
+  // one FMA chain per output at every count (load_panels.h), in token
+  // blocks of 192 (their activations, 5.5 MB at K = 7168, read from L3
+  // while each panel block is re-read from L1/L2 per token tile).
+  if (w.packed && load_panels_apply(w)) {
+    K.tokens_per_block = 192;
+    K.run = [&w, x, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+      avx2::load_panel_rows(w, row_begin + r0, row_begin + r1, x, t0, t1, y, y_stride, row_begin);
     };
     return k;
   }
+  // Otherwise x read in place (no permutation: the widening keeps the
+  // columns in order), one FMA chain per output at every count.
   if (w.format == WeightFormat::BF16 && isa.avx2 && !isa.avx512) {
     K.tokens_per_block = token_block(384 * 1024, cols * 4, 12);
     const auto* wd = static_cast<const uint16_t*>(w.data);

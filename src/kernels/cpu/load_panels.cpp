@@ -1,0 +1,70 @@
+#include "kernels/cpu/load_panels.h"
+
+#include <algorithm>
+
+#include "kernels/cpu/aligned_buffer.h"
+#include "kernels/cpu/cpu_features.h"
+
+namespace dsinfer::cpu {
+namespace {
+
+// Row of panel slot j (see the layout in the header).
+int64_t panel_row(WeightFormat f, int64_t p, int64_t j) {
+  if (f == WeightFormat::BF16) return p * kPanel16Rows + (j % 2 ? 8 + j / 2 : j / 2);
+  return p * kPanel16Rows + j;
+}
+
+template <class Elem>
+std::shared_ptr<const void> pack(const LinearWeight& w) {
+  const int64_t rows = w.rows, cols = w.cols, n_panels = (rows + kPanel16Rows - 1) / kPanel16Rows;
+  auto store = std::make_shared<AlignedVector<Elem>>(static_cast<size_t>(n_panels * cols * kPanel16Rows));
+  Elem* out = store->data();
+  const auto* src = static_cast<const Elem*>(w.data);
+  // k in blocks of 256: a block of a panel (4-8 KB) stays in L1 while its 16
+  // rows are read in order.
+  constexpr int64_t kBlock = 256;
+#pragma omp parallel for schedule(dynamic, 1) if (rows * cols > (1 << 20))
+  for (int64_t p = 0; p < n_panels; ++p) {
+    Elem* panel = out + p * cols * kPanel16Rows;
+    for (int64_t k0 = 0; k0 < cols; k0 += kBlock) {
+      const int64_t k1 = std::min(cols, k0 + kBlock);
+      for (int64_t j = 0; j < kPanel16Rows; ++j) {
+        const int64_t r = panel_row(w.format, p, j);
+        const Elem* row = r < rows ? src + r * cols : nullptr;
+        for (int64_t k = k0; k < k1; ++k) panel[k * kPanel16Rows + j] = row ? row[k] : Elem{0};
+      }
+    }
+  }
+  return {store, store->data()};
+}
+
+bool has_nan_code(const LinearWeight& w) {
+  const auto* b = static_cast<const uint8_t*>(w.data);
+  const auto n = static_cast<size_t>(w.rows * w.cols);
+  bool nan = false;
+#pragma omp parallel for reduction(|| : nan) if (n > (1 << 22))
+  for (size_t i = 0; i < n; ++i) nan = nan || (b[i] & 0x7F) == 0x7F;
+  return nan;
+}
+
+}  // namespace
+
+bool load_panels_apply(const LinearWeight& w) {
+  const CpuFeatures& isa = cpu_features();
+  if (!isa.avx2 || isa.avx512 || w.rows <= 0 || w.cols <= 0 || w.data == nullptr) return false;
+  return w.format == WeightFormat::BF16 ||
+         (w.format == WeightFormat::Fp8Block && w.block_rows % kPanel16Rows == 0 && w.block_cols > 0);
+}
+
+uint64_t load_panels_bytes(const LinearWeight& w) {
+  const auto padded = static_cast<uint64_t>((w.rows + kPanel16Rows - 1) / kPanel16Rows * kPanel16Rows);
+  return padded * static_cast<uint64_t>(w.cols) * (w.format == WeightFormat::BF16 ? 2 : 1);
+}
+
+std::shared_ptr<const void> pack_load_panels(const LinearWeight& w) {
+  if (w.format == WeightFormat::BF16) return pack<uint16_t>(w);
+  if (w.format == WeightFormat::Fp8Block && !has_nan_code(w)) return pack<uint8_t>(w);
+  return nullptr;
+}
+
+}  // namespace dsinfer::cpu
