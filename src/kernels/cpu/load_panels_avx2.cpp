@@ -68,7 +68,7 @@ struct Panels {
   int64_t cols;
   const float* scale;  // FP8: [row blocks][scale_cols]
   int64_t scale_cols, block_rows, block_cols;
-  int64_t k_base = 0;  // column of base's first k (a scratch block's k0)
+  int64_t k_base = 0;  // column of base's first k: a scratch block's k0 (panel 0 only)
   // The block scale times 2^8 (see Fp8Panels) for panel p at column k.
   float scale_at(int64_t p, int64_t k) const {
     return scale[(p * kPanel16Rows / block_rows) * scale_cols + k / block_cols] * 256.f;
@@ -92,7 +92,8 @@ inline void panel_tile(const Panels<F>& w, int64_t p0, int64_t k0, int64_t k1, c
 #pragma GCC unroll 2
       for (int h = 0; h < 2; ++h)
         acc[p][i][h] = k0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(carry + (p * T + i) * kStride + 8 * h);
-  const typename F::Elem* base = w.base + (p0 * cols - w.k_base) * kStride;
+  // Column k of panel p0 + p at base[(p * cols + k - k0) * kStride].
+  const typename F::Elem* base = w.base + (p0 * cols + k0 - w.k_base) * kStride;
   const int64_t pf_lines = pf ? pf_bytes / 64 : 0, n = k1 - k0;
   int64_t line = 0;
   // Scale blocks (one run for bf16).
@@ -106,7 +107,7 @@ inline void panel_tile(const Panels<F>& w, int64_t p0, int64_t k0, int64_t k1, c
       __m256 lo[P], hi[P];
 #pragma GCC unroll 8
       for (int p = 0; p < P; ++p) {
-        F::widen(base + (p * cols + k) * kStride, lo[p], hi[p]);
+        F::widen(base + (p * cols + k - k0) * kStride, lo[p], hi[p]);
         if constexpr (F::kScaled) {
           lo[p] = _mm256_mul_ps(lo[p], sv[p]);
           hi[p] = _mm256_mul_ps(hi[p], sv[p]);
