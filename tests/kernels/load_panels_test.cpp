@@ -20,6 +20,7 @@
 #include "kernels/cpu/load_panels.h"
 #include "kernels/cpu/pack_budget.h"
 #include "support/random_data.h"
+#include "support/stored_weight.h"
 
 namespace dsinfer {
 namespace {
@@ -30,17 +31,7 @@ uint32_t bits_of(float f) {
   return b;
 }
 
-// A weight and its values as the products must see them.
-struct TestWeight {
-  std::vector<uint16_t> bf16;
-  std::vector<uint8_t> codes;
-  std::vector<float> scale;
-  LinearWeight w;
-  float value(int64_t r, int64_t c) const {
-    if (w.format == WeightFormat::BF16) return bf16_to_float(bf16[r * w.cols + c]);
-    return fp8_table().value[codes[r * w.cols + c]] * scale[(r / w.block_rows) * w.scale_cols() + c / w.block_cols];
-  }
-};
+using TestWeight = test::StoredWeight;
 
 TestWeight bf16_weight(int64_t rows, int64_t cols, unsigned seed) {
   TestWeight t;
@@ -58,8 +49,8 @@ TestWeight bf16_weight(int64_t rows, int64_t cols, unsigned seed) {
 TestWeight fp8_weight(int64_t rows, int64_t cols, int64_t block_rows, int64_t block_cols, unsigned seed) {
   TestWeight t;
   std::mt19937 rng(seed);
-  t.codes.resize(static_cast<size_t>(rows * cols));
-  for (auto& c : t.codes) {
+  t.fp8.resize(static_cast<size_t>(rows * cols));
+  for (auto& c : t.fp8) {
     do c = static_cast<uint8_t>(rng());
     while ((c & 0x7F) == 0x7F);
   }
@@ -71,7 +62,7 @@ TestWeight fp8_weight(int64_t rows, int64_t cols, int64_t block_rows, int64_t bl
   t.w.block_cols = block_cols;
   t.scale.resize(static_cast<size_t>((rows + block_rows - 1) / block_rows * t.w.scale_cols()));
   for (auto& s : t.scale) s = std::ldexp(1.f + static_cast<float>(rng() % 1000) / 1000.f, -4 - static_cast<int>(rng() % 9));
-  t.w.data = t.codes.data();
+  t.w.data = t.fp8.data();
   t.w.scale = t.scale.data();
   return t;
 }
@@ -125,7 +116,7 @@ TEST(LoadPanels, Fp8OutputsAreTheInOrderFmaChainOfScaledValues) {
 
 TEST(LoadPanels, Fp8WithANanCodeIsNotPacked) {
   TestWeight t = fp8_weight(32, 256, 16, 128, 2);
-  t.codes[1000] = 0xFF;
+  t.fp8[1000] = 0xFF;
   EXPECT_EQ(cpu::pack_load_panels(t.w), nullptr);
   const auto backend = cpu::make_cpu_backend();
   backend->pack_weight(t.w);

@@ -20,6 +20,7 @@
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/mla_attention_cpu.h"
 #include "support/random_data.h"
+#include "support/stored_weight.h"
 
 namespace dsinfer {
 namespace {
@@ -62,17 +63,7 @@ struct FloatCache {
 // (the release format; heads straddle scale blocks; every e4m3 code,
 // subnormals included). Token counts on both sides of the fused kernel's
 // limit: a token alone (fused) gets the bits it gets among 17 or 21 (GEMM).
-struct KvB {
-  std::vector<uint16_t> bf16;
-  std::vector<uint8_t> fp8;
-  std::vector<float> scale;
-  LinearWeight w;
-  float at(int64_t r, int64_t c) const {
-    if (w.format == WeightFormat::BF16) return bf16_to_float(bf16[static_cast<size_t>(r * w.cols + c)]);
-    return fp8_table().value[fp8[static_cast<size_t>(r * w.cols + c)]] *
-           scale[static_cast<size_t>(r / w.block_rows * w.scale_cols() + c / w.block_cols)];
-  }
-};
+using KvB = test::StoredWeight;
 KvB make_kv_b(const MlaShape& s, WeightFormat format) {
   KvB k;
   k.w.format = format, k.w.rows = s.heads * s.kv_rows(), k.w.cols = s.rank;
@@ -104,7 +95,7 @@ TEST(MlaBf16, AbsorbedQueryMatchesFloat64) {
     std::vector<float> row(static_cast<size_t>(s.rank));
     for (int64_t r : {int64_t{0}, int64_t{127}, int64_t{128}, kv_b.w.rows - 1}) {
       cpu::dequant_row(kv_b.w, r, row.data());
-      for (int64_t c = 0; c < s.rank; ++c) ASSERT_EQ(row[static_cast<size_t>(c)], kv_b.at(r, c)) << r << " " << c;
+      for (int64_t c = 0; c < s.rank; ++c) ASSERT_EQ(row[static_cast<size_t>(c)], kv_b.value(r, c)) << r << " " << c;
     }
     for (int64_t T : {1, 2, 3, 4, 5, 8, 16, 17, 21}) {
       const auto q = uniform_floats(static_cast<size_t>(T * s.heads * s.qk()), 5 + static_cast<unsigned>(T));
@@ -122,7 +113,7 @@ TEST(MlaBf16, AbsorbedQueryMatchesFloat64) {
             double ref = 0.0, mag = 0.0;
             for (int64_t d = 0; d < s.qk_nope; ++d) {
               const float x = q[t * s.heads * s.qk() + h * s.qk() + d];
-              const double p = double(x) * kv_b.at(h * s.kv_rows() + d, r);
+              const double p = double(x) * kv_b.value(h * s.kv_rows() + d, r);
               ref += p, mag += std::fabs(p);
             }
             ASSERT_NEAR(q_lat[(h * T + t) * s.rank + r], ref, 1e-6 * mag + 1e-9)
