@@ -218,12 +218,14 @@ void apply_compute_precision(std::span<LayerWeights> layers, LinearWeight& lm_he
 void pack_linears(std::span<LayerWeights> layers, LinearWeight& lm_head, Ops& ops) {
   // kv_b_proj stays as stored: the absorbed decode reads its rows (W_UK,
   // W_UV) in place, not through ops.linear.
+  // The lm_head first: read at every step whatever the batch, it gets the
+  // backend's budget for copies (if any) before the layers.
+  ops.pack_weight(lm_head);
   std::unordered_set<const LinearWeight*> in_place;
   for (const auto& L : layers) in_place.insert(&L.attn.kv_b_proj);
   for_each_compute_linear(layers, [&](LinearWeight& w) {
     if (!in_place.contains(&w)) ops.pack_weight(w);
   });
-  ops.pack_weight(lm_head);
 }
 
 ComputePrecision default_compute_precision(const std::vector<LayerWeights>& layers) {
