@@ -56,6 +56,10 @@ bool load_panels_apply(const LinearWeight& w) {
          (w.format == WeightFormat::Fp8Block && w.block_rows % kPanel16Rows == 0 && w.block_cols > 0);
 }
 
+int64_t load_panels_group_rows(const LinearWeight& w) {
+  return (w.format == WeightFormat::BF16 ? kBf16OneTokenPanels : kFp8OneTokenPanels) * kPanel16Rows;
+}
+
 uint64_t load_panels_bytes(const LinearWeight& w) {
   const auto padded = static_cast<uint64_t>((w.rows + kPanel16Rows - 1) / kPanel16Rows * kPanel16Rows);
   return padded * static_cast<uint64_t>(w.cols) * (w.format == WeightFormat::BF16 ? 2 : 1);

@@ -33,10 +33,18 @@
 namespace dsinfer::cpu {
 
 inline constexpr int64_t kPanel16Rows = 16;
+// Panels per one-token tile: bf16 4 (8 accumulators); FP8 3 (with 4, the
+// panels' scales in registers too left 6 of the 8 accumulators on the
+// stack: a store and a reload per FMA).
+inline constexpr int kBf16OneTokenPanels = 4, kFp8OneTokenPanels = 3;
 
 // Whether the CPU backend packs w at load (and linear_rows then runs it on
 // the panels): BF16, or FP8 with 16 | block_rows, on AVX2 without AVX-512.
 bool load_panels_apply(const LinearWeight& w);
+
+// Rows one thread's one-token tile covers (4 bf16 / 3 FP8 panels): work
+// chunks of a multiple of these keep every tile whole.
+int64_t load_panels_group_rows(const LinearWeight& w);
 
 // Bytes of w's panels.
 uint64_t load_panels_bytes(const LinearWeight& w);

@@ -27,6 +27,7 @@ constexpr int64_t kBlockCols = 1024;
 struct Bf16Panels {
   using Elem = uint16_t;
   static constexpr bool kScaled = false;
+  static constexpr int kOneTokenPanels = kBf16OneTokenPanels;
   static void widen(const Elem* p, __m256& lo, __m256& hi) {
     const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(p));
     lo = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
@@ -41,6 +42,7 @@ struct Bf16Panels {
 struct Fp8Panels {
   using Elem = uint8_t;
   static constexpr bool kScaled = true;
+  static constexpr int kOneTokenPanels = kFp8OneTokenPanels;
   static void widen(const Elem* p, __m256& lo, __m256& hi) {
     const __m256i h =
         _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(p))), 7),
@@ -56,6 +58,7 @@ struct Fp8Panels {
 struct F32Panels {
   using Elem = float;
   static constexpr bool kScaled = false;
+  static constexpr int kOneTokenPanels = kBf16OneTokenPanels;
   static void widen(const Elem* p, __m256& lo, __m256& hi) {
     lo = _mm256_load_ps(p);
     hi = _mm256_load_ps(p + 8);
@@ -186,10 +189,10 @@ void panel_rows(const Panels<F>& w, int64_t r0, int64_t r1, const float* x, int6
   const int64_t p_begin = r0 / kPanel16Rows, p_end = (r1 + kPanel16Rows - 1) / kPanel16Rows;
   thread_local std::vector<float> carry_store;
   const float* xt = x + t0 * cols;
-  // One token: four panels at a time (8 chains); two tokens: two panels;
-  // each group streams from memory once, all of k, in one tile.
+  // One token: kOneTokenPanels panels at a time; two tokens:
+  // two panels; each group streams from memory once, all of k, in one tile.
   if (n <= 2) {
-    const int group = n == 1 ? 4 : 2;
+    const int group = n == 1 ? F::kOneTokenPanels : 2;
     carry_store.resize(static_cast<size_t>(group * n * kStride));
     float* carry = carry_store.data();
     for (int64_t p = p_begin; p < p_end;) {
@@ -197,6 +200,7 @@ void panel_rows(const Panels<F>& w, int64_t r0, int64_t r1, const float* x, int6
       for (int64_t k0 = 0; k0 < cols; k0 += kBlockCols) {
         const int64_t k1 = std::min(cols, k0 + kBlockCols);
         if (P == 4) panel_tile<4, 1>(w, p, k0, k1, xt, carry, nullptr, 0);
+        else if (P == 3) panel_tile<3, 1>(w, p, k0, k1, xt, carry, nullptr, 0);
         else if (P == 2) panel_tile<2, 2>(w, p, k0, k1, xt, carry, nullptr, 0);
         else tokens_of(n, w, p, k0, k1, xt, carry, nullptr, 0);
       }

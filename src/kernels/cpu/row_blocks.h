@@ -23,14 +23,17 @@ inline int64_t token_block(int64_t l2_budget_bytes, int64_t x_bytes_per_token, i
 // Rows per work chunk: 16 (a few register tiles) up to 256 for tall
 // matrices: each chunk is one contiguous run of weights for the prefetchers,
 // and >= 16 chunks per thread keep a dynamic schedule balanced.
-inline int64_t row_chunk(int64_t n_rows) {
+// min_rows (a multiple of 16) raises the floor for kernels whose tiles span
+// more rows (the one-token load panels: 3-4 panels of 16).
+inline int64_t row_chunk(int64_t n_rows, int64_t min_rows = 16) {
   const int64_t per_thread = n_rows / (16 * std::max(1, omp_get_max_threads()));
-  return std::clamp<int64_t>(per_thread / 16 * 16, 16, 256);
+  return std::clamp<int64_t>(per_thread / min_rows * min_rows, min_rows, std::max<int64_t>(min_rows, 256 / min_rows * min_rows));
 }
 
 template <class Kernel>
-void for_row_blocks(int64_t n_rows, int64_t n_tokens, int64_t tokens_per_block, int64_t work, Kernel&& kernel) {
-  const int64_t kChunk = row_chunk(n_rows);
+void for_row_blocks(int64_t n_rows, int64_t n_tokens, int64_t tokens_per_block, int64_t work, Kernel&& kernel,
+                    int64_t min_chunk_rows = 16) {
+  const int64_t kChunk = row_chunk(n_rows, min_chunk_rows);
   const int64_t n_chunks = (n_rows + kChunk - 1) / kChunk;
 #pragma omp parallel if (work > 32768 && !omp_in_parallel())
   for (int64_t t0 = 0; t0 < n_tokens; t0 += tokens_per_block) {

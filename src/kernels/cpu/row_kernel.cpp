@@ -287,6 +287,7 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
   // while each panel block is re-read from L1/L2 per token tile).
   if (w.packed && load_panels_apply(w)) {
     K.tokens_per_block = 192;
+    K.min_chunk_rows = load_panels_group_rows(w);  // whole one-token groups per chunk
     K.run = [&w, x, row_begin, y, y_stride](int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
       avx2::load_panel_rows(w, row_begin + r0, row_begin + r1, x, t0, t1, y, y_stride, row_begin);
     };
@@ -315,7 +316,7 @@ std::unique_ptr<RowKernel> prepare_row_kernel(const LinearWeight& w, int64_t row
 }
 
 void run_row_kernel(const RowKernel& k) {
-  for_row_blocks(k.n_rows, k.n_tokens, k.tokens_per_block, k.n_rows * k.n_tokens * k.cols, k.run);
+  for_row_blocks(k.n_rows, k.n_tokens, k.tokens_per_block, k.n_rows * k.n_tokens * k.cols, k.run, k.min_chunk_rows);
 }
 
 void linear_many(std::span<const LinearCall> calls) {
@@ -332,7 +333,7 @@ void linear_many(std::span<const LinearCall> calls) {
       linear(*c.w, c.x, c.n_tokens, c.y);
       continue;
     }
-    const int64_t step = row_chunk(k->n_rows);
+    const int64_t step = row_chunk(k->n_rows, k->min_chunk_rows);
     for (int64_t r0 = 0; r0 < k->n_rows; r0 += step) chunks.push_back({k.get(), r0, std::min(k->n_rows, r0 + step)});
     work += k->n_rows * k->n_tokens * k->cols;
     kernels.push_back(std::move(k));

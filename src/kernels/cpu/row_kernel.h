@@ -19,6 +19,7 @@ namespace dsinfer::cpu {
 struct RowKernel {
   int64_t n_rows = 0, n_tokens = 0, cols = 0;
   int64_t tokens_per_block = 1;  // token blocks whose activations stay in L2
+  int64_t min_chunk_rows = 16;    // rows per work chunk at least (row_chunk)
   // Rows [r0, r1) (relative to the prepared row_begin), tokens [t0, t1).
   std::function<void(int64_t r0, int64_t r1, int64_t t0, int64_t t1)> run;
   // The activations as the tiles read them (run points into these).
