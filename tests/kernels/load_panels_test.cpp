@@ -171,6 +171,25 @@ TEST(LoadPanels, BackendPacksWhereTheyApplyAndTokensKeepTheirBits) {
 namespace dsinfer {
 namespace {
 
+TEST(PackBudget, ACopyReturnsItsBytesWhenLetGo) {
+  test::StoredWeight t;
+  t.bf16 = test::bf16_bits(test::uniform_floats(64 * 256, 1));
+  t.w.format = WeightFormat::BF16;
+  t.w.rows = 64;
+  t.w.cols = 256;
+  t.w.data = t.bf16.data();
+  if (!cpu::load_panels_apply(t.w)) GTEST_SKIP() << "no load panels on this CPU (or DSINFER_ISA)";
+  const uint64_t before = cpu::process_pack_budget().left();
+  cpu::make_cpu_backend()->pack_weight(t.w);
+  ASSERT_NE(t.w.packed, nullptr);
+  EXPECT_EQ(cpu::process_pack_budget().left(), before - cpu::load_panels_bytes(t.w));
+  LinearWeight copy = t.w;  // copies share the panels
+  t.w.packed.reset();
+  EXPECT_EQ(cpu::process_pack_budget().left(), before - cpu::load_panels_bytes(t.w));
+  copy.packed.reset();
+  EXPECT_EQ(cpu::process_pack_budget().left(), before);
+}
+
 TEST(PackBudget, TakesOnlyWhatIsLeft) {
   cpu::PackBudget b(100);
   EXPECT_TRUE(b.take(60));

@@ -23,11 +23,22 @@ class CpuBackend final : public Ops {
     if (w.packed || !load_panels_apply(w)) return;
     const uint64_t bytes = load_panels_bytes(w);
     if (!process_pack_budget().take(bytes)) return;
-    w.packed = pack_load_panels(w);
-    if (!w.packed) {
+    auto panels = pack_load_panels(w);
+    if (!panels) {
       process_pack_budget().give_back(bytes);
       return;
     }
+    // The budget comes back when the last user of the copy lets it go (a
+    // process may load and drop several models).
+    struct Charged {
+      std::shared_ptr<const void> panels;
+      uint64_t bytes = 0;
+      ~Charged() { process_pack_budget().give_back(bytes); }
+    };
+    auto charged = std::make_shared<Charged>();
+    charged->panels = std::move(panels);
+    charged->bytes = bytes;
+    w.packed = std::shared_ptr<const void>(charged, charged->panels.get());
     MappedFile::drop_resident_pages(w.data, w.bytes());
   }
   void linear(const LinearWeight& w, const float* x, int64_t n_tokens, float* y) override {

@@ -5,7 +5,7 @@
 // Past it weights stay in place on the dot-form tiles, so a model larger
 // than memory still runs from its mapping. Each copied weight's mapped
 // pages go back to the OS (MappedFile::drop_resident_pages): one copy
-// resident, not two.
+// resident, not two; its bytes return to the budget when the copy is freed.
 #include <atomic>
 #include <cstdint>
 
