@@ -79,20 +79,28 @@ PagedLatentCache DeepseekModel::make_mtp_cache(int64_t page_size, int64_t max_pa
 }
 
 DeepseekModel::ExpertFootprint DeepseekModel::routed_expert_footprint() const {
-  auto add = [](const ModelWeights& w, uint64_t& bytes, uint64_t& resident) {
+  // Pages of the checkpoint's mapping in this process, plus (own experts)
+  // the backend's packed copies, resident by construction (their mapped
+  // pages were handed back).
+  auto add = [](const ModelWeights& w, uint64_t& bytes, uint64_t& mapped, uint64_t& packed) {
     for (const LayerWeights& L : w.layers) {
       if (!L.moe) continue;
       for (const MlpWeights& e : L.moe->experts)
         for (const LinearWeight* t : {&e.gate, &e.up, &e.down}) {
           bytes += t->bytes();
-          resident += resident_bytes(t->data, t->bytes());
+          mapped += resident_bytes(t->data, t->bytes());
+          if (t->packed) packed += t->bytes();
         }
     }
   };
   ExpertFootprint f;
-  add(weights_, f.mine_bytes, f.mine_resident);
-  if (full_weights_) add(*full_weights_, f.all_bytes, f.all_resident);
-  else {
+  uint64_t mine_mapped = 0, mine_packed = 0, all_mapped = 0, none = 0;
+  add(weights_, f.mine_bytes, mine_mapped, mine_packed);
+  f.mine_resident = mine_mapped + mine_packed;
+  if (full_weights_) {
+    add(*full_weights_, f.all_bytes, all_mapped, none);
+    f.all_resident = all_mapped + mine_packed;
+  } else {
     f.all_bytes = f.mine_bytes;
     f.all_resident = f.mine_resident;
   }
