@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "dist/node_ranks.h"
 #include "io/error.h"
 #include "io/resident_pages.h"
 #include "model/moe_layer.h"
@@ -44,10 +45,14 @@ DeepseekModel::DeepseekModel(ModelConfig config, ModelWeights& weights, std::sha
       rope_(config_),
       attention_(config_, rope_, precision_, *ops_, parallel_ ? shard.heads.size() : config_.num_attention_heads) {
   apply_compute_precision(weights_.layers, weights_.lm_head, precision_);
-  pack_linears(weights_.layers, weights_.lm_head, *ops_);
+  // Ranks sharing a machine share the mapped checkpoint's page cache: a
+  // private copy per rank would multiply every weight they replicate.
+  const bool pack = ranks_on_this_node() == 1;
+  if (pack) pack_linears(weights_.layers, weights_.lm_head, *ops_);
   for (MtpWeights& m : weights_.mtp) {
     apply_compute_precision(std::span<LayerWeights>(&m.block, 1), m.shared_head, precision_);
     m.eh_proj.bf16_inputs = precision_ == ComputePrecision::BF16 && m.eh_proj.format == WeightFormat::BF16;
+    if (!pack) continue;
     pack_linears(std::span<LayerWeights>(&m.block, 1), m.shared_head, *ops_);
     ops_->pack_weight(m.eh_proj);
   }

@@ -146,10 +146,4 @@ nlohmann::json rank_stats_json(const ParallelSizes& sizes, const std::vector<Ran
           {"ranks", rs}};
 }
 
-int64_t ranks_on_this_node() {
-  for (const char* v : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
-    if (const char* s = std::getenv(v)) return std::max(1, std::atoi(s));
-  return 1;
-}
-
 }  // namespace dsinfer

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend/weight_slice.h"
+#include "dist/node_ranks.h"  // ranks_on_this_node, for this header's users
 #include "dist/parallel_plan.h"
 #include "model/deepseek_model.h"
 #include "runtime/offline_runner.h"
@@ -36,8 +37,5 @@ std::vector<std::string> describe_rank_stats(const std::vector<RankStats>& ranks
 nlohmann::json rank_stats_json(const ParallelSizes& sizes, const std::vector<RankStats>& ranks,
                                const std::vector<int64_t>& step_bytes);
 
-// Ranks of this job on this machine (mpirun's local size; 1 without it):
-// they share its memory.
-int64_t ranks_on_this_node();
 
 }  // namespace dsinfer
