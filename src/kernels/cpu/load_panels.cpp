@@ -14,16 +14,20 @@ int64_t panel_row(WeightFormat f, int64_t p, int64_t j) {
   return p * kPanel16Rows + j;
 }
 
+// w in panels; FP8: null if a code is a NaN (checked while copying, so the
+// weights are read once).
 template <class Elem>
 std::shared_ptr<const void> pack(const LinearWeight& w) {
   const int64_t rows = w.rows, cols = w.cols, n_panels = (rows + kPanel16Rows - 1) / kPanel16Rows;
   auto store = std::make_shared<AlignedVector<Elem>>(static_cast<size_t>(n_panels * cols * kPanel16Rows));
   Elem* out = store->data();
   const auto* src = static_cast<const Elem*>(w.data);
+  constexpr bool kFp8 = sizeof(Elem) == 1;
+  bool nan = false;
   // k in blocks of 256: a block of a panel (4-8 KB) stays in L1 while its 16
   // rows are read in order.
   constexpr int64_t kBlock = 256;
-#pragma omp parallel for schedule(dynamic, 1) if (rows * cols > (1 << 20))
+#pragma omp parallel for schedule(dynamic, 1) reduction(|| : nan) if (rows * cols > (1 << 20))
   for (int64_t p = 0; p < n_panels; ++p) {
     Elem* panel = out + p * cols * kPanel16Rows;
     for (int64_t k0 = 0; k0 < cols; k0 += kBlock) {
@@ -31,20 +35,16 @@ std::shared_ptr<const void> pack(const LinearWeight& w) {
       for (int64_t j = 0; j < kPanel16Rows; ++j) {
         const int64_t r = panel_row(w.format, p, j);
         const Elem* row = r < rows ? src + r * cols : nullptr;
-        for (int64_t k = k0; k < k1; ++k) panel[k * kPanel16Rows + j] = row ? row[k] : Elem{0};
+        for (int64_t k = k0; k < k1; ++k) {
+          const Elem v = row ? row[k] : Elem{0};
+          if constexpr (kFp8) nan = nan || (v & 0x7F) == 0x7F;
+          panel[k * kPanel16Rows + j] = v;
+        }
       }
     }
   }
+  if (nan) return nullptr;
   return {store, store->data()};
-}
-
-bool has_nan_code(const LinearWeight& w) {
-  const auto* b = static_cast<const uint8_t*>(w.data);
-  const auto n = static_cast<size_t>(w.rows * w.cols);
-  bool nan = false;
-#pragma omp parallel for reduction(|| : nan) if (n > (1 << 22))
-  for (size_t i = 0; i < n; ++i) nan = nan || (b[i] & 0x7F) == 0x7F;
-  return nan;
 }
 
 }  // namespace
@@ -67,7 +67,7 @@ uint64_t load_panels_bytes(const LinearWeight& w) {
 
 std::shared_ptr<const void> pack_load_panels(const LinearWeight& w) {
   if (w.format == WeightFormat::BF16) return pack<uint16_t>(w);
-  if (w.format == WeightFormat::Fp8Block && !has_nan_code(w)) return pack<uint8_t>(w);
+  if (w.format == WeightFormat::Fp8Block) return pack<uint8_t>(w);
   return nullptr;
 }
 
