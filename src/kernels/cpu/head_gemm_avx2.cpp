@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/head_gemm.h"
+#include "kernels/cpu/vector_exp_constants.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
@@ -14,26 +15,21 @@
 namespace dsinfer::cpu::avx2 {
 namespace {
 
-// exp of 8 floats as the AVX-512 exp16: exp(x) = 2^n e^r, n = round(x /
-// ln2), r = x - n ln2 (two-part ln2), e^r by the degree-7 Taylor polynomial
-// on |r| <= ln2/2; 2^n built in the exponent field (n in [-126, 127] after
-// the clamp); 0 below -87.3, which covers -inf; NaN stays NaN.
+// exp of 8 floats as the AVX-512 exp16 (the method and its constants:
+// vector_exp_constants.h); 2^n built in the exponent field (n in [-126,
+// 127] after the clamp); 0 below -87.3, which covers -inf; NaN stays NaN.
 inline __m256 exp8(__m256 v) {
-  const __m256 lo = _mm256_set1_ps(-87.3f), hi = _mm256_set1_ps(88.3f);
+  namespace c = vector_exp;
+  const __m256 lo = _mm256_set1_ps(c::kLo), hi = _mm256_set1_ps(c::kHi);
   const __m256 under = _mm256_cmp_ps(v, lo, _CMP_LT_OQ);
   v = _mm256_min_ps(hi, _mm256_max_ps(lo, v));  // v second: a NaN passes through (min/max return it)
-  const __m256 nf = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504088896341f)),
+  const __m256 nf = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(c::kLog2e)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(nf, _mm256_set1_ps(0.693145751953125f), v);
-  r = _mm256_fnmadd_ps(nf, _mm256_set1_ps(1.428606765330187e-06f), r);
-  __m256 p = _mm256_set1_ps(1.f / 5040);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 720));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
+  __m256 r = _mm256_fnmadd_ps(nf, _mm256_set1_ps(c::kLn2Hi), v);
+  r = _mm256_fnmadd_ps(nf, _mm256_set1_ps(c::kLn2Lo), r);
+  __m256 p = _mm256_set1_ps(c::kTaylor[0]);
+#pragma GCC unroll 8
+  for (int i = 1; i < 8; ++i) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c::kTaylor[i]));
   const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(nf), _mm256_set1_epi32(127)), 23);
   return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
