@@ -5,10 +5,10 @@
 #include <vector>
 
 #include "io/mapped_file.h"
-#include "kernels/cpu/load_panels.h"
-#include "kernels/cpu/pack_budget.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/load_panels.h"
 #include "kernels/cpu/mla_attention_cpu.h"
+#include "kernels/cpu/pack_budget.h"
 #include "kernels/cpu/router_top_k.h"
 #include "kernels/cpu/row_kernel.h"
 

@@ -58,7 +58,6 @@ struct Fp8Panels {
 struct F32Panels {
   using Elem = float;
   static constexpr bool kScaled = false;
-  static constexpr int kOneTokenPanels = kBf16OneTokenPanels;
   static void widen(const Elem* p, __m256& lo, __m256& hi) {
     lo = _mm256_load_ps(p);
     hi = _mm256_load_ps(p + 8);

@@ -27,7 +27,8 @@ inline int64_t token_block(int64_t l2_budget_bytes, int64_t x_bytes_per_token, i
 // more rows (the one-token load panels: 3-4 panels of 16).
 inline int64_t row_chunk(int64_t n_rows, int64_t min_rows = 16) {
   const int64_t per_thread = n_rows / (16 * std::max(1, omp_get_max_threads()));
-  return std::clamp<int64_t>(per_thread / min_rows * min_rows, min_rows, std::max<int64_t>(min_rows, 256 / min_rows * min_rows));
+  const int64_t most = std::max<int64_t>(min_rows, 256 / min_rows * min_rows);
+  return std::clamp<int64_t>(per_thread / min_rows * min_rows, min_rows, most);
 }
 
 template <class Kernel>

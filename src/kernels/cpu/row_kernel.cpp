@@ -7,12 +7,12 @@
 
 #include "kernels/cpu/amx_linear.h"
 #include "kernels/cpu/bf16_linear.h"
-#include "kernels/cpu/load_panels.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "kernels/cpu/int8_linear.h"
 #include "kernels/cpu/linear_avx2.h"
 #include "kernels/cpu/linear_avx512.h"
+#include "kernels/cpu/load_panels.h"
 #include "kernels/cpu/row_blocks.h"
 
 namespace dsinfer::cpu {
