@@ -1,6 +1,7 @@
 // The panels packed at load (kernels/cpu/load_panels.h), BF16 and FP8:
 // every output has the bits of one in-order float32 FMA chain over k
-// (checked against std::fma; FP8 weights as value * block scale in float32),
+// (checked against std::fma; FP8 as the codes' exact float32 images times
+// the activations scaled per block, load_panels.h, through both widenings),
 // for every token count (so a token's result does not depend on its step),
 // rows off the 16-row panels, row ranges starting and ending inside a panel,
 // k over several k-blocks and scale blocks, nothing written outside the
@@ -67,7 +68,27 @@ TestWeight fp8_weight(int64_t rows, int64_t cols, int64_t block_rows, int64_t bl
   return t;
 }
 
-void expect_in_order_chains(TestWeight& t) {
+// The chain load_panels.h defines for row r and one token's x: BF16
+// fma(w, x, acc); FP8 fma(value * 2^-120, x * (scale * 2^64), acc) * 2^56.
+float panel_chain(const TestWeight& t, int64_t r, const float* x) {
+  float acc = 0.f;
+  for (int64_t k = 0; k < t.w.cols; ++k) {
+    if (t.w.format == WeightFormat::BF16) {
+      acc = std::fma(t.value(r, k), x[k], acc);
+      continue;
+    }
+    const float code_image = std::ldexp(fp8_table().value[t.fp8[static_cast<size_t>(r * t.w.cols + k)]], -120);
+    const float scale = t.scale[static_cast<size_t>(r / t.w.block_rows * t.w.scale_cols() + k / t.w.block_cols)];
+    acc = std::fma(code_image, x[k] * std::ldexp(scale, 64), acc);
+  }
+  return t.w.format == WeightFormat::BF16 ? acc : std::ldexp(acc, 56);
+}
+
+constexpr std::array kWidenings = {cpu::Fp8Widening::kShift, cpu::Fp8Widening::kHalf};
+
+const char* widening_name(cpu::Fp8Widening f) { return f == cpu::Fp8Widening::kShift ? "shift" : "half"; }
+
+void expect_in_order_chains(TestWeight& t, cpu::Fp8Widening widening) {
   const int64_t rows = t.w.rows, cols = t.w.cols;
   t.w.packed = cpu::pack_load_panels(t.w);
   ASSERT_NE(t.w.packed, nullptr);
@@ -78,7 +99,7 @@ void expect_in_order_chains(TestWeight& t) {
       const int64_t ldy = r1 - r0 + 3;
       const float sentinel = -12345.f;
       std::vector<float> y(static_cast<size_t>(tokens * ldy), sentinel);
-      cpu::avx2::load_panel_rows(t.w, r0, r1, x.data(), 0, tokens, y.data(), ldy, r0);
+      cpu::avx2::load_panel_rows(t.w, r0, r1, x.data(), 0, tokens, y.data(), ldy, r0, widening);
       for (int64_t i = 0; i < tokens; ++i)
         for (int64_t c = 0; c < ldy; ++c) {
           const float got = y[static_cast<size_t>(i * ldy + c)];
@@ -87,9 +108,9 @@ void expect_in_order_chains(TestWeight& t) {
             continue;
           }
           const int64_t r = r0 + c;
-          float want = 0.f;
-          for (int64_t k = 0; k < cols; ++k) want = std::fma(t.value(r, k), x[i * cols + k], want);
-          ASSERT_EQ(bits_of(got), bits_of(want)) << t.w.name << " " << rows << "x" << cols << " tokens " << tokens
+          const float want = panel_chain(t, r, x.data() + i * cols);
+          ASSERT_EQ(bits_of(got), bits_of(want)) << t.w.name << " (" << widening_name(widening) << ") " << rows << "x"
+                                                 << cols << " tokens " << tokens
                                                  << " rows [" << r0 << ", " << r1 << ") t" << i << " r" << r;
         }
     }
@@ -101,7 +122,7 @@ TEST(LoadPanels, Bf16OutputsAreTheInOrderFmaChain) {
   for (int64_t cols : {1, 7, 300, 2113})
     for (int64_t rows : {1, 15, 16, 17, 70}) {
       TestWeight t = bf16_weight(rows, cols, 11);
-      expect_in_order_chains(t);
+      expect_in_order_chains(t, cpu::fp8_panel_widening());
     }
 }
 
@@ -110,7 +131,40 @@ TEST(LoadPanels, Fp8OutputsAreTheInOrderFmaChainOfScaledValues) {
   for (auto [rows, cols, br, bc] : {std::array<int64_t, 4>{37, 300, 16, 128}, {70, 2113, 32, 128},
                                    {16, 1, 16, 128}, {131, 1030, 128, 48}}) {
     TestWeight t = fp8_weight(rows, cols, br, bc, 9);
-    expect_in_order_chains(t);
+    for (const cpu::Fp8Widening widening : kWidenings) expect_in_order_chains(t, widening);
+  }
+}
+
+// The images are exact: a chain of one column is value * 2^-120 times
+// x * scale * 2^64 rounded once, times 2^56, for every code but the NaNs
+// (subnormals included), against the float64 product, in either widening.
+TEST(LoadPanels, Fp8ImagesAreExactForEveryCode) {
+  if (!cpu::cpu_features().avx2) GTEST_SKIP() << "CPU (or DSINFER_ISA) without AVX2";
+  TestWeight t = fp8_weight(256, 1, 16, 128, 1);
+  for (int r = 0; r < 256; ++r) t.fp8[static_cast<size_t>(r)] = static_cast<uint8_t>((r & 0x7F) == 0x7F ? 0 : r);
+  t.w.packed = cpu::pack_load_panels(t.w);
+  ASSERT_NE(t.w.packed, nullptr);
+  const float x = 1.f;
+  for (const cpu::Fp8Widening widening : kWidenings) {
+    std::vector<float> y(256);
+    cpu::avx2::load_panel_rows(t.w, 0, 256, &x, 0, 1, y.data(), 256, 0, widening);
+    for (int r = 0; r < 256; ++r) {
+      const double want = static_cast<double>(fp8_table().value[t.fp8[static_cast<size_t>(r)]]) *
+                          static_cast<double>(t.scale[static_cast<size_t>(r / 16)]);
+      EXPECT_EQ(static_cast<double>(y[static_cast<size_t>(r)]), static_cast<double>(static_cast<float>(want)))
+          << widening_name(widening) << " code 0x" << std::hex << int(t.fp8[static_cast<size_t>(r)]);
+    }
+  }
+}
+
+TEST(LoadPanels, Fp8WithAScaleOutOfRangeIsNotPacked) {
+  for (float bad : {std::ldexp(1.f, 17), -std::ldexp(1.f, 17), std::ldexp(1.f, -79), std::nanf(""), INFINITY}) {
+    TestWeight t = fp8_weight(32, 256, 16, 128, 2);
+    t.scale[2] = 0.f;  // an all-zero block's
+    t.scale[1] = std::ldexp(1.f, -78);
+    EXPECT_NE(cpu::pack_load_panels(t.w), nullptr);
+    t.scale[3] = bad;
+    EXPECT_EQ(cpu::pack_load_panels(t.w), nullptr) << bad;
   }
 }
 

@@ -76,11 +76,14 @@ CpuFeatures detect() {
 #endif
 #if defined(__x86_64__) || defined(__i386__)
   f.gemv_one_stream = __builtin_cpu_is("amd");
+  f.fast_subnormal_fma = __builtin_cpu_is("amd");
 #endif
   if (const char* s = std::getenv("DSINFER_GEMV_STREAM")) f.gemv_one_stream = std::strcmp(s, "1") == 0;
+  if (const char* s = std::getenv("DSINFER_FAST_SUBNORMALS")) f.fast_subnormal_fma = std::strcmp(s, "1") == 0;
   if (const char* cap = std::getenv("DSINFER_ISA")) {
     if (std::strcmp(cap, "scalar") == 0) f = CpuFeatures{};
-    else if (std::strcmp(cap, "avx2") == 0) f = CpuFeatures{.avx2 = f.avx2, .gemv_one_stream = f.gemv_one_stream};
+    else if (std::strcmp(cap, "avx2") == 0) f = CpuFeatures{
+        .avx2 = f.avx2, .gemv_one_stream = f.gemv_one_stream, .fast_subnormal_fma = f.fast_subnormal_fma};
     else if (std::strcmp(cap, "avx512") == 0) f.amx = f.amx_bf16 = false;
   }
   return f;
@@ -102,6 +105,7 @@ std::string CpuFeatures::describe() const {
   add(avx512_vbmi, "avx512_vbmi");
   add(bf16_dot_slower_than_fma, "(vdpbf16ps slower than fma)");
   add(gemv_one_stream, "(one-stream gemv)");
+  add(fast_subnormal_fma, "(fast subnormal fma)");
   add(amx, "amx");
   add(amx_bf16, "amx_bf16");
   return s.empty() ? "scalar" : s;

@@ -27,6 +27,12 @@ struct CpuFeatures {
   // dependent chain per row there, and their order of sums is fixed.) Set on
   // AMD; DSINFER_GEMV_STREAM=1|0 forces it (tests of both forms, comparisons).
   bool gemv_one_stream = false;
+  // FMAs take subnormal operands at full rate: AMD (Zen 3 measured); the
+  // Xeons measured take a microcode assist of ~8 ns per such FMA (40x its
+  // rate). The FP8 panels then widen e4m3 by integer shifts to images that
+  // are subnormal for subnormal codes, else through fp16 (same products;
+  // load_panels.h). DSINFER_FAST_SUBNORMALS=1|0 forces it (tests of both).
+  bool fast_subnormal_fma = false;
   std::string describe() const;
 };
 

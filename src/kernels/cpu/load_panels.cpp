@@ -1,6 +1,7 @@
 #include "kernels/cpu/load_panels.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/cpu/aligned_buffer.h"
 #include "kernels/cpu/cpu_features.h"
@@ -56,6 +57,10 @@ bool load_panels_apply(const LinearWeight& w) {
          (w.format == WeightFormat::Fp8Block && w.block_rows % kPanel16Rows == 0 && w.block_cols > 0);
 }
 
+Fp8Widening fp8_panel_widening() {
+  return cpu_features().fast_subnormal_fma ? Fp8Widening::kShift : Fp8Widening::kHalf;
+}
+
 int64_t load_panels_group_rows(const LinearWeight& w) {
   return (w.format == WeightFormat::BF16 ? kBf16OneTokenPanels : kFp8OneTokenPanels) * kPanel16Rows;
 }
@@ -67,8 +72,12 @@ uint64_t load_panels_bytes(const LinearWeight& w) {
 
 std::shared_ptr<const void> pack_load_panels(const LinearWeight& w) {
   if (w.format == WeightFormat::BF16) return pack<uint16_t>(w);
-  if (w.format == WeightFormat::Fp8Block) return pack<uint8_t>(w);
-  return nullptr;
+  if (w.format != WeightFormat::Fp8Block) return nullptr;
+  const int64_t n_scales = (w.rows + w.block_rows - 1) / w.block_rows * w.scale_cols();
+  for (int64_t i = 0; i < n_scales; ++i)
+    if (const float s = std::fabs(w.scale[i]); !(s <= kFp8PanelMaxScale) || (s != 0 && s < kFp8PanelMinScale))
+      return nullptr;  // NaN too
+  return pack<uint8_t>(w);
 }
 
 }  // namespace dsinfer::cpu

@@ -23,8 +23,16 @@
 // Every output is one FMA chain over k from 0 in order, whatever the token
 // count or tile (a token's result does not depend on how many tokens share
 // its step: MTP verify steps give the greedy tokens of plain decode):
-// BF16 acc = fma(w[k], x[k], acc); FP8 acc = fma(value(code[k]) * scale, x[k],
-// acc) with the float32 product value * scale of the block's scale.
+// BF16 acc = fma(w[k], x[k], acc); FP8 acc = fma(value(code[k]) * 2^-120,
+// x[k] * (scale * 2^64), acc), y = acc * 2^56: the code's float32 image
+// (exact, a subnormal for a subnormal code) times the activation scaled
+// once per row block (the scale off the weights saves a multiply per 8
+// weights). Where subnormal operands slow the FMAs the same products come
+// from value * 2^-8 times x * (scale * 2^-48) (Fp8Widening). The 2^64 keeps
+// the chain in normal floats for every output above ~1e-21 in magnitude;
+// activations overflow from |x * scale| >= 2^64 (the dot tiles from
+// |x * value * scale| >= 2^128), and scales outside [2^-78, 2^16] but 0
+// leave a weight unpacked.
 #include <cstdint>
 #include <memory>
 
@@ -33,16 +41,31 @@
 namespace dsinfer::cpu {
 
 inline constexpr int64_t kPanel16Rows = 16;
-// Panels per one-token tile: bf16 4 (8 accumulators); FP8 3 (with 4, the
-// panels' scales in registers too left 6 of the 8 accumulators on the
-// stack: a store and a reload per FMA).
-inline constexpr int kBf16OneTokenPanels = 4, kFp8OneTokenPanels = 3;
+// Panels per one-token tile: 4 (8 accumulators). FP8 with 2 or 3 (4-6
+// chains: FMA-latency-bound) read 42-50 % / 48-85 % of the read ceiling on
+// a Xeon (AVX2 dispatch, gemv_bench, one token) where 4 read 77-104 %; on
+// Zen 3, 2 and 3 measured the same.
+inline constexpr int kBf16OneTokenPanels = 4, kFp8OneTokenPanels = 4;
+// FP8 chains: activations times scale * kFp8ActivationScale, outputs times
+// kFp8ChainUnit (2^64 * 2^56 undoes the images' 2^-120; both exact).
+inline constexpr float kFp8ActivationScale = 0x1p64f, kFp8ChainUnit = 0x1p56f;
+// Block scales the FP8 panels take: 0 or magnitudes in [min, max] (others:
+// the dot tiles), so that scale * 2^64 and scale * 2^-48 are exact.
+inline constexpr float kFp8PanelMinScale = 0x1p-78f, kFp8PanelMaxScale = 0x1p16f;
+
+// How FP8 panels widen the e4m3 codes to float32 (same products, load_panels_avx2.cpp):
+// kShift: integer shifts to value * 2^-120 (a subnormal for a subnormal code);
+// kHalf: the fp16 image through vcvtph2ps, value * 2^-8 (always normal).
+enum class Fp8Widening { kShift, kHalf };
+// kShift where FMAs take subnormal operands at full rate
+// (CpuFeatures::fast_subnormal_fma), else kHalf.
+Fp8Widening fp8_panel_widening();
 
 // Whether the CPU backend packs w at load (and linear_rows then runs it on
 // the panels): BF16, or FP8 with 16 | block_rows, on AVX2 without AVX-512.
 bool load_panels_apply(const LinearWeight& w);
 
-// Rows one thread's one-token tile covers (4 bf16 / 3 FP8 panels): work
+// Rows one thread's one-token tile covers (4 panels): work
 // chunks of a multiple of these keep every tile whole.
 int64_t load_panels_group_rows(const LinearWeight& w);
 
@@ -51,7 +74,8 @@ uint64_t load_panels_bytes(const LinearWeight& w);
 
 // w's values in the panel layout (64-byte aligned); null for an FP8 weight
 // holding a NaN code (its panels widen without the NaN fix-up; the dot-form
-// tiles, which keep NaN, run it instead).
+// tiles, which keep NaN, run it instead) or a block scale that is not
+// finite or outside kFp8PanelMinScale / kFp8PanelMaxScale.
 std::shared_ptr<const void> pack_load_panels(const LinearWeight& w);
 
 namespace avx2 {
@@ -59,6 +83,9 @@ namespace avx2 {
 // [r0, r1) and tokens [t0, t1), from w.packed (pack_load_panels).
 void load_panel_rows(const LinearWeight& w, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1,
                      float* y, int64_t ldy, int64_t out_row0);
+// The same with FP8's widening chosen (tests: both give the same bits).
+void load_panel_rows(const LinearWeight& w, int64_t r0, int64_t r1, const float* x, int64_t t0, int64_t t1,
+                     float* y, int64_t ldy, int64_t out_row0, Fp8Widening widening);
 }  // namespace avx2
 
 }  // namespace dsinfer::cpu
